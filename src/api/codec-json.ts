@@ -1,0 +1,224 @@
+/**
+ * The KServe v2 JSON inference body: request headers checked for structure, tensor data turned
+ * into typed bytes (JSON numbers written once into the tensor's buffer), and responses written.
+ */
+import { bfloatToFloat, datatypeFromWire, floatToBfloat, floatToHalf, halfToFloat, type DatatypeInfo } from '../dtypes.ts';
+import { serverError } from '../errors.ts';
+import { checkedElementCount, type InferOutput, type RequestedOutput, type TensorData } from '../primary/infer-request.ts';
+import { decodeBytesElements, encodeBytesElements } from './codec-binary-tensor.ts';
+
+export interface DecodedInput {
+  readonly name: string;
+  readonly datatype: string;
+  readonly shape: readonly number[];
+  /** JSON `data` (flat or nested), or undefined when the bytes are in the binary part. */
+  readonly json: unknown;
+  /** parameters.binary_data_size, when the input's bytes follow the JSON header. */
+  readonly binarySize: number | undefined;
+}
+
+export interface DecodedRequest {
+  readonly id: string | undefined;
+  readonly inputs: readonly DecodedInput[];
+  readonly outputs: readonly RequestedOutput[] | null;
+  readonly parameters: Readonly<Record<string, unknown>>;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const bad = (message: string) => serverError('BAD_REQUEST', message);
+
+/**
+ * Parses JSON after checking its nesting depth with a linear scan (JSON.parse has no limit,
+ * and a deep document costs stack and time before anything else can refuse it).
+ */
+export function parseJson(body: Buffer | string, maxDepth: number): unknown {
+  const text = typeof body === 'string' ? body : body.toString('utf8');
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 /* [ */ || c === 123 /* { */) {
+      if (++depth > maxDepth) throw serverError('JSON_TOO_DEEP', maxDepth);
+    } else if (c === 93 || c === 125) depth--;
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    // JSON.parse's message quotes the text near the fault; name the position only.
+    const where = /position \d+/.exec((err as Error).message)?.[0];
+    throw serverError('MALFORMED_JSON', where ? `invalid JSON at ${where}` : 'invalid JSON');
+  }
+}
+
+/** Checks the structure of an inference request body and returns its typed header. */
+export function decodeInferRequest(body: unknown): DecodedRequest {
+  if (!isObject(body)) throw bad('the inference request must be a JSON object');
+  if (body.id !== undefined && typeof body.id !== 'string') throw bad("request 'id' must be a string");
+  const parameters = body.parameters ?? {};
+  if (!isObject(parameters)) throw bad("request 'parameters' must be an object");
+  if (!Array.isArray(body.inputs)) throw bad("request must have an 'inputs' array");
+  const inputs = body.inputs.map((raw, i): DecodedInput => {
+    if (!isObject(raw)) throw bad(`inputs[${i}] must be an object`);
+    if (typeof raw.name !== 'string') throw bad(`inputs[${i}] must have a string 'name'`);
+    if (typeof raw.datatype !== 'string') throw bad(`input '${raw.name}' must have a string 'datatype'`);
+    if (!Array.isArray(raw.shape)) throw bad(`input '${raw.name}' must have a 'shape' array`);
+    const params = raw.parameters ?? {};
+    if (!isObject(params)) throw bad(`input '${raw.name}': 'parameters' must be an object`);
+    if (params.shared_memory_region !== undefined) {
+      throw serverError('UNSUPPORTED', `input '${raw.name}': shared memory inputs are not supported yet`);
+    }
+    const size = params.binary_data_size;
+    if (size !== undefined && (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)) {
+      throw bad(`input '${raw.name}': parameters.binary_data_size must be a non-negative integer`);
+    }
+    if (size === undefined && raw.data === undefined) throw bad(`input '${raw.name}' has neither 'data' nor parameters.binary_data_size`);
+    if (size !== undefined && raw.data !== undefined) throw bad(`input '${raw.name}' has both 'data' and parameters.binary_data_size`);
+    return { name: raw.name, datatype: raw.datatype, shape: raw.shape as number[], json: raw.data, binarySize: size as number | undefined };
+  });
+  const binaryOutput = parameters.binary_data_output;
+  if (binaryOutput !== undefined && typeof binaryOutput !== 'boolean') throw bad('parameters.binary_data_output must be a boolean');
+  let outputs: RequestedOutput[] | null = null;
+  if (body.outputs !== undefined) {
+    if (!Array.isArray(body.outputs)) throw bad("request 'outputs' must be an array");
+    outputs = body.outputs.map((raw, i) => {
+      if (!isObject(raw) || typeof raw.name !== 'string') throw bad(`outputs[${i}] must be an object with a string 'name'`);
+      const params = raw.parameters ?? {};
+      if (!isObject(params)) throw bad(`output '${raw.name}': 'parameters' must be an object`);
+      if (params.binary_data !== undefined && typeof params.binary_data !== 'boolean') {
+        throw bad(`output '${raw.name}': parameters.binary_data must be a boolean`);
+      }
+      if (params.classification !== undefined) throw serverError('UNSUPPORTED', `output '${raw.name}': the classification extension is not supported`);
+      if (params.shared_memory_region !== undefined) {
+        throw serverError('UNSUPPORTED', `output '${raw.name}': shared memory outputs are not supported yet`);
+      }
+      return { name: raw.name, binary: (params.binary_data as boolean | undefined) ?? binaryOutput === true };
+    });
+  }
+  return { id: body.id as string | undefined, inputs, outputs, parameters };
+}
+
+/**
+ * Converts each input's data (JSON or its slice of the binary part) into its own buffer.
+ * Call only after the header passed checkRequest: sizes are checked against the shape here.
+ */
+export function materializeInputs(inputs: readonly DecodedInput[], binary: Buffer, requestId: string | undefined): TensorData[] {
+  const rid = requestId || '<id_unknown>';
+  let offset = 0;
+  const out = inputs.map((input) => {
+    const dt = datatypeFromWire(input.datatype)!;
+    const count = checkedElementCount(input.name, input.shape, rid);
+    if (input.binarySize !== undefined) {
+      if (offset + input.binarySize > binary.length) {
+        throw serverError('BINARY_SIZE_MISMATCH', `input '${input.name}': binary_data_size ${input.binarySize} goes past the end of the body's ${binary.length} binary bytes`);
+      }
+      const bytes = binary.subarray(offset, offset + input.binarySize);
+      offset += input.binarySize;
+      return fromBinary(input.name, dt, count, bytes, rid);
+    }
+    return fromJson(input.name, dt, count, input.json, rid);
+  });
+  if (offset !== binary.length) {
+    throw serverError('BINARY_SIZE_MISMATCH', `the body has ${binary.length - offset} binary bytes beyond the inputs' binary_data_size total of ${offset}`);
+  }
+  return out;
+}
+
+function fromBinary(name: string, dt: DatatypeInfo, count: number, bytes: Buffer, rid: string): TensorData {
+  if (dt.wire === 'BYTES') {
+    try {
+      return decodeBytesElements(bytes, count, `input '${name}'`);
+    } catch (err) {
+      throw serverError('DATA_SIZE_MISMATCH', rid, (err as Error).message);
+    }
+  }
+  const expected = count * dt.byteSize;
+  if (bytes.length !== expected) {
+    throw serverError('DATA_SIZE_MISMATCH', rid, `input byte size mismatch for input '${name}': expected ${expected} bytes for its shape, got ${bytes.length}`);
+  }
+  // One copy: into an aligned buffer of its own, which is then moved to the worker.
+  const buffer = new ArrayBuffer(expected);
+  new Uint8Array(buffer).set(bytes);
+  return buffer;
+}
+
+type Check = (v: unknown) => boolean;
+const intIn = (lo: number, hi: number): Check => (v) => typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi;
+const checks: Record<string, Check> = {
+  BOOL: (v) => typeof v === 'boolean',
+  UINT8: intIn(0, 255), UINT16: intIn(0, 65535), UINT32: intIn(0, 2 ** 32 - 1),
+  INT8: intIn(-128, 127), INT16: intIn(-32768, 32767), INT32: intIn(-(2 ** 31), 2 ** 31 - 1),
+  INT64: (v) => typeof v === 'number' && Number.isInteger(v) && v >= -(2 ** 63) && v < 2 ** 63,
+  UINT64: (v) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 2 ** 64,
+  FP16: (v) => typeof v === 'number', FP32: (v) => typeof v === 'number', FP64: (v) => typeof v === 'number',
+  BF16: (v) => typeof v === 'number', BYTES: (v) => typeof v === 'string',
+};
+
+function fromJson(name: string, dt: DatatypeInfo, count: number, data: unknown, rid: string): TensorData {
+  const flat: unknown[] = [];
+  const collect = (v: unknown): void => {
+    if (Array.isArray(v)) {
+      for (const x of v) {
+        collect(x);
+        if (flat.length > count) break;
+      }
+    } else flat.push(v);
+  };
+  collect(data);
+  if (flat.length !== count) {
+    throw serverError('DATA_SIZE_MISMATCH', rid, `input '${name}' has ${flat.length > count ? 'more' : 'fewer'} data elements than the ${count} its shape needs`);
+  }
+  const ok = checks[dt.wire];
+  const badIndex = flat.findIndex((v) => !ok(v));
+  if (badIndex !== -1) {
+    throw serverError('BAD_DATA', rid, `input '${name}': data element ${badIndex} is not a valid ${dt.wire} value`);
+  }
+  if (dt.wire === 'BYTES') return flat as string[];
+  const buffer = new ArrayBuffer(count * dt.byteSize);
+  const target = new dt.array!(buffer);
+  switch (dt.json) {
+    case 'bigint':
+      for (let i = 0; i < count; i++) (target as BigInt64Array)[i] = BigInt(flat[i] as number);
+      break;
+    case 'bool':
+      for (let i = 0; i < count; i++) (target as Uint8Array)[i] = flat[i] ? 1 : 0;
+      break;
+    case 'half':
+      for (let i = 0; i < count; i++) (target as Uint16Array)[i] = floatToHalf(flat[i] as number);
+      break;
+    case 'bfloat':
+      for (let i = 0; i < count; i++) (target as Uint16Array)[i] = floatToBfloat(flat[i] as number);
+      break;
+    default:
+      (target as Float64Array).set(flat as number[]);
+  }
+  return buffer;
+}
+
+/** The bytes of an output as the binary extension sends them. */
+export function outputBytes(output: InferOutput): Buffer {
+  if (Array.isArray(output.data)) return encodeBytesElements(output.data);
+  return Buffer.from(output.data as ArrayBuffer);
+}
+
+/** An output's JSON `data` text (written by hand: 64-bit integers must not pass through doubles). */
+export function outputJsonData(output: InferOutput): string {
+  const dt = output.datatype;
+  if (Array.isArray(output.data)) return JSON.stringify(output.data);
+  const values = new dt.array!(output.data as ArrayBuffer);
+  switch (dt.json) {
+    case 'bigint':
+      return `[${(values as BigInt64Array).join(',')}]`;
+    case 'bool':
+      return `[${Array.from(values as Uint8Array, (v) => (v ? 'true' : 'false')).join(',')}]`;
+    case 'half':
+      return JSON.stringify(Array.from(values as Uint16Array, halfToFloat));
+    case 'bfloat':
+      return JSON.stringify(Array.from(values as Uint16Array, bfloatToFloat));
+    default:
+      return JSON.stringify(Array.from(values as Float32Array));
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * `POST /v2/models/{m}[/versions/{v}]/infer`: JSON bodies and Triton's binary tensor data
+ * extension in, JSON or binary outputs back.
+ * Order of work: split and parse the header → check it against the model → only then convert
+ * tensor data → run → encode.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { checkRequest, type InferOutput } from '../primary/infer-request.ts';
+import type { InferResponse } from '../primary/scheduler.ts';
+import type { ApiContext } from './api-context.ts';
+import { splitBinaryBody } from './codec-binary-tensor.ts';
+import { decodeInferRequest, materializeInputs, outputBytes, outputJsonData, parseJson } from './codec-json.ts';
+
+const HEADER_LENGTH = 'inference-header-content-length';
+const EMPTY = Buffer.alloc(0);
+
+export function inferRoute(app: FastifyInstance, ctx: ApiContext): void {
+  const handler = async (req: FastifyRequest, reply: FastifyReply) => {
+    const { model, version } = req.params as { model: string; version?: string };
+    const body = Buffer.isBuffer(req.body) ? req.body : EMPTY;
+    const headerLength = req.headers[HEADER_LENGTH];
+    const { header, binary } = typeof headerLength === 'string' ? splitBinaryBody(body, headerLength) : { header: body, binary: EMPTY };
+    const decoded = decodeInferRequest(parseJson(header, ctx.maxJsonDepth));
+    const target = ctx.registry.ready(model, version);
+    checkRequest(target.config, decoded.id, decoded.inputs, decoded.outputs);
+    const data = materializeInputs(decoded.inputs, binary, decoded.id);
+    const response = await target.scheduler.enqueue({
+      id: decoded.id,
+      inputs: decoded.inputs.map((input, i) => ({ name: input.name, datatype: input.datatype, shape: input.shape, data: data[i] })),
+      outputs: decoded.outputs,
+      parameters: decoded.parameters,
+    });
+    const binaryNames = decoded.outputs
+      ? new Set(decoded.outputs.filter((o) => o.binary).map((o) => o.name))
+      : new Set(decoded.parameters.binary_data_output === true ? response.outputs.map((o) => o.name) : []);
+    return sendResponse(reply, response, binaryNames);
+  };
+  app.post('/v2/models/:model/infer', handler);
+  app.post('/v2/models/:model/versions/:version/infer', handler);
+}
+
+function sendResponse(reply: FastifyReply, response: InferResponse, binaryNames: ReadonlySet<string>): FastifyReply {
+  const parts: Buffer[] = [];
+  const outputs = response.outputs.map((o: InferOutput) => {
+    const head = `{"name":${JSON.stringify(o.name)},"datatype":"${o.datatype.wire}","shape":[${o.shape.join(',')}]`;
+    if (binaryNames.has(o.name)) {
+      const bytes = outputBytes(o);
+      parts.push(bytes);
+      return `${head},"parameters":{"binary_data_size":${bytes.length}}}`;
+    }
+    return `${head},"data":${outputJsonData(o)}}`;
+  });
+  const id = response.id !== undefined ? `"id":${JSON.stringify(response.id)},` : '';
+  const json = `{${id}"model_name":${JSON.stringify(response.modelName)},"model_version":"${response.modelVersion}","outputs":[${outputs.join(',')}]}`;
+  if (parts.length === 0) {
+    return reply.type('application/json').send(json);
+  }
+  const headerBytes = Buffer.from(json, 'utf8');
+  reply.header('Inference-Header-Content-Length', String(headerBytes.length));
+  return reply.type('application/octet-stream').send(Buffer.concat([headerBytes, ...parts]));
+}

@@ -1,0 +1,48 @@
+/**
+ * Per-model endpoints: metadata `GET /v2/models/{m}[/versions/{v}]`, readiness `.../ready`
+ * (200 or 400, empty body), and the completed configuration `.../config`.
+ */
+import type { FastifyInstance } from 'fastify';
+import { toTritonJson } from '../primary/config/model-config-schema.ts';
+import type { ApiContext } from './api-context.ts';
+
+type Params = { model: string; version?: string };
+
+/** Registers a GET route with and without the `/versions/{v}` segment. */
+function withVersions(app: FastifyInstance, suffix: string, handler: (p: Params) => unknown): void {
+  const route = async (req: { params: unknown }) => handler(req.params as Params);
+  app.get(`/v2/models/:model${suffix}`, route);
+  app.get(`/v2/models/:model/versions/:version${suffix}`, route);
+}
+
+export function modelRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const { registry } = ctx;
+
+  withVersions(app, '', ({ model, version }) => {
+    const entry = registry.get(model);
+    const config = registry.config(model);
+    if (version !== undefined) registry.ready(model, version);
+    const lead = config.maxBatchSize > 0 ? [-1] : [];
+    const describe = (t: (typeof config.inputs)[number]) => ({ name: t.name, datatype: t.datatype.wire, shape: [...lead, ...t.dims] });
+    return {
+      name: model,
+      versions: (version !== undefined ? [Number(version)] : registry.readyVersions(entry)).map(String),
+      platform: config.platform,
+      inputs: config.inputs.map(describe),
+      outputs: config.outputs.map(describe),
+    };
+  });
+
+  const ready = async (req: { params: unknown }, reply: { code(n: number): { send(): void } }) => {
+    const { model, version } = req.params as Params;
+    reply.code(registry.isReady(model, version) ? 200 : 400).send();
+  };
+  app.get('/v2/models/:model/ready', ready);
+  app.get('/v2/models/:model/versions/:version/ready', ready);
+
+  withVersions(app, '/config', ({ model, version }) => {
+    const config = registry.config(model);
+    if (version !== undefined) registry.ready(model, version);
+    return toTritonJson(config.raw);
+  });
+}

@@ -1,0 +1,106 @@
+/**
+ * One error type for the whole server, built only through the table below (fastify style).
+ *
+ * A ServerError carries a stable `reason`, an HTTP status and a gRPC status code. Only
+ * src/api turns it into a protocol reply (api/error-reply.ts). It deliberately has no `code`
+ * field: grpc-js reads a string `code` as UNKNOWN.
+ */
+
+/** gRPC status codes (the numeric values of grpc.status), kept here so this leaf imports nothing. */
+export const GrpcCode = {
+  OK: 0,
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  RESOURCE_EXHAUSTED: 8,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+} as const;
+
+/** Triton's status kinds and the protocol statuses each maps to. */
+export const ErrorKinds = {
+  INVALID_ARG: { httpStatus: 400, grpcCode: GrpcCode.INVALID_ARGUMENT },
+  NOT_FOUND: { httpStatus: 404, grpcCode: GrpcCode.NOT_FOUND },
+  UNAVAILABLE: { httpStatus: 503, grpcCode: GrpcCode.UNAVAILABLE },
+  TOO_LARGE: { httpStatus: 413, grpcCode: GrpcCode.RESOURCE_EXHAUSTED },
+  UNSUPPORTED: { httpStatus: 501, grpcCode: GrpcCode.UNIMPLEMENTED },
+  ALREADY_EXISTS: { httpStatus: 400, grpcCode: GrpcCode.ALREADY_EXISTS },
+  CANCELLED: { httpStatus: 400, grpcCode: GrpcCode.CANCELLED },
+  INTERNAL: { httpStatus: 500, grpcCode: GrpcCode.INTERNAL },
+} as const;
+
+export type ErrorKind = keyof typeof ErrorKinds;
+
+interface ErrorEntry {
+  readonly kind: ErrorKind;
+  /** Message template; each `%s` takes the next argument. Triton's wording where clients read it. */
+  readonly message: string;
+}
+
+/** Every error the server can answer with. Keys are the stable reasons. */
+export const ErrorTable = {
+  // Request shape and content.
+  BAD_REQUEST: { kind: 'INVALID_ARG', message: '%s' },
+  MALFORMED_JSON: { kind: 'INVALID_ARG', message: 'failed to parse the request JSON buffer: %s' },
+  JSON_TOO_DEEP: { kind: 'INVALID_ARG', message: 'request JSON is nested deeper than %s levels' },
+  BAD_HEADER_LENGTH: { kind: 'INVALID_ARG', message: 'Inference-Header-Content-Length %s' },
+  BINARY_SIZE_MISMATCH: { kind: 'INVALID_ARG', message: '%s' },
+  UNKNOWN_INPUT: { kind: 'INVALID_ARG', message: "unexpected inference input '%s' for model '%s'" },
+  UNKNOWN_OUTPUT: { kind: 'INVALID_ARG', message: "unexpected inference output '%s' for model '%s'" },
+  MISSING_INPUT: { kind: 'INVALID_ARG', message: "expected %s inputs but got %s inputs for model '%s'. Got input(s) %s, but missing required input(s) %s. Please provide all required input(s)." },
+  DUPLICATE_INPUT: { kind: 'INVALID_ARG', message: "input '%s' is given more than once for model '%s'" },
+  WRONG_DATATYPE: { kind: 'INVALID_ARG', message: "[request id: %s] inference input '%s' data-type is '%s', but model '%s' expects '%s'" },
+  WRONG_SHAPE: { kind: 'INVALID_ARG', message: "[request id: %s] unexpected shape for input '%s' for model '%s'. Expected %s, got %s. %s" },
+  BATCH_TOO_LARGE: { kind: 'INVALID_ARG', message: "[request id: %s] inference request batch-size must be <= %s for '%s'" },
+  DATA_SIZE_MISMATCH: { kind: 'INVALID_ARG', message: "[request id: %s] %s" },
+  BAD_DATA: { kind: 'INVALID_ARG', message: "[request id: %s] %s" },
+  BAD_PARAMETER: { kind: 'INVALID_ARG', message: '%s' },
+  // Models and versions.
+  UNKNOWN_MODEL: { kind: 'NOT_FOUND', message: "Request for unknown model: '%s' is not found" },
+  UNKNOWN_MODEL_VERSION: { kind: 'NOT_FOUND', message: "Request for unknown model: '%s' version %s is not found" },
+  BAD_MODEL_VERSION: { kind: 'INVALID_ARG', message: "invalid model version '%s': a version is a positive integer" },
+  MODEL_NOT_READY: { kind: 'UNAVAILABLE', message: "Request for unknown model: '%s' has no available versions" },
+  MODEL_LOAD_FAILED: { kind: 'INVALID_ARG', message: "failed to load '%s': %s" },
+  BAD_CONFIG: { kind: 'INVALID_ARG', message: '%s' },
+  // Limits and lifecycle.
+  BODY_TOO_LARGE: { kind: 'TOO_LARGE', message: 'request body is larger than the limit of %s bytes (--http-max-input-size)' },
+  SERVER_CLOSING: { kind: 'UNAVAILABLE', message: 'Server is shutting down' },
+  UNSUPPORTED: { kind: 'UNSUPPORTED', message: '%s' },
+  // Execution.
+  EXECUTION_FAILED: { kind: 'INTERNAL', message: "model '%s': %s" },
+  INTERNAL: { kind: 'INTERNAL', message: '%s' },
+} as const satisfies Record<string, ErrorEntry>;
+
+export type ErrorReason = keyof typeof ErrorTable;
+
+/** The one error class. Build it with `serverError(reason, ...args)`. */
+export class ServerError extends Error {
+  readonly reason: ErrorReason;
+  readonly httpStatus: number;
+  readonly grpcCode: number;
+  readonly kind: ErrorKind;
+
+  constructor(reason: ErrorReason, message: string) {
+    super(message);
+    this.name = 'ServerError';
+    const entry: ErrorEntry = ErrorTable[reason];
+    this.reason = reason;
+    this.kind = entry.kind;
+    this.httpStatus = ErrorKinds[entry.kind].httpStatus;
+    this.grpcCode = ErrorKinds[entry.kind].grpcCode;
+  }
+}
+
+/** Fills a `%s` template with the arguments, in order. */
+export function formatMessage(template: string, args: readonly unknown[]): string {
+  let i = 0;
+  return template.replace(/%s/g, () => String(args[i++]));
+}
+
+/** Builds the ServerError for `reason` with its message template filled from `args`. */
+export function serverError(reason: ErrorReason, ...args: unknown[]): ServerError {
+  return new ServerError(reason, formatMessage(ErrorTable[reason].message, args));
+}

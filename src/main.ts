@@ -1,0 +1,42 @@
+/**
+ * The `nereid` command: parse flags, start the server, print the ports, stop cleanly on
+ * SIGINT/SIGTERM (exit 0 once in-flight work is done or --exit-timeout-secs has passed).
+ */
+import { parseCliOptions, USAGE } from './primary/cli-options.ts';
+import { startServer } from './primary/server-lifecycle.ts';
+
+async function main(): Promise<void> {
+  let options;
+  try {
+    options = parseCliOptions(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`nereid: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  if (options.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const server = await startServer(options, { announce: (line) => process.stdout.write(`${line}\n`) });
+  if (server.httpPort !== null) {
+    process.stdout.write(`Started HTTPService at ${options.httpAddress}:${server.httpPort}\n`);
+  }
+  process.stdout.write(`gRPC (port ${options.grpcPort}) and metrics (port ${options.metricsPort}) are not served yet\n`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`${signal}: finishing in-flight requests (up to ${options.exitTimeoutSecs} s)\n`);
+    server.close().then(() => process.exit(0), (err) => {
+      process.stderr.write(`nereid: error while stopping: ${(err as Error).message}\n`);
+      process.exit(1);
+    });
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((err) => {
+  process.stderr.write(`nereid: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

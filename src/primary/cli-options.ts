@@ -1,0 +1,123 @@
+/**
+ * Command-line flags, with Triton's names and defaults, parsed and checked once into a frozen
+ * object. A bad flag is a TypeError/RangeError whose message names the flag.
+ */
+import { parseArgs } from 'node:util';
+
+export interface ServerOptions {
+  readonly modelRepositories: readonly string[];
+  readonly httpAddress: string;
+  readonly httpPort: number;
+  readonly grpcPort: number;
+  readonly metricsPort: number;
+  readonly allowHttp: boolean;
+  readonly strictModelConfig: boolean;
+  readonly disableAutoCompleteConfig: boolean;
+  readonly logVerbose: number;
+  readonly exitTimeoutSecs: number;
+  /** Largest HTTP request body, after decompression, in bytes. */
+  readonly httpMaxInputSizeBytes: number;
+  /** Largest nesting of a JSON request body. */
+  readonly httpMaxJsonDepth: number;
+}
+
+/** Defaults, as Triton's where Triton has the flag. */
+export const DEFAULT_OPTIONS: ServerOptions = Object.freeze({
+  modelRepositories: ['./model_repository'],
+  httpAddress: '0.0.0.0',
+  httpPort: 8000,
+  grpcPort: 8001,
+  metricsPort: 8002,
+  allowHttp: true,
+  strictModelConfig: false,
+  disableAutoCompleteConfig: false,
+  logVerbose: 0,
+  exitTimeoutSecs: 30,
+  httpMaxInputSizeBytes: 64 * 1024 * 1024, // 64 MiB, Triton's default
+  httpMaxJsonDepth: 100,
+});
+
+const booleanFlags = ['strict-model-config', 'disable-auto-complete-config', 'allow-http'] as const;
+
+const spec = {
+  'model-repository': { type: 'string', multiple: true },
+  'model-store': { type: 'string', multiple: true },
+  'http-address': { type: 'string' },
+  'http-port': { type: 'string' },
+  'grpc-port': { type: 'string' },
+  'metrics-port': { type: 'string' },
+  'allow-http': { type: 'string' },
+  'strict-model-config': { type: 'string' },
+  'disable-auto-complete-config': { type: 'string' },
+  'log-verbose': { type: 'string' },
+  'exit-timeout-secs': { type: 'string' },
+  'http-max-input-size': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export const USAGE = `Usage: nereid [options]
+
+  --model-repository=DIR        a model repository (repeatable; default ./model_repository)
+  --http-address=ADDR           address the HTTP server listens on (default 0.0.0.0)
+  --http-port=N                 HTTP port (default 8000; 0 picks a free port)
+  --grpc-port=N                 gRPC port (default 8001; 0 picks a free port)
+  --metrics-port=N              metrics port (default 8002; 0 picks a free port)
+  --allow-http=BOOL             serve HTTP (default true)
+  --strict-model-config=BOOL    require a complete config.pbtxt; no auto-complete (default false)
+  --disable-auto-complete-config  do not complete configs from the model files
+  --log-verbose=N               verbose logging level; 0 is off (default 0)
+  --exit-timeout-secs=N         on SIGTERM/SIGINT, time given to in-flight requests (default 30)
+  --http-max-input-size=BYTES   largest HTTP request body, after decompression (default 67108864)
+  -h, --help                    this text
+`;
+
+/** Parses argv (without node and the script). Throws a TypeError/RangeError naming the flag. */
+export function parseCliOptions(argv: readonly string[]): ServerOptions & { help: boolean } {
+  // Triton's boolean flags take a value; also accept the bare flag as "true".
+  const args = argv.map((a) => (booleanFlags.some((f) => a === `--${f}`) ? `${a}=true` : a));
+  let values: Record<string, unknown>;
+  try {
+    ({ values } = parseArgs({ args, options: spec, strict: true, allowPositionals: false }));
+  } catch (err) {
+    throw new TypeError(`${(err as Error).message}\n\n${USAGE}`);
+  }
+  const repos = [...((values['model-repository'] as string[] | undefined) ?? []), ...((values['model-store'] as string[] | undefined) ?? [])];
+  return Object.freeze({
+    help: Boolean(values.help),
+    modelRepositories: Object.freeze(repos.length > 0 ? repos : [...DEFAULT_OPTIONS.modelRepositories]),
+    httpAddress: (values['http-address'] as string | undefined) ?? DEFAULT_OPTIONS.httpAddress,
+    httpPort: port(values, 'http-port', DEFAULT_OPTIONS.httpPort),
+    grpcPort: port(values, 'grpc-port', DEFAULT_OPTIONS.grpcPort),
+    metricsPort: port(values, 'metrics-port', DEFAULT_OPTIONS.metricsPort),
+    allowHttp: bool(values, 'allow-http', DEFAULT_OPTIONS.allowHttp),
+    strictModelConfig: bool(values, 'strict-model-config', DEFAULT_OPTIONS.strictModelConfig),
+    disableAutoCompleteConfig: bool(values, 'disable-auto-complete-config', DEFAULT_OPTIONS.disableAutoCompleteConfig),
+    logVerbose: integer(values, 'log-verbose', DEFAULT_OPTIONS.logVerbose, 0),
+    exitTimeoutSecs: integer(values, 'exit-timeout-secs', DEFAULT_OPTIONS.exitTimeoutSecs, 0),
+    httpMaxInputSizeBytes: integer(values, 'http-max-input-size', DEFAULT_OPTIONS.httpMaxInputSizeBytes, 1),
+    httpMaxJsonDepth: DEFAULT_OPTIONS.httpMaxJsonDepth,
+  });
+}
+
+function integer(values: Record<string, unknown>, flag: string, fallback: number, min: number): number {
+  const text = values[flag] as string | undefined;
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isSafeInteger(n)) throw new TypeError(`--${flag} must be an integer (got '${text}')`);
+  if (n < min) throw new RangeError(`--${flag} must be at least ${min} (got ${n})`);
+  return n;
+}
+
+function port(values: Record<string, unknown>, flag: string, fallback: number): number {
+  const n = integer(values, flag, fallback, 0);
+  if (n > 65535) throw new RangeError(`--${flag} must be a port number from 0 to 65535 (got ${n})`);
+  return n;
+}
+
+function bool(values: Record<string, unknown>, flag: string, fallback: boolean): boolean {
+  const text = values[flag] as string | undefined;
+  if (text === undefined) return fallback;
+  if (/^(true|1|on|yes)$/i.test(text)) return true;
+  if (/^(false|0|off|no)$/i.test(text)) return false;
+  throw new TypeError(`--${flag} must be true or false (got '${text}')`);
+}

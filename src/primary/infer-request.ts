@@ -1,0 +1,116 @@
+/**
+ * An inference request as the scheduler sees it, and its checks against the model's config.
+ * Front-ends decode a request's header first, check it here, and only then convert tensor data,
+ * so nothing is allocated for a request that is about to be refused.
+ */
+import { datatypeFromWire, type DatatypeInfo } from '../dtypes.ts';
+import { serverError } from '../errors.ts';
+import type { ModelConfig, TensorConfig } from './config/model-config.ts';
+
+/** Tensor contents: raw little-endian bytes (moved to the worker), or strings for BYTES. */
+export type TensorData = ArrayBuffer | string[];
+
+export interface InputHeader {
+  readonly name: string;
+  readonly datatype: string;
+  readonly shape: readonly number[];
+}
+
+export interface InferInput extends InputHeader {
+  readonly data: TensorData;
+}
+
+export interface RequestedOutput {
+  readonly name: string;
+  /** Answer this output in the binary tensor extension (HTTP). */
+  readonly binary: boolean;
+}
+
+export interface InferRequest {
+  readonly id: string | undefined;
+  readonly inputs: readonly InferInput[];
+  /** The outputs asked for, or null for all of them. */
+  readonly outputs: readonly RequestedOutput[] | null;
+  readonly parameters: Readonly<Record<string, unknown>>;
+}
+
+export interface InferOutput {
+  readonly name: string;
+  readonly datatype: DatatypeInfo;
+  readonly shape: readonly number[];
+  readonly data: TensorData;
+}
+
+/** Largest element count one tensor may claim, a guard against absurd shapes (2^31 - 1). */
+export const MAX_TENSOR_ELEMENTS = 2 ** 31 - 1;
+
+/** The element count of a shape, or an error naming the input when a dim is not a sane integer. */
+export function checkedElementCount(name: string, shape: readonly unknown[], requestId: string): number {
+  let n = 1;
+  for (const d of shape) {
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
+      throw serverError('WRONG_SHAPE', requestId, name, '', 'non-negative integer dims', `[${shape.join(',')}]`, 'Each dim must be a non-negative integer.');
+    }
+    n *= d;
+    if (n > MAX_TENSOR_ELEMENTS) {
+      throw serverError('WRONG_SHAPE', requestId, name, '', `at most ${MAX_TENSOR_ELEMENTS} elements`, `[${shape.join(',')}]`, 'The shape is too large.');
+    }
+  }
+  return n;
+}
+
+const fmtDims = (dims: readonly number[]): string => `[${dims.join(',')}]`;
+
+/**
+ * Checks request headers against the model: every input known, given once, of the right type
+ * and shape; every required input present; one batch size within max_batch_size; outputs known.
+ */
+export function checkRequest(
+  config: ModelConfig,
+  requestId: string | undefined,
+  inputs: readonly InputHeader[],
+  outputs: readonly { name: string }[] | null,
+): void {
+  const rid = requestId || '<id_unknown>';
+  const byName = new Map<string, TensorConfig>(config.inputs.map((t) => [t.name, t]));
+  const seen = new Set<string>();
+  let batch = -1;
+  for (const input of inputs) {
+    const spec = byName.get(input.name);
+    if (!spec) throw serverError('UNKNOWN_INPUT', input.name, config.name);
+    if (seen.has(input.name)) throw serverError('DUPLICATE_INPUT', input.name, config.name);
+    seen.add(input.name);
+    if (!datatypeFromWire(input.datatype)) {
+      throw serverError('BAD_DATA', rid, `input '${input.name}' has unknown datatype '${input.datatype}'`);
+    }
+    if (input.datatype !== spec.datatype.wire) {
+      throw serverError('WRONG_DATATYPE', rid, input.name, input.datatype, config.name, spec.datatype.wire);
+    }
+    checkedElementCount(input.name, input.shape, rid);
+    const expected = config.maxBatchSize > 0 ? [-1, ...spec.dims] : spec.dims;
+    const shapeOk = input.shape.length === expected.length && expected.every((d, i) => d === -1 || d === input.shape[i]);
+    if (!shapeOk) {
+      throw serverError('WRONG_SHAPE', rid, input.name, config.name, fmtDims(expected), fmtDims(input.shape), '');
+    }
+    if (config.maxBatchSize > 0) {
+      const b = input.shape[0];
+      if (b < 1 || b > config.maxBatchSize) throw serverError('BATCH_TOO_LARGE', rid, config.maxBatchSize, config.name);
+      if (batch !== -1 && b !== batch) {
+        throw serverError('WRONG_SHAPE', rid, input.name, config.name, `batch size ${batch} as the other inputs`, fmtDims(input.shape), '');
+      }
+      batch = b;
+    }
+  }
+  const missing = config.inputs.filter((t) => !t.optional && !seen.has(t.name)).map((t) => t.name);
+  if (missing.length > 0) {
+    const required = config.inputs.filter((t) => !t.optional).length;
+    throw serverError('MISSING_INPUT', required, inputs.length, config.name,
+      `[${[...seen].map((n) => `'${n}'`).join(',')}]`, `[${missing.map((n) => `'${n}'`).join(',')}]`);
+  }
+  if (outputs) {
+    const known = new Set(config.outputs.map((t) => t.name));
+    for (const o of outputs) {
+      if (!known.has(o.name)) throw serverError('UNKNOWN_OUTPUT', o.name, config.name);
+    }
+  }
+}

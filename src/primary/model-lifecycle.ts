@@ -1,0 +1,145 @@
+/**
+ * Loads one model from its directory: read config.pbtxt → auto-complete from the ONNX file →
+ * normalize and validate → pick versions by policy → start each version's instances.
+ * A failure is kept as the model's (or version's) state and reason; it never throws out.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { readModelIo } from '../onnx/onnx-model.ts';
+import { ServerError } from '../errors.ts';
+import { autocompleteConfig, type ModelIo } from './config/autocomplete-config.ts';
+import type { ModelConfig, RawConfig } from './config/model-config.ts';
+import { modelConfigType } from './config/model-config-schema.ts';
+import { normalizeConfig } from './config/normalize-config.ts';
+import { parsePbtxt } from './config/parse-pbtxt.ts';
+import { DirectScheduler } from './direct-scheduler.ts';
+import { InstancePool } from './instance-pool.ts';
+import { fileExists, listVersions } from './model-repository.ts';
+import type { Scheduler } from './scheduler.ts';
+
+export type VersionState = 'LOADING' | 'READY' | 'UNLOADING' | 'UNAVAILABLE';
+
+export interface ModelVersion {
+  readonly version: number;
+  state: VersionState;
+  reason: string;
+  scheduler: Scheduler | null;
+}
+
+export interface LoadedModel {
+  readonly name: string;
+  readonly dir: string;
+  /** Null when the config could not be read or completed; `reason` says why. */
+  readonly config: ModelConfig | null;
+  readonly reason: string;
+  readonly versions: ReadonlyMap<number, ModelVersion>;
+}
+
+export interface LoadOptions {
+  /** Fill the config from the model file (off with --disable-auto-complete-config or --strict-model-config). */
+  readonly autocomplete: boolean;
+  /** Require config.pbtxt (--strict-model-config=true). */
+  readonly requireConfigFile: boolean;
+  readonly gpus: readonly number[];
+  readonly cores: number;
+}
+
+/** Loads a model; the result says, per version, whether it is READY or why it is not. */
+export async function loadModel(name: string, dir: string, options: LoadOptions): Promise<LoadedModel> {
+  let config: ModelConfig;
+  let selected: number[];
+  try {
+    ({ config, selected } = await readConfig(name, dir, options));
+  } catch (err) {
+    return { name, dir, config: null, reason: messageOf(err), versions: new Map() };
+  }
+  const versions = new Map<number, ModelVersion>();
+  await Promise.all(selected.map(async (version) => {
+    const entry: ModelVersion = { version, state: 'LOADING', reason: '', scheduler: null };
+    versions.set(version, entry);
+    const file = path.join(dir, String(version), config.defaultModelFilename);
+    if (!(await fileExists(file))) {
+      entry.state = 'UNAVAILABLE';
+      entry.reason = `version ${version} has no model file '${config.defaultModelFilename}'`;
+      return;
+    }
+    try {
+      entry.scheduler = await startVersion(config, version, file);
+      entry.state = 'READY';
+    } catch (err) {
+      entry.state = 'UNAVAILABLE';
+      entry.reason = `failed to load version ${version}: ${messageOf(err)}`;
+    }
+  }));
+  const sorted = new Map([...versions].sort(([a], [b]) => a - b));
+  return { name, dir, config, reason: '', versions: sorted };
+}
+
+async function readConfig(name: string, dir: string, options: LoadOptions): Promise<{ config: ModelConfig; selected: number[] }> {
+  const configFile = path.join(dir, 'config.pbtxt');
+  let raw: RawConfig = {};
+  if (await fileExists(configFile)) {
+    raw = parsePbtxt(await readFile(configFile, 'utf8'), modelConfigType(), configFile);
+  } else if (options.requireConfigFile) {
+    throw new Error(`${configFile} is missing, and --strict-model-config=true requires one`);
+  }
+  const filename = raw.default_model_filename || 'model.onnx';
+  const all = await listVersions(dir);
+  const present: number[] = [];
+  for (const v of all) {
+    if (await fileExists(path.join(dir, String(v), filename))) present.push(v);
+  }
+  if (all.length === 0) throw new Error(`no version folders (numeric sub-directories holding ${filename}) in ${dir}`);
+
+  // Auto-complete from the newest version that has a model file (Triton reads one version too).
+  let io: { inputs: ModelIo[]; outputs: ModelIo[] } | null = null;
+  const newest = present.at(-1);
+  if (newest !== undefined) {
+    const file = path.join(dir, String(newest), filename);
+    try {
+      io = readModelIo(await readFile(file));
+    } catch (err) {
+      throw new Error(`cannot read ${file}: ${messageOf(err)}`);
+    }
+  }
+  const completed = options.autocomplete && io ? autocompleteConfig(raw, io, name) : { ...raw, name: raw.name ?? name };
+  const config = normalizeConfig(completed, {
+    modelName: name,
+    gpus: options.gpus,
+    cores: options.cores,
+    io,
+  });
+  const policy = config.versionPolicy;
+  const selected = policy.kind === 'all' ? all
+    : policy.kind === 'latest' ? present.slice(-policy.numVersions)
+      : [...policy.versions];
+  if (selected.length === 0) throw new Error(`no version of the model has '${filename}' under version_policy`);
+  return { config, selected };
+}
+
+async function startVersion(config: ModelConfig, version: number, file: string): Promise<Scheduler> {
+  const pools: InstancePool[] = [];
+  try {
+    for (const group of config.instanceGroups) {
+      const devices = group.kind === 'KIND_GPU' ? group.gpus.map((id) => ({ kind: 'gpu' as const, id })) : [{ kind: 'cpu' as const }];
+      for (const device of devices) {
+        pools.push(await InstancePool.create({
+          model: config.name,
+          version,
+          modelPath: file,
+          device,
+          intraOpThreads: config.intraOpThreads,
+          interOpThreads: config.interOpThreads,
+        }, group.count));
+      }
+    }
+  } catch (err) {
+    await Promise.all(pools.map((p) => p.close()));
+    throw err;
+  }
+  return new DirectScheduler(config, version, pools);
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof ServerError || err instanceof Error ? err.message : String(err);
+}

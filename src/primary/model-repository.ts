@@ -1,0 +1,58 @@
+/**
+ * Reads model repositories on disk: `<repo>/<model>/config.pbtxt` and
+ * `<repo>/<model>/<version>/<file>`. Knows files only; loading is model-lifecycle's job.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+
+export interface ModelDir {
+  readonly name: string;
+  readonly dir: string;
+}
+
+/**
+ * Lists the models in every repository. A name found in two repositories is reported as an
+ * error for that model (as Triton does), not loaded from either.
+ */
+export async function scanRepositories(repos: readonly string[]): Promise<{ models: ModelDir[]; duplicates: Map<string, string[]> }> {
+  const found = new Map<string, string[]>();
+  for (const repo of repos) {
+    let entries;
+    try {
+      entries = await readdir(repo, { withFileTypes: true });
+    } catch (err) {
+      throw new Error(`failed to read model repository '${repo}': ${(err as Error).message}`);
+    }
+    for (const e of entries) {
+      if (!e.isDirectory() || e.name.startsWith('.')) continue;
+      const dirs = found.get(e.name) ?? [];
+      dirs.push(path.resolve(repo, e.name));
+      found.set(e.name, dirs);
+    }
+  }
+  const models: ModelDir[] = [];
+  const duplicates = new Map<string, string[]>();
+  for (const [name, dirs] of [...found].sort(([a], [b]) => a.localeCompare(b))) {
+    if (dirs.length > 1) duplicates.set(name, dirs);
+    else models.push({ name, dir: dirs[0] });
+  }
+  return { models, duplicates };
+}
+
+/** The numeric version folders of a model, ascending. Other entries are ignored, as in Triton. */
+export async function listVersions(modelDir: string): Promise<number[]> {
+  const entries = await readdir(modelDir, { withFileTypes: true });
+  return entries
+    .filter((e) => e.isDirectory() && /^[0-9]+$/.test(e.name))
+    .map((e) => Number(e.name))
+    .filter((v) => Number.isSafeInteger(v) && v > 0)
+    .sort((a, b) => a - b);
+}
+
+export async function fileExists(file: string): Promise<boolean> {
+  try {
+    return (await stat(file)).isFile();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * What a model version's scheduler offers the front-ends (Triton's three calls).
+ */
+import type { InferOutput, InferRequest } from './infer-request.ts';
+
+export interface InferResponse {
+  readonly id: string | undefined;
+  readonly modelName: string;
+  readonly modelVersion: number;
+  readonly outputs: readonly InferOutput[];
+}
+
+export interface Scheduler {
+  /** Runs a checked request; resolves with its outputs or rejects with a ServerError. */
+  enqueue(request: InferRequest): Promise<InferResponse>;
+  /** Requests accepted and not yet answered. */
+  inflightCount(): number;
+  /** Lets in-flight requests finish, then releases the instances. */
+  stop(): Promise<void>;
+}
