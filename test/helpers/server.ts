@@ -1,0 +1,39 @@
+/**
+ * Starts a real Nereid server in this process on a free loopback port, for end-to-end tests.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseCliOptions } from '../../src/primary/cli-options.ts';
+import { startServer, type RunningServer } from '../../src/primary/server-lifecycle.ts';
+import { HttpClient } from '../../src/client/index.ts';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const EXAMPLES = path.join(ROOT, 'model_repository');
+export const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'models');
+
+export interface TestServer {
+  readonly server: RunningServer;
+  readonly url: string;
+  readonly client: HttpClient;
+  readonly log: string[];
+  close(): Promise<void>;
+}
+
+/** `args` are CLI flags; the model repositories default to the example repository. */
+export async function startTestServer(args: string[] = []): Promise<TestServer> {
+  const hasRepo = args.some((a) => a.startsWith('--model-repository'));
+  const options = parseCliOptions([
+    ...(hasRepo ? [] : [`--model-repository=${EXAMPLES}`]),
+    '--http-address=127.0.0.1', '--http-port=0', '--grpc-port=0', '--metrics-port=0',
+    ...args,
+  ]);
+  const log: string[] = [];
+  const server = await startServer(options, { logLevel: 'silent', announce: (line) => log.push(line) });
+  const url = `http://127.0.0.1:${server.httpPort}`;
+  return { server, url, client: new HttpClient(url), log, close: () => server.close() };
+}
+
+/** A batch of `rows` copies of the 16 values 0..15 plus `row * 16`, for the `simple` model. */
+export function sequence(rows: number, start = 0): number[] {
+  return Array.from({ length: rows * 16 }, (_, i) => start + i);
+}
