@@ -1,0 +1,88 @@
+/**
+ * A closed-loop load generator over keep-alive HTTP: `concurrency` clients each send one request,
+ * wait for its answer, and send the next, for a fixed time. Reports throughput and latency
+ * percentiles. Meant to run in its own process, apart from the server under test.
+ */
+import http from 'node:http';
+
+export interface LoadResult {
+  readonly requests: number;
+  readonly errors: number;
+  readonly seconds: number;
+  readonly throughput: number;
+  readonly p50Ms: number;
+  readonly p90Ms: number;
+  readonly p99Ms: number;
+}
+
+export interface LoadOptions {
+  readonly url: string;
+  readonly body: Buffer;
+  readonly headers: Record<string, string>;
+  readonly concurrency: number;
+  readonly durationMs: number;
+  readonly warmupMs?: number;
+}
+
+/** The value at quantile q (0..1) of sorted numbers, by the nearest-rank method. */
+export function percentile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.ceil(q * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
+}
+
+function post(agent: http.Agent, url: URL, body: Buffer, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ agent, host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { ...headers, 'content-length': body.length } }, (res) => {
+      res.on('data', () => {});
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const url = new URL(options.url);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: options.concurrency });
+  const latencies: number[] = [];
+  let errors = 0;
+  let measuring = false;
+  const warmupEnd = Date.now() + (options.warmupMs ?? 1000);
+  const end = warmupEnd + options.durationMs;
+  let started = 0;
+  const client = async () => {
+    while (Date.now() < end) {
+      const t0 = process.hrtime.bigint();
+      let status = 0;
+      try {
+        status = await post(agent, url, options.body, options.headers);
+      } catch {
+        status = 0;
+      }
+      const now = Date.now();
+      if (!measuring && now >= warmupEnd) {
+        measuring = true;
+        started = now;
+      }
+      if (measuring && now < end) {
+        if (status === 200) latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+        else errors++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency }, client));
+  agent.destroy();
+  const seconds = (end - (started || warmupEnd)) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    requests: latencies.length,
+    errors,
+    seconds,
+    throughput: latencies.length / seconds,
+    p50Ms: percentile(latencies, 0.5),
+    p90Ms: percentile(latencies, 0.9),
+    p99Ms: percentile(latencies, 0.99),
+  };
+}
