@@ -41,20 +41,44 @@ export interface LoadOptions {
   /** Require config.pbtxt (--strict-model-config=true). */
   readonly requireConfigFile: boolean;
   readonly gpus: readonly number[];
-  readonly cores: number;
 }
 
-/** Loads a model; the result says, per version, whether it is READY or why it is not. */
-export async function loadModel(name: string, dir: string, options: LoadOptions): Promise<LoadedModel> {
-  let config: ModelConfig;
-  let selected: number[];
+/** A model whose config has been read and checked, and whose versions are chosen: nothing runs yet. */
+export interface PreparedModel {
+  readonly name: string;
+  readonly dir: string;
+  readonly config: ModelConfig | null;
+  readonly reason: string;
+  readonly selected: readonly number[];
+}
+
+/** Reads, completes and checks a model's config and picks its versions; never throws. */
+export async function prepareModel(name: string, dir: string, options: LoadOptions): Promise<PreparedModel> {
   try {
-    ({ config, selected } = await readConfig(name, dir, options));
+    const { config, selected } = await readConfig(name, dir, options);
+    return { name, dir, config, reason: '', selected };
   } catch (err) {
-    return { name, dir, config: null, reason: messageOf(err), versions: new Map() };
+    return { name, dir, config: null, reason: messageOf(err), selected: [] };
   }
+}
+
+/** Instances the model will start: every version, group and device. */
+export function instanceCount(model: PreparedModel): number {
+  if (!model.config) return 0;
+  const perVersion = model.config.instanceGroups.reduce((n, g) => n + g.count * Math.max(1, g.gpus.length), 0);
+  return perVersion * model.selected.length;
+}
+
+/**
+ * Starts each selected version's instances. `threadsPerInstance` is the runtime's intra-op
+ * thread count where the config does not set one. The result says, per version, whether it
+ * is READY or why it is not.
+ */
+export async function startModel(model: PreparedModel, threadsPerInstance: number): Promise<LoadedModel> {
+  const { name, dir, config } = model;
+  if (!config) return { name, dir, config: null, reason: model.reason, versions: new Map() };
   const versions = new Map<number, ModelVersion>();
-  await Promise.all(selected.map(async (version) => {
+  await Promise.all(model.selected.map(async (version) => {
     const entry: ModelVersion = { version, state: 'LOADING', reason: '', scheduler: null };
     versions.set(version, entry);
     const file = path.join(dir, String(version), config.defaultModelFilename);
@@ -64,7 +88,7 @@ export async function loadModel(name: string, dir: string, options: LoadOptions)
       return;
     }
     try {
-      entry.scheduler = await startVersion(config, version, file);
+      entry.scheduler = await startVersion(config, version, file, config.intraOpThreads ?? threadsPerInstance);
       entry.state = 'READY';
     } catch (err) {
       entry.state = 'UNAVAILABLE';
@@ -106,7 +130,6 @@ async function readConfig(name: string, dir: string, options: LoadOptions): Prom
   const config = normalizeConfig(completed, {
     modelName: name,
     gpus: options.gpus,
-    cores: options.cores,
     io,
   });
   const policy = config.versionPolicy;
@@ -117,7 +140,7 @@ async function readConfig(name: string, dir: string, options: LoadOptions): Prom
   return { config, selected };
 }
 
-async function startVersion(config: ModelConfig, version: number, file: string): Promise<Scheduler> {
+async function startVersion(config: ModelConfig, version: number, file: string, intraOpThreads: number): Promise<Scheduler> {
   const pools: InstancePool[] = [];
   try {
     for (const group of config.instanceGroups) {
@@ -128,7 +151,7 @@ async function startVersion(config: ModelConfig, version: number, file: string):
           version,
           modelPath: file,
           device,
-          intraOpThreads: config.intraOpThreads,
+          intraOpThreads,
           interOpThreads: config.interOpThreads,
         }, group.count));
       }

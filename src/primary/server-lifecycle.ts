@@ -9,7 +9,7 @@ import type { ApiContext } from '../api/api-context.ts';
 import { buildHttpServer } from '../api/http-server.ts';
 import type { ServerOptions } from './cli-options.ts';
 import { discoverGpus } from './device-discovery.ts';
-import { loadModel } from './model-lifecycle.ts';
+import { instanceCount, prepareModel, startModel } from './model-lifecycle.ts';
 import { ModelRegistry } from './model-registry.ts';
 import { scanRepositories } from './model-repository.ts';
 
@@ -43,9 +43,13 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
     autocomplete: !options.strictModelConfig && !options.disableAutoCompleteConfig,
     requireConfigFile: options.strictModelConfig,
     gpus,
-    cores: os.availableParallelism(),
   };
-  const loaded = await Promise.all(models.map((m) => loadModel(m.name, m.dir, loadOptions)));
+  const prepared = await Promise.all(models.map((m) => prepareModel(m.name, m.dir, loadOptions)));
+  // Share the cores among every instance of every model, so that instances times runtime
+  // threads never exceed them (oversubscribed runtime threads are a common Triton pitfall).
+  const instances = prepared.reduce((n, m) => n + instanceCount(m), 0);
+  const threadsPerInstance = Math.max(1, Math.floor(os.availableParallelism() / Math.max(1, instances)));
+  const loaded = await Promise.all(prepared.map((m) => startModel(m, threadsPerInstance)));
   for (const model of loaded) {
     registry.set(model);
     if (!model.config) announce(`model '${model.name}' failed to load: ${model.reason}`);

@@ -44,7 +44,8 @@ export interface ModelConfig {
   readonly defaultModelFilename: string;
   /** `parameters` as string values. */
   readonly parameters: Readonly<Record<string, string>>;
-  readonly intraOpThreads: number;
+  /** parameters.intra_op_thread_count; null lets the server share the cores among all instances. */
+  readonly intraOpThreads: number | null;
   readonly interOpThreads: number;
   /** The completed config in proto shape, for the config endpoint. */
   readonly raw: RawConfig;

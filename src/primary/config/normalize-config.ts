@@ -12,8 +12,6 @@ export interface NormalizeContext {
   readonly modelName: string;
   /** GPU ids present on this machine. */
   readonly gpus: readonly number[];
-  /** Cores the runtime threads may use in all. */
-  readonly cores: number;
   /** The model's io from the .onnx file; null when no version file could be read. */
   readonly io: { inputs: readonly ModelIo[]; outputs: readonly ModelIo[] } | null;
 }
@@ -67,8 +65,7 @@ export function normalizeConfig(completed: RawConfig, ctx: NormalizeContext): Mo
   for (const [key, value] of Object.entries(raw.parameters ?? {})) {
     parameters[key] = String((value as RawConfig)?.string_value ?? '');
   }
-  const totalInstances = instanceGroups.reduce((n, g) => n + g.count * Math.max(1, g.gpus.length), 0);
-  const intraOpThreads = threadParam(m, parameters, 'intra_op_thread_count') ?? Math.max(1, Math.floor(ctx.cores / totalInstances));
+  const intraOpThreads = threadParam(m, parameters, 'intra_op_thread_count') ?? null;
   const interOpThreads = threadParam(m, parameters, 'inter_op_thread_count') ?? 1;
 
   raw.default_model_filename ||= 'model.onnx';
