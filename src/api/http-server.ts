@@ -10,6 +10,7 @@ import { httpErrorReply } from './error-reply.ts';
 import { healthRoutes } from './http-health-routes.ts';
 import { inferRoute } from './http-infer-route.ts';
 import { modelRoutes } from './http-model-routes.ts';
+import { repositoryRoutes } from './http-repository-routes.ts';
 
 export interface HttpServerOptions {
   /** fastify/pino log level ('info', 'debug', 'warn', 'silent'). */
@@ -44,5 +45,6 @@ export async function buildHttpServer(ctx: ApiContext, options: HttpServerOption
   healthRoutes(app, ctx);
   modelRoutes(app, ctx);
   inferRoute(app, ctx);
+  repositoryRoutes(app, ctx);
   return app;
 }

@@ -1,0 +1,36 @@
+/**
+ * `POST /v2/repository/index`: every model in the repositories with each version's state and,
+ * where it is not READY, the reason (Triton's repository index; `{"ready": true}` lists only
+ * ready ones). A model that failed before any version was tried appears once, without a version.
+ */
+import type { FastifyInstance } from 'fastify';
+import { serverError } from '../errors.ts';
+import type { ApiContext } from './api-context.ts';
+import { parseJson } from './codec-json.ts';
+
+interface IndexEntry {
+  name: string;
+  version?: string;
+  state: string;
+  reason: string;
+}
+
+export function repositoryRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.post('/v2/repository/index', async (req) => {
+    const body = Buffer.isBuffer(req.body) && req.body.length > 0 ? parseJson(req.body, ctx.maxJsonDepth) : {};
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw serverError('BAD_REQUEST', 'the repository index request must be a JSON object');
+    const readyOnly = (body as { ready?: unknown }).ready;
+    if (readyOnly !== undefined && typeof readyOnly !== 'boolean') throw serverError('BAD_REQUEST', "'ready' must be a boolean");
+    const entries: IndexEntry[] = [];
+    for (const model of ctx.registry.all()) {
+      if (model.versions.size === 0) {
+        entries.push({ name: model.name, state: 'UNAVAILABLE', reason: model.reason });
+        continue;
+      }
+      for (const v of model.versions.values()) {
+        entries.push({ name: model.name, version: String(v.version), state: v.state, reason: v.reason });
+      }
+    }
+    return readyOnly ? entries.filter((e) => e.state === 'READY') : entries;
+  });
+}
