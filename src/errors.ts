@@ -68,6 +68,8 @@ export const ErrorTable = {
   // Limits and lifecycle.
   BODY_TOO_LARGE: { kind: 'TOO_LARGE', message: 'request body is larger than the limit of %s bytes (--http-max-input-size)' },
   SERVER_CLOSING: { kind: 'UNAVAILABLE', message: 'Server is shutting down' },
+  QUEUE_FULL: { kind: 'UNAVAILABLE', message: 'Exceeds maximum queue size' },
+  REQUEST_TIMEOUT: { kind: 'UNAVAILABLE', message: 'Request timeout expired' },
   UNSUPPORTED: { kind: 'UNSUPPORTED', message: '%s' },
   // Execution.
   EXECUTION_FAILED: { kind: 'INTERNAL', message: "model '%s': %s" },

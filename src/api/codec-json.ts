@@ -139,10 +139,8 @@ function fromBinary(name: string, dt: DatatypeInfo, count: number, bytes: Buffer
   if (bytes.length !== expected) {
     throw serverError('DATA_SIZE_MISMATCH', rid, `input byte size mismatch for input '${name}': expected ${expected} bytes for its shape, got ${bytes.length}`);
   }
-  // One copy: into an aligned buffer of its own, which is then moved to the worker.
-  const buffer = new ArrayBuffer(expected);
-  new Uint8Array(buffer).set(bytes);
-  return buffer;
+  // The one copy: from the body straight into the batch's slot, when the batch is formed.
+  return { byteLength: expected, writeTo: (target) => target.set(bytes) };
 }
 
 type Check = (v: unknown) => boolean;
@@ -177,8 +175,16 @@ function fromJson(name: string, dt: DatatypeInfo, count: number, data: unknown, 
     throw serverError('BAD_DATA', rid, `input '${name}': data element ${badIndex} is not a valid ${dt.wire} value`);
   }
   if (dt.wire === 'BYTES') return flat as string[];
-  const buffer = new ArrayBuffer(count * dt.byteSize);
-  const target = new dt.array!(buffer);
+  // Numbers are converted once, straight into the batch's slot, when the batch is formed.
+  return { byteLength: count * dt.byteSize, writeTo: (bytes) => writeJsonValues(dt, flat, bytes) };
+}
+
+/** Writes JSON values as `dt`'s little-endian elements into `bytes` (sized for them). */
+function writeJsonValues(dt: DatatypeInfo, flat: readonly unknown[], bytes: Uint8Array): void {
+  const count = flat.length;
+  // Typed arrays need an aligned offset; slots are aligned, but a caller's buffer may not be.
+  const aligned = bytes.byteOffset % dt.byteSize === 0;
+  const target = aligned ? new dt.array!(bytes.buffer, bytes.byteOffset, count) : new dt.array!(new ArrayBuffer(bytes.length));
   switch (dt.json) {
     case 'bigint':
       for (let i = 0; i < count; i++) (target as BigInt64Array)[i] = BigInt(flat[i] as number);
@@ -195,7 +201,7 @@ function fromJson(name: string, dt: DatatypeInfo, count: number, data: unknown, 
     default:
       (target as Float64Array).set(flat as number[]);
   }
-  return buffer;
+  if (!aligned) bytes.set(new Uint8Array(target.buffer));
 }
 
 /** The bytes of an output as the binary extension sends them. */

@@ -40,6 +40,8 @@ interface ConfigSpec {
   /** Extra top-level lines, written after max_batch_size. */
   extra?: string[];
   cpuInstance?: boolean;
+  /** Extra top-level lines, written last. */
+  trailer?: string[];
 }
 
 function tensorList(field: 'input' | 'output', tensors: ConfigTensor[]): string {
@@ -67,6 +69,7 @@ function configText(c: ConfigSpec): string {
     tensorList('output', c.outputs),
   ];
   if (c.cpuInstance) parts.push('instance_group [ { count: 1 kind: KIND_CPU } ]');
+  parts.push(...(c.trailer ?? []));
   return parts.join('\n') + '\n';
 }
 
@@ -90,7 +93,7 @@ function simple(): GeneratedModel {
     target: 'repo',
     name: 'simple',
     files: [
-      { path: 'config.pbtxt', content: configText({ name: 'simple', maxBatchSize: 8, inputs: [t('INPUT0'), t('INPUT1')], outputs: [t('OUTPUT0'), t('OUTPUT1')], cpuInstance: true }) },
+      { path: 'config.pbtxt', content: configText({ name: 'simple', maxBatchSize: 8, inputs: [t('INPUT0'), t('INPUT1')], outputs: [t('OUTPUT0'), t('OUTPUT1')], cpuInstance: true, trailer: ['# Concurrent requests share a model run: a tiny model costs less than the trip to its worker.', 'dynamic_batching { }'] }) },
       { path: '1/model.onnx', content: model },
     ],
   };

@@ -7,8 +7,24 @@ import { datatypeFromWire, type DatatypeInfo } from '../dtypes.ts';
 import { serverError } from '../errors.ts';
 import type { ModelConfig, TensorConfig } from './config/model-config.ts';
 
-/** Tensor contents: raw little-endian bytes (moved to the worker), or strings for BYTES. */
-export type TensorData = ArrayBuffer | string[];
+/**
+ * Numeric tensor contents not yet written anywhere: the exact byte size, and how to write the
+ * little-endian bytes. The batcher calls `writeTo` once, straight into the batch's ring slot,
+ * so a decoded request costs no buffer of its own.
+ */
+export interface TensorWriter {
+  readonly byteLength: number;
+  writeTo(target: Uint8Array): void;
+}
+
+/** Tensor contents: raw little-endian bytes, a writer of them, or strings for BYTES. */
+export type TensorData = ArrayBuffer | TensorWriter | string[];
+
+/** Writes numeric contents into `target` (exactly `byteLength` bytes long). */
+export function writeData(data: ArrayBuffer | TensorWriter, target: Uint8Array): void {
+  if (data instanceof ArrayBuffer) target.set(new Uint8Array(data));
+  else data.writeTo(target);
+}
 
 export interface InputHeader {
   readonly name: string;
@@ -38,7 +54,8 @@ export interface InferOutput {
   readonly name: string;
   readonly datatype: DatatypeInfo;
   readonly shape: readonly number[];
-  readonly data: TensorData;
+  /** The request's own bytes (or strings) of this output. */
+  readonly data: ArrayBuffer | string[];
 }
 
 /** Largest element count one tensor may claim, a guard against absurd shapes (2^31 - 1). */

@@ -1,17 +1,18 @@
 /**
  * The instances of one instance group on one device: a piscina pool whose every worker thread
- * holds one onnxruntime session. piscina hands a task to an idle worker, so `count` requests run
- * in parallel and the rest wait in piscina's queue.
+ * holds one onnxruntime session, and the pool's tensor ring. The scheduler hands a batch to a
+ * pool only while one of its instances is free, so piscina never queues.
  */
 import { Piscina } from 'piscina';
-import type { WireTensor, WorkerReply, WorkerSetup, WorkerTask } from '../workers/protocol.ts';
+import { TensorRing, type BatchTensor } from '../shm/index.ts';
+import type { RunTimings, WorkerReply, WorkerSetup, WorkerTask } from '../workers/protocol.ts';
 
 // Run the worker from the same kind of file as this module: .ts under tsx, .js once built.
 const workerFile = new URL(`../workers/worker-entry${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 
 export interface RunResult {
-  readonly outputs: readonly WireTensor[];
-  readonly computeNs: number;
+  readonly outputs: readonly BatchTensor[];
+  readonly timings: RunTimings;
 }
 
 export class InstancePool {
@@ -21,21 +22,26 @@ export class InstancePool {
     private readonly pool: Piscina<WorkerTask, WorkerReply>,
     /** Instances (worker threads) in this pool. */
     readonly count: number,
-    readonly setup: WorkerSetup,
+    readonly ring: TensorRing,
   ) {}
 
-  /** Starts `count` workers and waits until each has its session; throws the load error. */
-  static async create(setup: WorkerSetup, count: number): Promise<InstancePool> {
+  /**
+   * Starts `count` workers and waits until each has its session; throws the load error.
+   * The ring has a slot per instance plus one, so a batch can be filled while all others run.
+   */
+  static async create(setup: Omit<WorkerSetup, 'ring'>, count: number, slotBytes: number): Promise<InstancePool> {
+    const ring = TensorRing.create(count + 1, slotBytes);
     const pool = new Piscina<WorkerTask, WorkerReply>({
       filename: workerFile.href,
-      workerData: setup,
+      workerData: { ...setup, ring: ring.sab } satisfies WorkerSetup,
       minThreads: count,
       maxThreads: count,
       idleTimeout: 2 ** 31 - 1,
       concurrentTasksPerWorker: 1,
-      name: 'default',
+      // Per-task timing histograms cost a little on every batch; the scheduler keeps its own.
+      recordTiming: false,
+      workerHistogram: false,
     });
-    const self = new InstancePool(pool, count, setup);
     try {
       const replies = await Promise.all(Array.from({ length: count }, () => pool.run({ op: 'load' })));
       for (const reply of replies) {
@@ -45,25 +51,43 @@ export class InstancePool {
       await pool.destroy();
       throw err;
     }
-    return self;
+    return new InstancePool(pool, count, ring);
   }
 
   get inflight(): number {
     return this.inflightCount;
   }
 
-  /** Runs one batch on a free instance. Input buffers are moved to the worker (unusable here after). */
-  async run(inputs: readonly WireTensor[], outputs: readonly string[]): Promise<RunResult> {
-    const transferList = [...new Set(inputs.map((t) => t.data).filter((d): d is ArrayBuffer => d instanceof ArrayBuffer))];
+  /** Instances not running a batch now. */
+  get free(): number {
+    return this.count - this.inflightCount;
+  }
+
+  /**
+   * Runs one batch. `slot` holds the inputs (or -1); moved input buffers are unusable here after.
+   * Rejects when the worker reports an error or dies (piscina then starts a replacement, which
+   * loads its own session).
+   */
+  async run(slot: number, inputs: readonly BatchTensor[], outputs: readonly string[]): Promise<RunResult> {
+    const transferList: ArrayBuffer[] = [];
+    for (const t of inputs) {
+      const buffer = (t as { buffer?: ArrayBuffer }).buffer;
+      if (buffer && !transferList.includes(buffer)) transferList.push(buffer);
+    }
     this.inflightCount++;
     try {
-      const reply = await this.pool.run({ op: 'run', inputs, outputs }, { transferList });
+      const reply = await this.pool.run({ op: 'run', slot, inputs, outputs }, { transferList });
       if (!reply.ok) throw new Error(reply.message);
       if (reply.op !== 'run') throw new Error('worker answered a run with a load reply');
-      return { outputs: reply.outputs, computeNs: reply.computeNs };
+      return { outputs: reply.outputs, timings: reply.timings };
     } finally {
       this.inflightCount--;
     }
+  }
+
+  /** The worker threads (for tests that make one fail). */
+  get threads(): readonly { terminate(): Promise<number> }[] {
+    return this.pool.threads;
   }
 
   /** Waits for running tasks to finish, then stops the workers. */

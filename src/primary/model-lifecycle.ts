@@ -12,9 +12,11 @@ import type { ModelConfig, RawConfig } from './config/model-config.ts';
 import { modelConfigType } from './config/model-config-schema.ts';
 import { normalizeConfig } from './config/normalize-config.ts';
 import { parsePbtxt } from './config/parse-pbtxt.ts';
-import { DirectScheduler } from './direct-scheduler.ts';
+import { slotBytesFor } from './batch-assembly.ts';
+import { BatchScheduler } from './dynamic-batcher.ts';
 import { InstancePool } from './instance-pool.ts';
 import { fileExists, listVersions } from './model-repository.ts';
+import { ModelStatistics } from './model-statistics.ts';
 import type { Scheduler } from './scheduler.ts';
 
 export type VersionState = 'LOADING' | 'READY' | 'UNLOADING' | 'UNAVAILABLE';
@@ -24,6 +26,7 @@ export interface ModelVersion {
   state: VersionState;
   reason: string;
   scheduler: Scheduler | null;
+  readonly stats: ModelStatistics;
 }
 
 export interface LoadedModel {
@@ -79,7 +82,7 @@ export async function startModel(model: PreparedModel, threadsPerInstance: numbe
   if (!config) return { name, dir, config: null, reason: model.reason, versions: new Map() };
   const versions = new Map<number, ModelVersion>();
   await Promise.all(model.selected.map(async (version) => {
-    const entry: ModelVersion = { version, state: 'LOADING', reason: '', scheduler: null };
+    const entry: ModelVersion = { version, state: 'LOADING', reason: '', scheduler: null, stats: new ModelStatistics() };
     versions.set(version, entry);
     const file = path.join(dir, String(version), config.defaultModelFilename);
     if (!(await fileExists(file))) {
@@ -88,7 +91,7 @@ export async function startModel(model: PreparedModel, threadsPerInstance: numbe
       return;
     }
     try {
-      entry.scheduler = await startVersion(config, version, file, config.intraOpThreads ?? threadsPerInstance);
+      entry.scheduler = await startVersion(config, version, file, config.intraOpThreads ?? threadsPerInstance, entry.stats);
       entry.state = 'READY';
     } catch (err) {
       entry.state = 'UNAVAILABLE';
@@ -140,7 +143,11 @@ async function readConfig(name: string, dir: string, options: LoadOptions): Prom
   return { config, selected };
 }
 
-async function startVersion(config: ModelConfig, version: number, file: string, intraOpThreads: number): Promise<Scheduler> {
+/** Slot size for models with variable dims (a batch that needs more takes the slow path). */
+const VARIABLE_SLOT_BYTES = 4 * 1024 * 1024;
+
+async function startVersion(config: ModelConfig, version: number, file: string, intraOpThreads: number, stats: ModelStatistics): Promise<Scheduler> {
+  const slotBytes = slotBytesFor(config, VARIABLE_SLOT_BYTES);
   const pools: InstancePool[] = [];
   try {
     for (const group of config.instanceGroups) {
@@ -153,14 +160,14 @@ async function startVersion(config: ModelConfig, version: number, file: string, 
           device,
           intraOpThreads,
           interOpThreads: config.interOpThreads,
-        }, group.count));
+        }, group.count, slotBytes));
       }
     }
   } catch (err) {
     await Promise.all(pools.map((p) => p.close()));
     throw err;
   }
-  return new DirectScheduler(config, version, pools);
+  return new BatchScheduler(config, version, pools, stats);
 }
 
 function messageOf(err: unknown): string {

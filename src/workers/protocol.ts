@@ -1,7 +1,9 @@
 /**
- * The messages between the primary and a worker: small descriptors, with tensor bytes in
+ * The messages between the primary and a worker: small descriptors only. Tensor bytes lie in
+ * the pool's tensor ring (a SharedArrayBuffer), or, for a batch too large for its slot, in
  * ArrayBuffers that are moved (transferred), never copied by structured clone.
  */
+import type { BatchTensor } from '../shm/index.ts';
 
 /** What a worker is told when it starts (piscina workerData). One worker holds one instance. */
 export interface WorkerSetup {
@@ -12,20 +14,19 @@ export interface WorkerSetup {
   readonly device: { readonly kind: 'cpu' } | { readonly kind: 'gpu'; readonly id: number };
   readonly intraOpThreads: number;
   readonly interOpThreads: number;
-}
-
-/** A tensor crossing the channel. `data` is moved for numeric types; BYTES travel as strings. */
-export interface WireTensor {
-  readonly name: string;
-  /** onnxruntime-node's type name ('float32', 'int64', 'string', ...). */
-  readonly type: string;
-  readonly dims: readonly number[];
-  readonly data: ArrayBuffer | readonly string[];
+  /** The pool's tensor ring. */
+  readonly ring: SharedArrayBuffer;
 }
 
 export type WorkerTask =
   | { readonly op: 'load' }
-  | { readonly op: 'run'; readonly inputs: readonly WireTensor[]; readonly outputs: readonly string[] };
+  | {
+    readonly op: 'run';
+    /** The ring slot holding the inputs, or -1 when every input is moved or a string. */
+    readonly slot: number;
+    readonly inputs: readonly BatchTensor[];
+    readonly outputs: readonly string[];
+  };
 
 export interface IoMetadata {
   readonly name: string;
@@ -33,7 +34,16 @@ export interface IoMetadata {
   readonly shape: readonly (number | string)[];
 }
 
+export interface RunTimings {
+  /** Copying inputs out of the slot and making runtime tensors. */
+  readonly inputNs: number;
+  /** The runtime's run call. */
+  readonly inferNs: number;
+  /** Writing outputs into the slot. */
+  readonly outputNs: number;
+}
+
 export type WorkerReply =
   | { readonly ok: true; readonly op: 'load'; readonly inputs: readonly IoMetadata[]; readonly outputs: readonly IoMetadata[] }
-  | { readonly ok: true; readonly op: 'run'; readonly outputs: readonly WireTensor[]; readonly computeNs: number }
+  | { readonly ok: true; readonly op: 'run'; readonly outputs: readonly BatchTensor[]; readonly timings: RunTimings }
   | { readonly ok: false; readonly message: string };

@@ -1,20 +1,23 @@
 /**
  * The piscina worker. Each worker thread holds one model instance, created from workerData as
- * soon as the thread starts; every task waits for that load to finish.
+ * soon as the thread starts; every task waits for that load to finish. Tasks are `load` (report
+ * the session's io) and `run` (one batch, through the pool's tensor ring).
  */
-import { move, workerData } from 'piscina';
-import { Piscina } from 'piscina';
+import { move, Piscina, workerData } from 'piscina';
+import { TensorRing } from '../shm/index.ts';
+import { BatchExecutor } from './execute-batch.ts';
 import { OrtInstance } from './ort-instance.ts';
-import type { WireTensor, WorkerReply, WorkerSetup, WorkerTask } from './protocol.ts';
+import type { WorkerReply, WorkerSetup, WorkerTask } from './protocol.ts';
 
 const setup = workerData as WorkerSetup;
-const instance: Promise<OrtInstance> = OrtInstance.create(setup);
+const ring = TensorRing.attach(setup.ring);
+const ready: Promise<{ instance: OrtInstance; executor: BatchExecutor }> = OrtInstance.create(setup)
+  .then((instance) => ({ instance, executor: new BatchExecutor(instance, ring) }));
 // The rejection is reported by the first task; don't let it crash the thread before then.
-instance.catch(() => {});
+ready.catch(() => {});
 
-/** Wraps a reply so piscina moves the output buffers instead of cloning them. */
-function withMovedBuffers(reply: WorkerReply, tensors: readonly WireTensor[]): unknown {
-  const buffers = tensors.map((t) => t.data).filter((d): d is ArrayBuffer => d instanceof ArrayBuffer);
+/** Wraps a reply so piscina moves the listed buffers instead of cloning them. */
+function withMovedBuffers(reply: WorkerReply, buffers: ArrayBuffer[]): unknown {
   if (buffers.length === 0) return reply;
   return move({
     get [Piscina.transferableSymbol]() { return buffers; },
@@ -22,23 +25,22 @@ function withMovedBuffers(reply: WorkerReply, tensors: readonly WireTensor[]): u
   } as unknown as Parameters<typeof move>[0]);
 }
 
+const messageOf = (err: unknown): string => (err instanceof Error ? err.message || String(err.stack) : String(err));
+
 export default async function handle(task: WorkerTask): Promise<unknown> {
-  let model: OrtInstance;
+  let loaded;
   try {
-    model = await instance;
+    loaded = await ready;
   } catch (err) {
-    return { ok: false, message: (err as Error).message } satisfies WorkerReply;
+    return { ok: false, message: messageOf(err) } satisfies WorkerReply;
   }
   try {
     if (task.op === 'load') {
-      return { ok: true, op: 'load', ...model.metadata() } satisfies WorkerReply;
+      return { ok: true, op: 'load', ...loaded.instance.metadata() } satisfies WorkerReply;
     }
-    const start = process.hrtime.bigint();
-    const outputs = await model.run(task.inputs, task.outputs);
-    const computeNs = Number(process.hrtime.bigint() - start);
-    return withMovedBuffers({ ok: true, op: 'run', outputs, computeNs }, outputs);
+    const { outputs, moved, timings } = await loaded.executor.run(task.slot, task.inputs, task.outputs);
+    return withMovedBuffers({ ok: true, op: 'run', outputs, timings }, moved);
   } catch (err) {
-    return { ok: false, message: (err as Error).message || String((err as Error).stack) } satisfies WorkerReply;
+    return { ok: false, message: messageOf(err) } satisfies WorkerReply;
   }
 }
-

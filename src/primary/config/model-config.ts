@@ -3,6 +3,7 @@
  * load by normalize-config.ts and frozen; nothing downstream checks it again.
  */
 import type { DatatypeInfo } from '../../dtypes.ts';
+import type { DynamicBatching } from './dynamic-batching-config.ts';
 
 /** config.pbtxt as parsed: proto field names (snake_case), enums as names, numbers as numbers. */
 export type RawConfig = Record<string, any>;
@@ -40,7 +41,8 @@ export interface ModelConfig {
   readonly outputs: readonly TensorConfig[];
   readonly versionPolicy: VersionPolicy;
   readonly instanceGroups: readonly InstanceGroup[];
-  readonly dynamicBatching: boolean;
+  /** null: no dynamic batching, each request runs alone. */
+  readonly dynamicBatching: DynamicBatching | null;
   readonly defaultModelFilename: string;
   /** `parameters` as string values. */
   readonly parameters: Readonly<Record<string, string>>;

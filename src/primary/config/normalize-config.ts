@@ -5,6 +5,7 @@
 import { datatypeFromConfig, datatypeFromOnnx } from '../../dtypes.ts';
 import { serverError } from '../../errors.ts';
 import type { ModelIo } from './autocomplete-config.ts';
+import { normalizeDynamicBatching } from './dynamic-batching-config.ts';
 import type { InstanceGroup, ModelConfig, RawConfig, TensorConfig, VersionPolicy } from './model-config.ts';
 
 export interface NormalizeContext {
@@ -46,18 +47,7 @@ export function normalizeConfig(completed: RawConfig, ctx: NormalizeContext): Mo
   const instanceGroups = instanceGroupsOf(m, raw.instance_group ?? [], ctx.gpus);
   raw.instance_group = instanceGroups.map((g) => ({ name: g.name, kind: g.kind, count: g.count, gpus: [...g.gpus] }));
 
-  if (raw.dynamic_batching !== undefined) {
-    if (maxBatchSize === 0) fail(m, 'dynamic_batching needs max_batch_size > 0');
-    for (const size of raw.dynamic_batching.preferred_batch_size ?? []) {
-      if (!isInt(size) || size < 1 || size > maxBatchSize) {
-        fail(m, `dynamic_batching.preferred_batch_size ${size} must be between 1 and max_batch_size ${maxBatchSize}`);
-      }
-    }
-    const delay = raw.dynamic_batching.max_queue_delay_microseconds;
-    if (delay !== undefined && (!isInt(delay) || delay < 0)) {
-      fail(m, 'dynamic_batching.max_queue_delay_microseconds must be a non-negative integer');
-    }
-  }
+  const dynamicBatching = raw.dynamic_batching !== undefined ? normalizeDynamicBatching(m, raw.dynamic_batching, maxBatchSize) : null;
   if (raw.sequence_batching !== undefined) fail(m, 'sequence_batching is not supported yet');
   if (raw.ensemble_scheduling !== undefined) fail(m, 'ensemble_scheduling is not supported yet');
 
@@ -78,7 +68,7 @@ export function normalizeConfig(completed: RawConfig, ctx: NormalizeContext): Mo
     outputs,
     versionPolicy,
     instanceGroups,
-    dynamicBatching: raw.dynamic_batching !== undefined,
+    dynamicBatching,
     defaultModelFilename: raw.default_model_filename,
     parameters,
     intraOpThreads,

@@ -1,0 +1,86 @@
+/**
+ * Per model version statistics, in the shape of Triton's statistics extension: request
+ * durations split into queue, compute input, compute infer and compute output; success and
+ * failure counts; executions; and per batch size compute durations. All durations in ns.
+ */
+
+export interface Duration {
+  count: number;
+  ns: number;
+}
+
+export interface BatchStats {
+  readonly batch_size: number;
+  readonly compute_input: Duration;
+  readonly compute_infer: Duration;
+  readonly compute_output: Duration;
+}
+
+/** One request's timeline, in ns on the process.hrtime clock. */
+export interface RequestTimes {
+  readonly receivedNs: bigint;
+  readonly batchStartNs: bigint;
+  readonly computeInputNs: number;
+  readonly computeInferNs: number;
+  readonly computeOutputNs: number;
+  readonly doneNs: bigint;
+}
+
+const duration = (): Duration => ({ count: 0, ns: 0 });
+const add = (d: Duration, ns: number) => {
+  d.count++;
+  d.ns += Math.max(0, Math.round(ns));
+};
+
+export class ModelStatistics {
+  /** Milliseconds since the epoch of the last inference, 0 before any. */
+  lastInference = 0;
+  /** Batch elements inferred (a request of batch 4 counts 4). */
+  inferenceCount = 0;
+  /** Model runs. */
+  executionCount = 0;
+  readonly success = duration();
+  readonly fail = duration();
+  readonly queue = duration();
+  readonly computeInput = duration();
+  readonly computeInfer = duration();
+  readonly computeOutput = duration();
+  readonly cacheHit = duration();
+  readonly cacheMiss = duration();
+  private readonly batches = new Map<number, BatchStats>();
+
+  /** A request answered with its outputs; `batchSize` is its own number of batch elements. */
+  requestSucceeded(t: RequestTimes, batchSize: number): void {
+    add(this.success, Number(t.doneNs - t.receivedNs));
+    add(this.queue, Number(t.batchStartNs - t.receivedNs));
+    add(this.computeInput, t.computeInputNs);
+    add(this.computeInfer, t.computeInferNs);
+    add(this.computeOutput, t.computeOutputNs);
+    this.inferenceCount += batchSize;
+    this.lastInference = Date.now();
+  }
+
+  /** A request that was accepted by the scheduler and then failed (timeout, model error). */
+  requestFailed(receivedNs: bigint, doneNs: bigint): void {
+    add(this.fail, Number(doneNs - receivedNs));
+    this.lastInference = Date.now();
+  }
+
+  /** One model run of `batchSize` elements. */
+  batchExecuted(batchSize: number, inputNs: number, inferNs: number, outputNs: number): void {
+    this.executionCount++;
+    let b = this.batches.get(batchSize);
+    if (!b) {
+      b = { batch_size: batchSize, compute_input: duration(), compute_infer: duration(), compute_output: duration() };
+      this.batches.set(batchSize, b);
+    }
+    add(b.compute_input, inputNs);
+    add(b.compute_infer, inferNs);
+    add(b.compute_output, outputNs);
+  }
+
+  /** Per batch size figures, smallest size first. */
+  batchStats(): BatchStats[] {
+    return [...this.batches.values()].sort((a, b) => a.batch_size - b.batch_size);
+  }
+}
