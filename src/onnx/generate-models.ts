@@ -8,7 +8,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { onnxTypeCode, writeModel, type OnnxElemType, type ValueSpec } from './onnx-model.ts';
+import { onnxTypeCode, writeModel, type NodeSpec, type OnnxElemType, type ValueSpec } from './onnx-model.ts';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DEFAULT_REPO_DIR = join(PROJECT_ROOT, 'model_repository');
@@ -300,6 +300,44 @@ function corrupt(): GeneratedModel {
   };
 }
 
+/**
+ * `slow`: OUTPUT0 = INPUT0 (FP32 [batch, 1]), after a chain of 512x512 matrix products seeded
+ * from the input, so the runtime cannot fold it away. A run takes the same long time whatever
+ * the batch size, which lets tests fill queues and hold instances busy.
+ */
+export const SLOW_MATMULS = 96;
+
+function slow(): GeneratedModel {
+  const nodes: NodeSpec[] = [
+    { opType: 'ReduceSum', inputs: ['INPUT0'], outputs: ['seed'], attributes: { keepdims: 0 } },
+    { opType: 'Expand', inputs: ['seed', 'square'], outputs: ['m0'] },
+  ];
+  for (let i = 0; i < SLOW_MATMULS; i++) nodes.push({ opType: 'MatMul', inputs: [`m${i}`, 'mix'], outputs: [`m${i + 1}`] });
+  nodes.push(
+    { opType: 'ReduceMean', inputs: [`m${SLOW_MATMULS}`], outputs: ['mean'], attributes: { keepdims: 0 } },
+    { opType: 'Sub', inputs: ['mean', 'mean'], outputs: ['zero'] },
+    { opType: 'Add', inputs: ['INPUT0', 'zero'], outputs: ['OUTPUT0'] },
+  );
+  const model = writeModel({
+    inputs: [tensor('INPUT0', 'FLOAT', ['batch', 1])],
+    outputs: [tensor('OUTPUT0', 'FLOAT', ['batch', 1])],
+    nodes: [
+      { opType: 'ConstantOfShape', inputs: ['square'], outputs: ['mix'], attributes: { value: { elemType: 'FLOAT', dims: [1], data: [1 / 512] } } },
+      ...nodes,
+    ],
+    initializers: [{ name: 'square', elemType: 'INT64', dims: [2], data: [512, 512] }],
+  });
+  const t = (name: string): ConfigTensor => ({ name, dataType: 'TYPE_FP32', dims: [1] });
+  return {
+    target: 'fixtures',
+    name: 'slow',
+    files: [
+      { path: 'config.pbtxt', content: configText({ name: 'slow', maxBatchSize: 8, inputs: [t('INPUT0')], outputs: [t('OUTPUT0')], cpuInstance: true, trailer: ['dynamic_batching { }'] }) },
+      { path: '1/model.onnx', content: model },
+    ],
+  };
+}
+
 // No optional_input fixture: onnxruntime cannot run a graph with a graph input
 // left unfed (the JS API throws "input 'X' is missing in 'feeds'", and the
 // native run fails with "Missing Input"), and an input that also has an
@@ -308,7 +346,7 @@ function corrupt(): GeneratedModel {
 
 /** Every model directory, in memory. */
 export function buildModels(): GeneratedModel[] {
-  return [simple(), simpleIdentity(), simpleString(), allTypes(), noConfig(), wholeShape(), versioned(), badConfig(), corrupt()];
+  return [simple(), simpleIdentity(), simpleString(), allTypes(), noConfig(), wholeShape(), versioned(), badConfig(), corrupt(), slow()];
 }
 
 /**

@@ -205,7 +205,9 @@ export class BatchScheduler implements Scheduler {
       const doneNs = process.hrtime.bigint();
       const inputNs = Number(assembledNs - batchStartNs) + result.timings.inputNs;
       const outputNs = result.timings.outputNs + Number(doneNs - splitStartNs);
-      this.stats.batchExecuted(rows.reduce((a, b) => a + b, 0), inputNs, result.timings.inferNs, outputNs);
+      const batchSize = rows.reduce((a, b) => a + b, 0);
+      this.stats.batchExecuted(batchSize, inputNs, result.timings.inferNs, outputNs);
+      this.stats.instanceExecuted(pool.placement.group, pool.placement.device, result.instance, batchSize);
       batch.forEach((p, r) => {
         this.stats.requestSucceeded({
           receivedNs: p.receivedNs,

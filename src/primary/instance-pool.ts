@@ -13,6 +13,15 @@ const workerFile = new URL(`../workers/worker-entry${import.meta.url.endsWith('.
 export interface RunResult {
   readonly outputs: readonly BatchTensor[];
   readonly timings: RunTimings;
+  /** The thread id of the worker (instance) that ran the batch. */
+  readonly instance: number;
+}
+
+export interface InstancePlacement {
+  /** The instance group's name. */
+  readonly group: string;
+  /** 'CPU' or 'GPU <id>'. */
+  readonly device: string;
 }
 
 export class InstancePool {
@@ -23,13 +32,15 @@ export class InstancePool {
     /** Instances (worker threads) in this pool. */
     readonly count: number,
     readonly ring: TensorRing,
+    /** Which instance group, and which device, these instances belong to. */
+    readonly placement: InstancePlacement,
   ) {}
 
   /**
    * Starts `count` workers and waits until each has its session; throws the load error.
    * The ring has a slot per instance plus one, so a batch can be filled while all others run.
    */
-  static async create(setup: Omit<WorkerSetup, 'ring'>, count: number, slotBytes: number): Promise<InstancePool> {
+  static async create(setup: Omit<WorkerSetup, 'ring'>, count: number, slotBytes: number, group: string): Promise<InstancePool> {
     const ring = TensorRing.create(count + 1, slotBytes);
     const pool = new Piscina<WorkerTask, WorkerReply>({
       filename: workerFile.href,
@@ -51,7 +62,8 @@ export class InstancePool {
       await pool.destroy();
       throw err;
     }
-    return new InstancePool(pool, count, ring);
+    const device = setup.device.kind === 'gpu' ? `GPU ${setup.device.id}` : 'CPU';
+    return new InstancePool(pool, count, ring, { group, device });
   }
 
   get inflight(): number {
@@ -79,7 +91,7 @@ export class InstancePool {
       const reply = await this.pool.run({ op: 'run', slot, inputs, outputs }, { transferList });
       if (!reply.ok) throw new Error(reply.message);
       if (reply.op !== 'run') throw new Error('worker answered a run with a load reply');
-      return { outputs: reply.outputs, timings: reply.timings };
+      return { outputs: reply.outputs, timings: reply.timings, instance: reply.instance };
     } finally {
       this.inflightCount--;
     }

@@ -160,7 +160,7 @@ async function startVersion(config: ModelConfig, version: number, file: string, 
           device,
           intraOpThreads,
           interOpThreads: config.interOpThreads,
-        }, group.count, slotBytes));
+        }, group.count, slotBytes, group.name));
       }
     }
   } catch (err) {

@@ -16,6 +16,15 @@ export interface BatchStats {
   readonly compute_output: Duration;
 }
 
+export interface InstanceStats {
+  readonly group: string;
+  readonly device: string;
+  /** The worker thread's id. */
+  readonly instance: number;
+  executions: number;
+  inferences: number;
+}
+
 /** One request's timeline, in ns on the process.hrtime clock. */
 export interface RequestTimes {
   readonly receivedNs: bigint;
@@ -48,6 +57,7 @@ export class ModelStatistics {
   readonly cacheHit = duration();
   readonly cacheMiss = duration();
   private readonly batches = new Map<number, BatchStats>();
+  private readonly instances = new Map<string, InstanceStats>();
 
   /** A request answered with its outputs; `batchSize` is its own number of batch elements. */
   requestSucceeded(t: RequestTimes, batchSize: number): void {
@@ -77,6 +87,23 @@ export class ModelStatistics {
     add(b.compute_input, inputNs);
     add(b.compute_infer, inferNs);
     add(b.compute_output, outputNs);
+  }
+
+  /** A batch ran on instance `instance` (a worker thread id) of a group on a device. */
+  instanceExecuted(group: string, device: string, instance: number, batchSize: number): void {
+    const key = `${group}\u0000${device}\u0000${instance}`;
+    let s = this.instances.get(key);
+    if (!s) {
+      s = { group, device, instance, executions: 0, inferences: 0 };
+      this.instances.set(key, s);
+    }
+    s.executions++;
+    s.inferences += batchSize;
+  }
+
+  /** Executions per instance, grouped by instance group and device (a per-device view). */
+  instanceStats(): InstanceStats[] {
+    return [...this.instances.values()];
   }
 
   /** Per batch size figures, smallest size first. */

@@ -45,5 +45,6 @@ export interface RunTimings {
 
 export type WorkerReply =
   | { readonly ok: true; readonly op: 'load'; readonly inputs: readonly IoMetadata[]; readonly outputs: readonly IoMetadata[] }
-  | { readonly ok: true; readonly op: 'run'; readonly outputs: readonly BatchTensor[]; readonly timings: RunTimings }
+  /** `instance` is the worker's thread id: which instance ran the batch. */
+  | { readonly ok: true; readonly op: 'run'; readonly outputs: readonly BatchTensor[]; readonly timings: RunTimings; readonly instance: number }
   | { readonly ok: false; readonly message: string };

@@ -3,6 +3,7 @@
  * soon as the thread starts; every task waits for that load to finish. Tasks are `load` (report
  * the session's io) and `run` (one batch, through the pool's tensor ring).
  */
+import { threadId } from 'node:worker_threads';
 import { move, Piscina, workerData } from 'piscina';
 import { TensorRing } from '../shm/index.ts';
 import { BatchExecutor } from './execute-batch.ts';
@@ -39,7 +40,7 @@ export default async function handle(task: WorkerTask): Promise<unknown> {
       return { ok: true, op: 'load', ...loaded.instance.metadata() } satisfies WorkerReply;
     }
     const { outputs, moved, timings } = await loaded.executor.run(task.slot, task.inputs, task.outputs);
-    return withMovedBuffers({ ok: true, op: 'run', outputs, timings }, moved);
+    return withMovedBuffers({ ok: true, op: 'run', outputs, timings, instance: threadId }, moved);
   } catch (err) {
     return { ok: false, message: messageOf(err) } satisfies WorkerReply;
   }
