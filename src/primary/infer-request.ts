@@ -44,16 +44,18 @@ export interface InferOutput {
 /** Largest element count one tensor may claim, a guard against absurd shapes (2^31 - 1). */
 export const MAX_TENSOR_ELEMENTS = 2 ** 31 - 1;
 
-/** The element count of a shape, or an error naming the input when a dim is not a sane integer. */
-export function checkedElementCount(name: string, shape: readonly unknown[], requestId: string): number {
+/** The element count of a shape, or an error naming the input and model when a dim is not a sane integer. */
+export function checkedElementCount(name: string, shape: readonly unknown[], requestId: string, model: string): number {
+  // Only numbers are printed: a dim of another kind is named by its type, never echoed.
+  const shown = () => `[${shape.map((d) => (typeof d === 'number' ? String(d) : typeof d)).join(',')}]`;
   let n = 1;
   for (const d of shape) {
     if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
-      throw serverError('WRONG_SHAPE', requestId, name, '', 'non-negative integer dims', `[${shape.join(',')}]`, 'Each dim must be a non-negative integer.');
+      throw serverError('WRONG_SHAPE', requestId, name, model, 'non-negative integer dims', shown(), 'Each dim must be a non-negative integer.');
     }
     n *= d;
     if (n > MAX_TENSOR_ELEMENTS) {
-      throw serverError('WRONG_SHAPE', requestId, name, '', `at most ${MAX_TENSOR_ELEMENTS} elements`, `[${shape.join(',')}]`, 'The shape is too large.');
+      throw serverError('WRONG_SHAPE', requestId, name, model, `at most ${MAX_TENSOR_ELEMENTS} elements`, shown(), 'The shape is too large.');
     }
   }
   return n;
@@ -86,7 +88,7 @@ export function checkRequest(
     if (input.datatype !== spec.datatype.wire) {
       throw serverError('WRONG_DATATYPE', rid, input.name, input.datatype, config.name, spec.datatype.wire);
     }
-    checkedElementCount(input.name, input.shape, rid);
+    checkedElementCount(input.name, input.shape, rid, config.name);
     const expected = config.maxBatchSize > 0 ? [-1, ...spec.dims] : spec.dims;
     const shapeOk = input.shape.length === expected.length && expected.every((d, i) => d === -1 || d === input.shape[i]);
     if (!shapeOk) {
