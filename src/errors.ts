@@ -55,6 +55,7 @@ export const ErrorTable = {
   WRONG_DATATYPE: { kind: 'INVALID_ARG', message: "[request id: %s] inference input '%s' data-type is '%s', but model '%s' expects '%s'" },
   WRONG_SHAPE: { kind: 'INVALID_ARG', message: "[request id: %s] unexpected shape for input '%s' for model '%s'. Expected %s, got %s. %s" },
   BATCH_TOO_LARGE: { kind: 'INVALID_ARG', message: "[request id: %s] inference request batch-size must be <= %s for '%s'" },
+  BATCH_TOO_SMALL: { kind: 'INVALID_ARG', message: "[request id: %s] inference request batch-size must be >= 1 for '%s'" },
   DATA_SIZE_MISMATCH: { kind: 'INVALID_ARG', message: "[request id: %s] %s" },
   BAD_DATA: { kind: 'INVALID_ARG', message: "[request id: %s] %s" },
   BAD_PARAMETER: { kind: 'INVALID_ARG', message: '%s' },

@@ -96,7 +96,8 @@ export function checkRequest(
     }
     if (config.maxBatchSize > 0) {
       const b = input.shape[0];
-      if (b < 1 || b > config.maxBatchSize) throw serverError('BATCH_TOO_LARGE', rid, config.maxBatchSize, config.name);
+      if (b < 1) throw serverError('BATCH_TOO_SMALL', rid, config.name);
+      if (b > config.maxBatchSize) throw serverError('BATCH_TOO_LARGE', rid, config.maxBatchSize, config.name);
       if (batch !== -1 && b !== batch) {
         throw serverError('WRONG_SHAPE', rid, input.name, config.name, `batch size ${batch} as the other inputs`, fmtDims(input.shape), '');
       }
