@@ -52,6 +52,7 @@ export const ErrorTable = {
   UNKNOWN_OUTPUT: { kind: 'INVALID_ARG', message: "unexpected inference output '%s' for model '%s'" },
   MISSING_INPUT: { kind: 'INVALID_ARG', message: "expected %s inputs but got %s inputs for model '%s'. Got input(s) %s, but missing required input(s) %s. Please provide all required input(s)." },
   DUPLICATE_INPUT: { kind: 'INVALID_ARG', message: "input '%s' is given more than once for model '%s'" },
+  DUPLICATE_OUTPUT: { kind: 'INVALID_ARG', message: "output '%s' is requested more than once for model '%s'" },
   WRONG_DATATYPE: { kind: 'INVALID_ARG', message: "[request id: %s] inference input '%s' data-type is '%s', but model '%s' expects '%s'" },
   WRONG_SHAPE: { kind: 'INVALID_ARG', message: "[request id: %s] unexpected shape for input '%s' for model '%s'. Expected %s, got %s. %s" },
   BATCH_TOO_LARGE: { kind: 'INVALID_ARG', message: "[request id: %s] inference request batch-size must be <= %s for '%s'" },

@@ -65,7 +65,8 @@ const fmtDims = (dims: readonly number[]): string => `[${dims.join(',')}]`;
 
 /**
  * Checks request headers against the model: every input known, given once, of the right type
- * and shape; every required input present; one batch size within max_batch_size; outputs known.
+ * and shape; every required input present; one batch size within max_batch_size; outputs known
+ * and asked for once.
  */
 export function checkRequest(
   config: ModelConfig,
@@ -112,8 +113,12 @@ export function checkRequest(
   }
   if (outputs) {
     const known = new Set(config.outputs.map((t) => t.name));
+    const requested = new Set<string>();
     for (const o of outputs) {
       if (!known.has(o.name)) throw serverError('UNKNOWN_OUTPUT', o.name, config.name);
+      // Twice the same fetch would hand the worker one buffer to transfer twice: it fails as a 500.
+      if (requested.has(o.name)) throw serverError('DUPLICATE_OUTPUT', o.name, config.name);
+      requested.add(o.name);
     }
   }
 }
