@@ -97,6 +97,8 @@ export function decodeInferRequest(body: unknown): DecodedRequest {
       }
       return { name: raw.name, binary: (params.binary_data as boolean | undefined) ?? binaryOutput === true };
     });
+    // An empty list asks for nothing in particular: every output, as in Triton.
+    if (outputs.length === 0) outputs = null;
   }
   return { id: body.id as string | undefined, inputs, outputs, parameters };
 }
