@@ -97,6 +97,8 @@ export function decodeInferRequest(body: unknown): DecodedRequest {
       }
       return { name: raw.name, binary: (params.binary_data as boolean | undefined) ?? binaryOutput === true };
     });
+    // An empty list asks for nothing in particular: every output, as in Triton.
+    if (outputs.length === 0) outputs = null;
   }
   return { id: body.id as string | undefined, inputs, outputs, parameters };
 }
@@ -105,12 +107,12 @@ export function decodeInferRequest(body: unknown): DecodedRequest {
  * Converts each input's data (JSON or its slice of the binary part) into its own buffer.
  * Call only after the header passed checkRequest: sizes are checked against the shape here.
  */
-export function materializeInputs(inputs: readonly DecodedInput[], binary: Buffer, requestId: string | undefined): TensorData[] {
+export function materializeInputs(inputs: readonly DecodedInput[], binary: Buffer, requestId: string | undefined, model: string): TensorData[] {
   const rid = requestId || '<id_unknown>';
   let offset = 0;
   const out = inputs.map((input) => {
     const dt = datatypeFromWire(input.datatype)!;
-    const count = checkedElementCount(input.name, input.shape, rid);
+    const count = checkedElementCount(input.name, input.shape, rid, model);
     if (input.binarySize !== undefined) {
       if (offset + input.binarySize > binary.length) {
         throw serverError('BINARY_SIZE_MISMATCH', `input '${input.name}': binary_data_size ${input.binarySize} goes past the end of the body's ${binary.length} binary bytes`);

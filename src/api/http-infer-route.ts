@@ -23,7 +23,7 @@ export function inferRoute(app: FastifyInstance, ctx: ApiContext): void {
     const decoded = decodeInferRequest(parseJson(header, ctx.maxJsonDepth));
     const target = ctx.registry.ready(model, version);
     checkRequest(target.config, decoded.id, decoded.inputs, decoded.outputs);
-    const data = materializeInputs(decoded.inputs, binary, decoded.id);
+    const data = materializeInputs(decoded.inputs, binary, decoded.id, target.config.name);
     const response = await target.scheduler.enqueue({
       id: decoded.id,
       inputs: decoded.inputs.map((input, i) => ({ name: input.name, datatype: input.datatype, shape: input.shape, data: data[i] })),

@@ -73,8 +73,19 @@ export const USAGE = `Usage: nereid [options]
 
 /** Parses argv (without node and the script). Throws a TypeError/RangeError naming the flag. */
 export function parseCliOptions(argv: readonly string[]): ServerOptions & { help: boolean } {
-  // Triton's boolean flags take a value; also accept the bare flag as "true".
-  const args = argv.map((a) => (booleanFlags.some((f) => a === `--${f}`) ? `${a}=true` : a));
+  // Triton's boolean flags take a value (`--flag false` or `--flag=false`); also accept the bare
+  // flag, at the end or before another flag, as "true".
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!booleanFlags.some((f) => a === `--${f}`)) {
+      args.push(a);
+    } else if (i + 1 < argv.length && !argv[i + 1].startsWith('-')) {
+      args.push(`${a}=${argv[++i]}`);
+    } else {
+      args.push(`${a}=true`);
+    }
+  }
   let values: Record<string, unknown>;
   try {
     ({ values } = parseArgs({ args, options: spec, strict: true, allowPositionals: false }));
@@ -82,6 +93,8 @@ export function parseCliOptions(argv: readonly string[]): ServerOptions & { help
     throw new TypeError(`${(err as Error).message}\n\n${USAGE}`);
   }
   const repos = [...((values['model-repository'] as string[] | undefined) ?? []), ...((values['model-store'] as string[] | undefined) ?? [])];
+  if (repos.includes('')) throw new TypeError('--model-repository must not be empty');
+  if (values['http-address'] === '') throw new TypeError('--http-address must not be empty');
   return Object.freeze({
     help: Boolean(values.help),
     modelRepositories: Object.freeze(repos.length > 0 ? repos : [...DEFAULT_OPTIONS.modelRepositories]),
@@ -102,8 +115,9 @@ export function parseCliOptions(argv: readonly string[]): ServerOptions & { help
 function integer(values: Record<string, unknown>, flag: string, fallback: number, min: number): number {
   const text = values[flag] as string | undefined;
   if (text === undefined) return fallback;
+  // Decimal digits only: Number() alone would also take '0x50', '1e3' and ' '.
   const n = Number(text);
-  if (text.trim() === '' || !Number.isSafeInteger(n)) throw new TypeError(`--${flag} must be an integer (got '${text}')`);
+  if (!/^-?[0-9]+$/.test(text) || !Number.isSafeInteger(n)) throw new TypeError(`--${flag} must be an integer (got '${text}')`);
   if (n < min) throw new RangeError(`--${flag} must be at least ${min} (got ${n})`);
   return n;
 }

@@ -61,16 +61,18 @@ export interface InferOutput {
 /** Largest element count one tensor may claim, a guard against absurd shapes (2^31 - 1). */
 export const MAX_TENSOR_ELEMENTS = 2 ** 31 - 1;
 
-/** The element count of a shape, or an error naming the input when a dim is not a sane integer. */
-export function checkedElementCount(name: string, shape: readonly unknown[], requestId: string): number {
+/** The element count of a shape, or an error naming the input and model when a dim is not a sane integer. */
+export function checkedElementCount(name: string, shape: readonly unknown[], requestId: string, model: string): number {
+  // Only numbers are printed: a dim of another kind is named by its type, never echoed.
+  const shown = () => `[${shape.map((d) => (typeof d === 'number' ? String(d) : typeof d)).join(',')}]`;
   let n = 1;
   for (const d of shape) {
     if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
-      throw serverError('WRONG_SHAPE', requestId, name, '', 'non-negative integer dims', `[${shape.join(',')}]`, 'Each dim must be a non-negative integer.');
+      throw serverError('WRONG_SHAPE', requestId, name, model, 'non-negative integer dims', shown(), 'Each dim must be a non-negative integer.');
     }
     n *= d;
     if (n > MAX_TENSOR_ELEMENTS) {
-      throw serverError('WRONG_SHAPE', requestId, name, '', `at most ${MAX_TENSOR_ELEMENTS} elements`, `[${shape.join(',')}]`, 'The shape is too large.');
+      throw serverError('WRONG_SHAPE', requestId, name, model, `at most ${MAX_TENSOR_ELEMENTS} elements`, shown(), 'The shape is too large.');
     }
   }
   return n;
@@ -80,7 +82,8 @@ const fmtDims = (dims: readonly number[]): string => `[${dims.join(',')}]`;
 
 /**
  * Checks request headers against the model: every input known, given once, of the right type
- * and shape; every required input present; one batch size within max_batch_size; outputs known.
+ * and shape; every required input present; one batch size within max_batch_size; outputs known
+ * and asked for once.
  */
 export function checkRequest(
   config: ModelConfig,
@@ -103,7 +106,7 @@ export function checkRequest(
     if (input.datatype !== spec.datatype.wire) {
       throw serverError('WRONG_DATATYPE', rid, input.name, input.datatype, config.name, spec.datatype.wire);
     }
-    checkedElementCount(input.name, input.shape, rid);
+    checkedElementCount(input.name, input.shape, rid, config.name);
     const expected = config.maxBatchSize > 0 ? [-1, ...spec.dims] : spec.dims;
     const shapeOk = input.shape.length === expected.length && expected.every((d, i) => d === -1 || d === input.shape[i]);
     if (!shapeOk) {
@@ -111,7 +114,8 @@ export function checkRequest(
     }
     if (config.maxBatchSize > 0) {
       const b = input.shape[0];
-      if (b < 1 || b > config.maxBatchSize) throw serverError('BATCH_TOO_LARGE', rid, config.maxBatchSize, config.name);
+      if (b < 1) throw serverError('BATCH_TOO_SMALL', rid, config.name);
+      if (b > config.maxBatchSize) throw serverError('BATCH_TOO_LARGE', rid, config.maxBatchSize, config.name);
       if (batch !== -1 && b !== batch) {
         throw serverError('WRONG_SHAPE', rid, input.name, config.name, `batch size ${batch} as the other inputs`, fmtDims(input.shape), '');
       }
@@ -126,8 +130,12 @@ export function checkRequest(
   }
   if (outputs) {
     const known = new Set(config.outputs.map((t) => t.name));
+    const requested = new Set<string>();
     for (const o of outputs) {
       if (!known.has(o.name)) throw serverError('UNKNOWN_OUTPUT', o.name, config.name);
+      // Twice the same fetch would hand the worker one buffer to transfer twice: it fails as a 500.
+      if (requested.has(o.name)) throw serverError('DUPLICATE_OUTPUT', o.name, config.name);
+      requested.add(o.name);
     }
   }
 }

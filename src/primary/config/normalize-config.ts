@@ -27,6 +27,10 @@ export function normalizeConfig(completed: RawConfig, ctx: NormalizeContext): Mo
   const raw: RawConfig = structuredClone(completed);
   const m = ctx.modelName;
   if (raw.name !== m) fail(m, `config name '${raw.name}' does not match the model's directory name '${m}'`);
+  // Each of platform and backend implies the other; Triton fills the missing one while
+  // normalizing, so a config naming only one loads with auto-complete off too.
+  if (raw.platform === 'onnxruntime_onnx' && !raw.backend) raw.backend = 'onnxruntime';
+  if (raw.backend === 'onnxruntime' && !raw.platform) raw.platform = 'onnxruntime_onnx';
   if (raw.platform !== 'onnxruntime_onnx' || raw.backend !== 'onnxruntime') {
     fail(m, `platform '${raw.platform ?? ''}' / backend '${raw.backend ?? ''}' is not supported; Nereid serves platform "onnxruntime_onnx" (backend "onnxruntime")`);
   }

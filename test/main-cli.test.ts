@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { after, describe, test } from 'node:test';
+import { ROOT, sequence } from './helpers/server.ts';
+
+const children: ChildProcess[] = [];
+
+/** Runs `node --import tsx src/main.ts ...args` in the repository root, collecting its output. */
+function nereid(args: string[]): { child: ChildProcess; output: { stdout: string; stderr: string } } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  const output = { stdout: '', stderr: '' };
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => { output.stdout += c; });
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => { output.stderr += c; });
+  return { child, output };
+}
+
+/** Resolves with the first match of `pattern` in stdout; rejects if the process exits first. */
+function waitFor(child: ChildProcess, output: { stdout: string; stderr: string }, pattern: RegExp): Promise<RegExpMatchArray> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const m = pattern.exec(output.stdout);
+      if (m) {
+        child.stdout!.off('data', check);
+        child.off('exit', exited);
+        resolve(m);
+      }
+    };
+    const exited = (code: number | null) => reject(new Error(`exited with ${code} before printing ${pattern}:\n${output.stdout}\n${output.stderr}`));
+    child.stdout!.on('data', check);
+    child.once('exit', exited);
+    check();
+  });
+}
+
+after(() => {
+  // Only if a test failed half-way: never leave a server running.
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
+describe('the nereid command', () => {
+  test('serves the example repository, answers an inference, and exits 0 on SIGTERM', { timeout: 120_000 }, async () => {
+    const { child, output } = nereid(['--model-repository', 'model_repository', '--http-port', '0', '--http-address', '127.0.0.1']);
+    const [, port] = await waitFor(child, output, /Started HTTPService at 127\.0\.0\.1:(\d+)/);
+    assert.notEqual(Number(port), 0);
+
+    const res = await fetch(`http://127.0.0.1:${port}/v2/models/simple/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        inputs: [
+          { name: 'INPUT0', datatype: 'INT32', shape: [1, 16], data: sequence(1) },
+          { name: 'INPUT1', datatype: 'INT32', shape: [1, 16], data: sequence(1) },
+        ],
+      }),
+    });
+    assert.equal(res.status, 200);
+    const result = await res.json() as { outputs: { name: string; data: number[] }[] };
+    assert.deepEqual(result.outputs[0].data, sequence(1).map((v) => v * 2));
+
+    const exit = once(child, 'close');
+    child.kill('SIGTERM');
+    const [code, signal] = await exit;
+    assert.equal(signal, null);
+    assert.equal(code, 0, output.stderr);
+    assert.match(output.stdout, /SIGTERM: finishing in-flight requests/);
+  });
+
+  test('exits 2 with a message naming the flag for --http-port=abc', { timeout: 60_000 }, async () => {
+    const { child, output } = nereid(['--http-port=abc']);
+    const [code] = await once(child, 'close');
+    assert.equal(code, 2);
+    assert.match(output.stderr, /^nereid: --http-port must be an integer \(got 'abc'\)/);
+    assert.equal(output.stdout, '');
+  });
+});
