@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { decodeInferRequest, materializeInputs, outputBytes, outputJsonData, parseJson, type DecodedInput } from '../../src/api/codec-json.ts';
+import { writeData, type TensorData } from '../../src/primary/infer-request.ts';
 import { datatypeFromWire } from '../../src/dtypes.ts';
 import { ServerError } from '../../src/errors.ts';
 import type { InferOutput } from '../../src/primary/infer-request.ts';
@@ -106,7 +107,13 @@ const jsonCases: [string, unknown[], ArrayBufferView | string[]][] = [
 ];
 
 const bytesOf = (v: ArrayBufferView | string[]) => (Array.isArray(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength));
-const dataBytes = (d: ArrayBuffer | string[]) => (Array.isArray(d) ? d : Buffer.from(d));
+/** The bytes a tensor's contents write (strings as they are). */
+function dataBytes(d: TensorData, offset = 0): Buffer | string[] {
+  if (Array.isArray(d)) return d;
+  const target = Buffer.alloc(d.byteLength + offset);
+  writeData(d, target.subarray(offset));
+  return target.subarray(offset);
+}
 
 describe('materializeInputs', () => {
   for (const [datatype, values, expected] of jsonCases) {
@@ -116,15 +123,22 @@ describe('materializeInputs', () => {
     });
   }
 
+  for (const [datatype, values, expected] of jsonCases) {
+    if (Array.isArray(expected)) continue;
+    test(`writes JSON ${datatype} values into a target at an unaligned offset`, () => {
+      const [data] = materializeInputs([decoded(datatype, [1, 2], values)], Buffer.alloc(0), undefined, 'm');
+      assert.deepEqual(dataBytes(data, 1), bytesOf(expected));
+    });
+  }
+
   for (const [datatype, , expected] of jsonCases) {
     if (Array.isArray(expected)) continue;
-    test(`copies binary ${datatype} bytes into a buffer of their own`, () => {
+    test(`writes binary ${datatype} bytes exactly as the body holds them`, () => {
       const body = Buffer.concat([Buffer.from([7]), bytesOf(expected) as Buffer]);
       const binary = body.subarray(1);
       const [data] = materializeInputs([decoded(datatype, [2], null, binary.length)], binary, undefined, 'm');
-      assert.ok(data instanceof ArrayBuffer);
-      body.fill(0);
-      assert.deepEqual(Buffer.from(data), bytesOf(expected));
+      assert.ok(!Array.isArray(data) && data.byteLength === binary.length);
+      assert.deepEqual(dataBytes(data), bytesOf(expected));
     });
   }
 
@@ -135,9 +149,10 @@ describe('materializeInputs', () => {
       decoded('FP32', [1], [2.5]),
       decoded('UINT16', [1], null, 2),
     ], binary, 'r', 'm');
-    assert.deepEqual([...new Int32Array(out[0] as ArrayBuffer)], [1, 2]);
-    assert.deepEqual([...new Float32Array(out[1] as ArrayBuffer)], [2.5]);
-    assert.deepEqual([...new Uint16Array(out[2] as ArrayBuffer)], [9]);
+    const values = <T>(d: TensorData, Ctor: new (b: ArrayBuffer) => T) => new Ctor(Uint8Array.from(dataBytes(d) as Buffer).buffer);
+    assert.deepEqual([...values(out[0], Int32Array)], [1, 2]);
+    assert.deepEqual([...values(out[1], Float32Array)], [2.5]);
+    assert.deepEqual([...values(out[2], Uint16Array)], [9]);
   });
 
   const refused: [string, DecodedInput[], Buffer, RegExp, string][] = [

@@ -115,7 +115,8 @@ describe('model configuration', () => {
     assert.equal(groups[0].kind, 'KIND_CPU');
     assert.equal(groups[0].count, 1);
     assert.deepEqual(config.version_policy, { latest: { num_versions: 1 } });
-    assert.equal(config.dynamic_batching, undefined);
+    assert.deepEqual((config.dynamic_batching as { preferred_batch_size: unknown }).preferred_batch_size, []);
+    assert.equal((config.dynamic_batching as { max_queue_delay_microseconds: unknown }).max_queue_delay_microseconds, '0');
   });
 
   test('answers the auto-completed config of a model without config.pbtxt', async () => {

@@ -336,6 +336,7 @@ describe('generated models', () => {
       'fixtures/versioned': ['1/model.onnx', '2/model.onnx', '3/model.onnx', 'config.pbtxt'],
       'fixtures/bad_config': ['1/model.onnx', 'config.pbtxt'],
       'fixtures/corrupt': ['1/model.onnx', 'config.pbtxt'],
+      'fixtures/slow': ['1/model.onnx', 'config.pbtxt'],
     });
   });
 
