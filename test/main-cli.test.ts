@@ -3,6 +3,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { after, describe, test } from 'node:test';
 import { ROOT, sequence } from './helpers/server.ts';
+import { makeRepository, slowConfig } from './helpers/repo.ts';
+import { inferValue, outputValue } from './helpers/batching.ts';
 
 const children: ChildProcess[] = [];
 
@@ -65,6 +67,30 @@ describe('the nereid command', () => {
     assert.equal(signal, null);
     assert.equal(code, 0, output.stderr);
     assert.match(output.stdout, /SIGTERM: finishing in-flight requests/);
+  });
+
+  test('on SIGTERM under load, answers every accepted request, refuses new ones, and exits 0', { timeout: 120_000 }, async () => {
+    const repo = makeRepository({ slow: { from: 'slow', config: slowConfig('dynamic_batching { }') } });
+    try {
+      const { child, output } = nereid(['--model-repository', repo.dir, '--http-port', '0', '--http-address', '127.0.0.1']);
+      const [, port] = await waitFor(child, output, /Started HTTPService at 127\.0\.0\.1:(\d+)/);
+      const url = `http://127.0.0.1:${port}`;
+      // The first request starts a run of about 0.2 s; the rest wait for it in the queue.
+      const values = Array.from({ length: 12 }, (_, i) => i + 0.5);
+      const accepted = values.map((v) => inferValue(url, 'slow', v));
+      await new Promise((r) => setTimeout(r, 60));
+      const exit = once(child, 'close');
+      child.kill('SIGTERM');
+      await waitFor(child, output, /SIGTERM: finishing in-flight requests/);
+      const late = await inferValue(url, 'slow', 99).then((r) => r.status, (err: NodeJS.ErrnoException) => err.code);
+      assert.ok(late === 503 || late === 'ECONNREFUSED' || late === 'ECONNRESET', `a request after SIGTERM got ${late}`);
+      assert.deepEqual((await Promise.all(accepted)).map(outputValue), values);
+      const [code, signal] = await exit;
+      assert.equal(signal, null);
+      assert.equal(code, 0, output.stderr);
+    } finally {
+      repo.remove();
+    }
   });
 
   test('exits 2 with a message naming the flag for --http-port=abc', { timeout: 60_000 }, async () => {

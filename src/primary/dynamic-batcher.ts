@@ -199,7 +199,9 @@ export class BatchScheduler implements Scheduler {
       const names = batch.some((p) => p.wanted === null)
         ? this.config.outputs.map((t) => t.name)
         : this.config.outputs.map((t) => t.name).filter((n) => batch.some((p) => p.wanted!.has(n)));
-      const result = await pool.run(slot, assembled.inputs, names);
+      // Fault injection for tests; workers ignore it unless the server has NEREID_FAULT_INJECTION=1.
+      const crash = batch.some((p) => p.request.parameters.nereid_crash_worker === true);
+      const result = await pool.run(slot, assembled.inputs, names, crash);
       const splitStartNs = process.hrtime.bigint();
       const outputs = splitBatch(this.config, result.outputs, slotBytes, rows, batch.map((p) => p.wanted));
       const doneNs = process.hrtime.bigint();

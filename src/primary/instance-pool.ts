@@ -40,11 +40,11 @@ export class InstancePool {
    * Starts `count` workers and waits until each has its session; throws the load error.
    * The ring has a slot per instance plus one, so a batch can be filled while all others run.
    */
-  static async create(setup: Omit<WorkerSetup, 'ring'>, count: number, slotBytes: number, group: string): Promise<InstancePool> {
+  static async create(setup: Omit<WorkerSetup, 'ring' | 'faultInjection'>, count: number, slotBytes: number, group: string): Promise<InstancePool> {
     const ring = TensorRing.create(count + 1, slotBytes);
     const pool = new Piscina<WorkerTask, WorkerReply>({
       filename: workerFile.href,
-      workerData: { ...setup, ring: ring.sab } satisfies WorkerSetup,
+      workerData: { ...setup, ring: ring.sab, faultInjection: process.env.NEREID_FAULT_INJECTION === '1' } satisfies WorkerSetup,
       minThreads: count,
       maxThreads: count,
       idleTimeout: 2 ** 31 - 1,
@@ -80,7 +80,7 @@ export class InstancePool {
    * Rejects when the worker reports an error or dies (piscina then starts a replacement, which
    * loads its own session).
    */
-  async run(slot: number, inputs: readonly BatchTensor[], outputs: readonly string[]): Promise<RunResult> {
+  async run(slot: number, inputs: readonly BatchTensor[], outputs: readonly string[], crash = false): Promise<RunResult> {
     const transferList: ArrayBuffer[] = [];
     for (const t of inputs) {
       const buffer = (t as { buffer?: ArrayBuffer }).buffer;
@@ -88,7 +88,7 @@ export class InstancePool {
     }
     this.inflightCount++;
     try {
-      const reply = await this.pool.run({ op: 'run', slot, inputs, outputs }, { transferList });
+      const reply = await this.pool.run({ op: 'run', slot, inputs, outputs, crash }, { transferList });
       if (!reply.ok) throw new Error(reply.message);
       if (reply.op !== 'run') throw new Error('worker answered a run with a load reply');
       return { outputs: reply.outputs, timings: reply.timings, instance: reply.instance };

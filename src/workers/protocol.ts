@@ -16,6 +16,8 @@ export interface WorkerSetup {
   readonly interOpThreads: number;
   /** The pool's tensor ring. */
   readonly ring: SharedArrayBuffer;
+  /** Honour `crash` in run tasks (only when the server runs with NEREID_FAULT_INJECTION=1). */
+  readonly faultInjection: boolean;
 }
 
 export type WorkerTask =
@@ -26,6 +28,8 @@ export type WorkerTask =
     readonly slot: number;
     readonly inputs: readonly BatchTensor[];
     readonly outputs: readonly string[];
+    /** Fault injection for tests: the worker dies instead of running the batch. */
+    readonly crash?: boolean;
   };
 
 export interface IoMetadata {

@@ -39,6 +39,14 @@ export default async function handle(task: WorkerTask): Promise<unknown> {
     if (task.op === 'load') {
       return { ok: true, op: 'load', ...loaded.instance.metadata() } satisfies WorkerReply;
     }
+    if (task.crash && setup.faultInjection) {
+      // A real death of this thread, from an exception nothing catches; piscina fails the task
+      // and starts a replacement worker, which loads its own session.
+      setImmediate(() => {
+        throw new Error('worker crash injected for a test (NEREID_FAULT_INJECTION)');
+      });
+      return await new Promise(() => {});
+    }
     const { outputs, moved, timings } = await loaded.executor.run(task.slot, task.inputs, task.outputs);
     return withMovedBuffers({ ok: true, op: 'run', outputs, timings, instance: threadId }, moved);
   } catch (err) {

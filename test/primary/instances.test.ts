@@ -1,0 +1,58 @@
+import { describe, it, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { inferValue, outputValue, startRepoServer, type RepoServer } from '../helpers/batching.ts';
+import { slowConfig } from '../helpers/repo.ts';
+import { jsonOf, postJson, simpleRequest } from '../helpers/http.ts';
+
+const guard = { timeout: 60_000 };
+const simpleConfig = `platform: "onnxruntime_onnx"
+max_batch_size: 8
+input [ { name: "INPUT0" data_type: TYPE_INT32 dims: [ 16 ] }, { name: "INPUT1" data_type: TYPE_INT32 dims: [ 16 ] } ]
+output [ { name: "OUTPUT0" data_type: TYPE_INT32 dims: [ 16 ] }, { name: "OUTPUT1" data_type: TYPE_INT32 dims: [ 16 ] } ]
+`;
+
+// Lets a request make its worker die (see worker-entry.ts); set before any server starts.
+process.env.NEREID_FAULT_INJECTION = '1';
+
+describe('model instances', () => {
+  const servers: RepoServer[] = [];
+  after(() => Promise.all(servers.map((s) => s.close())));
+
+  it('runs two instances of a group side by side, one batch each', guard, async () => {
+    const s = await startRepoServer({ slow: { from: 'slow', config: slowConfig('instance_group [ { count: 2 kind: KIND_CPU } ]', 1) } });
+    servers.push(s);
+    const answers = await Promise.all([inferValue(s.url, 'slow', 1), inferValue(s.url, 'slow', 2)]);
+    assert.deepEqual(answers.map(outputValue), [1, 2]);
+    const instances = s.stats('slow').instanceStats();
+    assert.equal(instances.length, 2);
+    assert.deepEqual(instances.map((i) => [i.group, i.device, i.executions]), [['slow_0', 'CPU', 1], ['slow_0', 'CPU', 1]]);
+    assert.notEqual(instances[0].instance, instances[1].instance);
+  });
+
+  it('places each instance group in its own pool on its device', guard, async () => {
+    const s = await startRepoServer({ slow: { from: 'slow', config: slowConfig('instance_group [ { name: "a" count: 1 kind: KIND_CPU }, { name: "b" count: 2 kind: KIND_CPU } ]', 1) } });
+    servers.push(s);
+    const pools = s.scheduler('slow').instancePools;
+    assert.deepEqual(pools.map((p) => [p.placement.group, p.placement.device, p.count]), [['a', 'CPU', 1], ['b', 'CPU', 2]]);
+    await Promise.all([1, 2, 3].map((v) => inferValue(s.url, 'slow', v)));
+    const groups = s.stats('slow').instanceStats().map((i) => i.group).sort();
+    assert.deepEqual(groups, ['a', 'b', 'b']);
+  });
+
+  it('fails only the batch of a worker that dies, replaces the worker, and keeps other models serving', guard, async () => {
+    const s = await startRepoServer({
+      slow: { from: 'slow', config: slowConfig('') },
+      simple: { from: 'simple', config: simpleConfig },
+    });
+    servers.push(s);
+    const failed = await inferValue(s.url, 'slow', 1, { nereid_crash_worker: true });
+    assert.equal(failed.status, 500);
+    assert.match(jsonOf(failed).error, /^model 'slow': /);
+    const other = await postJson(`${s.url}/v2/models/simple/infer`, simpleRequest(1));
+    assert.equal(other.status, 200);
+    assert.equal(outputValue(await inferValue(s.url, 'slow', 2)), 2);
+    assert.equal(outputValue(await inferValue(s.url, 'slow', 3)), 3);
+    assert.equal(s.stats('slow').fail.count, 1);
+    assert.equal((await fetch(`${s.url}/v2/models/slow/ready`)).status, 200);
+  });
+});

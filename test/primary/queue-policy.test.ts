@@ -1,0 +1,83 @@
+import { describe, it, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { inferValue, outputValue, sleep, startRepoServer, type RepoServer } from '../helpers/batching.ts';
+import { slowConfig } from '../helpers/repo.ts';
+import { jsonOf } from '../helpers/http.ts';
+
+// max_batch_size 1: every run of the `slow` fixture (about 0.2 s) takes one request, so the
+// ones sent during it queue up. Tests never assert times; the guards only stop a hang.
+const guard = { timeout: 60_000 };
+
+describe('queue policies', () => {
+  const servers: RepoServer[] = [];
+  after(() => Promise.all(servers.map((s) => s.close())));
+  const start = async (config: string) => {
+    const s = await startRepoServer({ slow: { from: 'slow', config: slowConfig(config, 1) } });
+    servers.push(s);
+    return s;
+  };
+
+  it('serves a higher priority level first', guard, async () => {
+    const s = await start('dynamic_batching { priority_levels: 2 default_priority_level: 2 }');
+    const finished: string[] = [];
+    const track = (name: string, p: Promise<unknown>) => p.then(() => finished.push(name));
+    const busy = track('busy', inferValue(s.url, 'slow', 0));
+    await sleep(20);
+    const low = track('low', inferValue(s.url, 'slow', 1, { priority: 2 }));
+    await sleep(20);
+    const high = track('high', inferValue(s.url, 'slow', 2, { priority: 1 }));
+    await Promise.all([busy, low, high]);
+    assert.deepEqual(finished, ['busy', 'high', 'low']);
+  });
+
+  it('answers 503 "Exceeds maximum queue size" when the queue is full, and serves the rest', guard, async () => {
+    const s = await start('dynamic_batching { default_queue_policy { max_queue_size: 1 } }');
+    const busy = inferValue(s.url, 'slow', 1);
+    await sleep(20);
+    const queued = inferValue(s.url, 'slow', 2);
+    await sleep(20);
+    const refused = await inferValue(s.url, 'slow', 3);
+    assert.equal(refused.status, 503);
+    assert.match(jsonOf(refused).error, /Exceeds maximum queue size/);
+    assert.deepEqual((await Promise.all([busy, queued])).map(outputValue), [1, 2]);
+  });
+
+  it('rejects a queued request whose timeout expired, with an error saying so', guard, async () => {
+    const s = await start('dynamic_batching { default_queue_policy { default_timeout_microseconds: 30000 } }');
+    const busy = inferValue(s.url, 'slow', 1);
+    await sleep(20);
+    const late = await inferValue(s.url, 'slow', 2);
+    assert.equal(late.status, 503);
+    assert.match(jsonOf(late).error, /Request timeout expired/);
+    assert.equal(outputValue(await busy), 1);
+    assert.equal(s.stats('slow').fail.count, 1);
+  });
+
+  it('takes a request\'s own timeout parameter where the policy allows it', guard, async () => {
+    const s = await start('dynamic_batching { default_queue_policy { allow_timeout_override: true default_timeout_microseconds: 600000000 } }');
+    const busy = inferValue(s.url, 'slow', 1);
+    await sleep(20);
+    const late = await inferValue(s.url, 'slow', 2, { timeout: 30000 });
+    assert.match(jsonOf(late).error, /Request timeout expired/);
+    assert.equal(outputValue(await busy), 1);
+  });
+
+  it('runs a timed-out request later instead under timeout_action DELAY', guard, async () => {
+    const s = await start('dynamic_batching { default_queue_policy { timeout_action: DELAY default_timeout_microseconds: 30000 } }');
+    const busy = inferValue(s.url, 'slow', 1);
+    await sleep(20);
+    const delayed = inferValue(s.url, 'slow', 2);
+    await sleep(80);
+    const fresh = inferValue(s.url, 'slow', 3);
+    const finished: number[] = [];
+    await Promise.all([busy, delayed, fresh].map((p) => p.then((r) => finished.push(outputValue(r)))));
+    assert.deepEqual(finished, [1, 3, 2]);
+  });
+
+  it('refuses a priority that is not a non-negative integer', guard, async () => {
+    const s = await start('dynamic_batching { priority_levels: 2 default_priority_level: 1 }');
+    const res = await inferValue(s.url, 'slow', 1, { priority: 'high' });
+    assert.equal(res.status, 400);
+    assert.match(jsonOf(res).error, /request parameter 'priority' must be a non-negative integer/);
+  });
+});
