@@ -11,6 +11,7 @@ import { healthRoutes } from './http-health-routes.ts';
 import { inferRoute } from './http-infer-route.ts';
 import { modelRoutes } from './http-model-routes.ts';
 import { repositoryRoutes } from './http-repository-routes.ts';
+import { statsRoutes } from './http-stats-routes.ts';
 
 export interface HttpServerOptions {
   /** fastify/pino log level ('info', 'debug', 'warn', 'silent'). */
@@ -46,5 +47,6 @@ export async function buildHttpServer(ctx: ApiContext, options: HttpServerOption
   modelRoutes(app, ctx);
   inferRoute(app, ctx);
   repositoryRoutes(app, ctx);
+  statsRoutes(app, ctx);
   return app;
 }

@@ -291,6 +291,8 @@ function toBfloat16Bits(value: number): number {
   return (rounded >>> 16) & 0xffff;
 }
 
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 function tensorProto(spec: TensorSpec, what: string): PlainObject {
   if (!isOnnxElemType(spec.elemType)) throw new Error(`${what}: unknown element type '${String(spec.elemType)}'`);
   const count = elementCount(spec.dims, what);
@@ -309,6 +311,12 @@ function tensorProto(spec: TensorSpec, what: string): PlainObject {
       if (typeof s !== 'string') throw new TypeError(`${what}: element ${i} of a STRING tensor is not a string`);
       return textEncoder.encode(s);
     });
+    return out;
+  }
+
+  // Large float weights (bench models): take the bytes as they are on this little-endian host.
+  if (spec.elemType === 'FLOAT' && data instanceof Float32Array && littleEndian) {
+    out.raw_data = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     return out;
   }
 

@@ -44,6 +44,7 @@ describe('server health', () => {
     assert.ok(Array.isArray(meta.extensions));
     assert.ok(meta.extensions.includes('binary_tensor_data'));
     assert.ok(meta.extensions.includes('model_configuration'));
+    assert.ok(meta.extensions.includes('statistics'));
     for (const e of meta.extensions) assert.equal(typeof e, 'string');
   });
 });

@@ -1,0 +1,52 @@
+/**
+ * Servers under test run in child processes, apart from the load generator: start one, wait
+ * for the line that names its port, stop it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface Child {
+  readonly child: ChildProcess;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/** Runs `node --import tsx ...args` and resolves with the port printed on the line matching `pattern`. */
+export function startChild(args: string[], pattern: RegExp, env: Record<string, string> = {}): Promise<Child> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+    let out = '';
+    const onExit = (code: number | null) => reject(new Error(`${args.join(' ')} exited with ${code}:\n${out}`));
+    child.on('exit', onExit);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = pattern.exec(out);
+      if (!m) return;
+      child.stdout!.removeAllListeners('data');
+      child.stdout!.resume();
+      child.off('exit', onExit);
+      resolve({
+        child,
+        port: Number(m[1]),
+        stop: () => new Promise((done) => {
+          if (child.exitCode !== null) return done();
+          child.on('exit', () => done());
+          child.kill('SIGTERM');
+        }),
+      });
+    });
+  });
+}
+
+/** Nereid on a repository, HTTP on a free loopback port. */
+export function startNereid(repo: string, extra: string[] = []): Promise<Child> {
+  return startChild(['src/main.ts', '--model-repository', repo, '--http-address', '127.0.0.1', '--http-port', '0', ...extra], /Started HTTPService at [^:]+:(\d+)/);
+}
+
+/** The naive server on one model file. */
+export function startNaive(modelFile: string, threads?: number): Promise<Child> {
+  return startChild(['bench/naive-server.ts', '--model', modelFile, '--port', '0', ...(threads ? ['--threads', String(threads)] : [])], /listening on [^:]+:(\d+)/);
+}
