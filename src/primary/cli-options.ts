@@ -19,6 +19,8 @@ export interface ServerOptions {
   readonly httpMaxInputSizeBytes: number;
   /** Largest nesting of a JSON request body. */
   readonly httpMaxJsonDepth: number;
+  /** GPU ids to use instead of the ones discovered; null: discover them. */
+  readonly gpus: readonly number[] | null;
 }
 
 /** Defaults, as Triton's where Triton has the flag. */
@@ -35,6 +37,7 @@ export const DEFAULT_OPTIONS: ServerOptions = Object.freeze({
   exitTimeoutSecs: 30,
   httpMaxInputSizeBytes: 64 * 1024 * 1024, // 64 MiB, Triton's default
   httpMaxJsonDepth: 100,
+  gpus: null,
 });
 
 const booleanFlags = ['strict-model-config', 'disable-auto-complete-config', 'allow-http'] as const;
@@ -52,6 +55,7 @@ const spec = {
   'log-verbose': { type: 'string' },
   'exit-timeout-secs': { type: 'string' },
   'http-max-input-size': { type: 'string' },
+  gpus: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -68,6 +72,8 @@ export const USAGE = `Usage: nereid [options]
   --log-verbose=N               verbose logging level; 0 is off (default 0)
   --exit-timeout-secs=N         on SIGTERM/SIGINT, time given to in-flight requests (default 30)
   --http-max-input-size=BYTES   largest HTTP request body, after decompression (default 67108864)
+  --gpus=IDS                    GPU ids to place KIND_GPU instances on, e.g. 0,1 (default: the
+                                NVIDIA GPUs found on this machine; empty: none)
   -h, --help                    this text
 `;
 
@@ -109,7 +115,17 @@ export function parseCliOptions(argv: readonly string[]): ServerOptions & { help
     exitTimeoutSecs: integer(values, 'exit-timeout-secs', DEFAULT_OPTIONS.exitTimeoutSecs, 0),
     httpMaxInputSizeBytes: integer(values, 'http-max-input-size', DEFAULT_OPTIONS.httpMaxInputSizeBytes, 1),
     httpMaxJsonDepth: DEFAULT_OPTIONS.httpMaxJsonDepth,
+    gpus: gpuList(values.gpus as string | undefined),
   });
+}
+
+/** `--gpus=0,2`: GPU ids, comma-separated; `--gpus=` means none (CPU only). */
+function gpuList(text: string | undefined): readonly number[] | null {
+  if (text === undefined) return null;
+  if (text.trim() === '') return Object.freeze([]);
+  const ids = text.split(',').map((s) => s.trim());
+  if (ids.some((id) => !/^[0-9]+$/.test(id))) throw new TypeError(`--gpus must be GPU ids separated by commas, e.g. 0,1 (got '${text}')`);
+  return Object.freeze([...new Set(ids.map(Number))]);
 }
 
 function integer(values: Record<string, unknown>, flag: string, fallback: number, min: number): number {

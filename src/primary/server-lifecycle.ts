@@ -34,7 +34,7 @@ export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.j
 export async function startServer(options: ServerOptions, start: StartOptions = {}): Promise<RunningServer> {
   const announce = start.announce ?? (() => {});
   const registry = new ModelRegistry();
-  const gpus = (await discoverGpus()).map((g) => g.id);
+  const gpus = options.gpus ? [...options.gpus] : (await discoverGpus()).map((g) => g.id);
   const { models, duplicates } = await scanRepositories(options.modelRepositories);
   for (const [name, dirs] of duplicates) {
     registry.set({ name, dir: dirs[0], config: null, reason: `model '${name}' appears in more than one repository: ${dirs.join(', ')}`, versions: new Map() });

@@ -67,6 +67,12 @@ describe('command-line flags', () => {
     }
   });
 
+  test('take --gpus as a list of GPU ids, empty for none, and discover GPUs without it', () => {
+    assert.equal(parseCliOptions([]).gpus, null);
+    assert.deepEqual(parseCliOptions(['--gpus=0, 2,2']).gpus, [0, 2]);
+    assert.deepEqual(parseCliOptions(['--gpus=']).gpus, []);
+  });
+
   test('set help for -h and --help', () => {
     assert.equal(parseCliOptions(['-h']).help, true);
     assert.equal(parseCliOptions(['--help']).help, true);
@@ -79,7 +85,7 @@ describe('bad command-line flags', () => {
     ['http-port', '0x50'], ['http-port', '1e3'], ['grpc-port', '70000'], ['metrics-port', 'x'],
     ['exit-timeout-secs', '-1'], ['exit-timeout-secs', '2.5'], ['http-max-input-size', '0'], ['http-max-input-size', '64MB'],
     ['log-verbose', '-1'], ['allow-http', 'maybe'], ['strict-model-config', '2'], ['disable-auto-complete-config', 'yes please'],
-    ['http-address', ''], ['model-repository', ''],
+    ['http-address', ''], ['model-repository', ''], ['gpus', 'a'], ['gpus', '0,-1'], ['gpus', '1.5'],
   ];
   for (const [flag, value] of bad) {
     test(`refuses --${flag}=${JSON.stringify(value)} with a message naming the flag`, () => {

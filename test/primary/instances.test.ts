@@ -55,4 +55,23 @@ describe('model instances', () => {
     assert.equal(s.stats('slow').fail.count, 1);
     assert.equal((await fetch(`${s.url}/v2/models/slow/ready`)).status, 200);
   });
+
+  it('fails a KIND_GPU model\'s load with a clear message where the CUDA provider is missing, and serves the others', guard, async () => {
+    const s = await startRepoServer({
+      gpu: { from: 'slow', config: slowConfig('instance_group [ { count: 1 kind: KIND_GPU gpus: [ 0 ] } ]') },
+      simple: { from: 'simple', config: `${simpleConfig}instance_group [ { kind: KIND_CPU } ]\n` },
+    }, ['--gpus=0']);
+    servers.push(s);
+    const version = s.server.registry.get('gpu').versions.get(1)!;
+    assert.equal(version.state, 'UNAVAILABLE');
+    assert.match(version.reason, /KIND_GPU instance on GPU 0 needs onnxruntime's CUDA execution provider/);
+    assert.equal((await fetch(`${s.url}/v2/models/gpu/ready`)).status, 400);
+    assert.equal((await postJson(`${s.url}/v2/models/simple/infer`, simpleRequest(1))).status, 200);
+  });
+
+  it('refuses KIND_GPU on a machine without GPUs, naming the group', guard, async () => {
+    const s = await startRepoServer({ gpu: { from: 'slow', config: slowConfig('instance_group [ { count: 1 kind: KIND_GPU } ]') } }, ['--gpus=']);
+    servers.push(s);
+    assert.match(s.server.registry.get('gpu').reason, /instance_group 'gpu_0': KIND_GPU needs a GPU, and none was found/);
+  });
 });
