@@ -75,7 +75,7 @@ describe('the nereid command', () => {
       const { child, output } = nereid(['--model-repository', repo.dir, '--http-port', '0', '--http-address', '127.0.0.1']);
       const [, port] = await waitFor(child, output, /Started HTTPService at 127\.0\.0\.1:(\d+)/);
       const url = `http://127.0.0.1:${port}`;
-      // The first request starts a run of about 0.2 s; the rest wait for it in the queue.
+      // The first request starts a run of about 0.4 s; the rest wait for it in the queue.
       const values = Array.from({ length: 12 }, (_, i) => i + 0.5);
       const accepted = values.map((v) => inferValue(url, 'slow', v));
       await new Promise((r) => setTimeout(r, 60));

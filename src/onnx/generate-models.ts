@@ -305,7 +305,7 @@ function corrupt(): GeneratedModel {
  * from the input, so the runtime cannot fold it away. A run takes the same long time whatever
  * the batch size, which lets tests fill queues and hold instances busy.
  */
-export const SLOW_MATMULS = 96;
+export const SLOW_MATMULS = 192;
 
 function slow(): GeneratedModel {
   const nodes: NodeSpec[] = [

@@ -33,7 +33,7 @@ export function makeRepository(models: Record<string, RepoModel>): { dir: string
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** config.pbtxt for the `slow` fixture (FP32 INPUT0 [1] → OUTPUT0, ~0.2 s a run) plus `extra`. */
+/** config.pbtxt for the `slow` fixture (FP32 INPUT0 [1] → OUTPUT0, ~0.4 s a run) plus `extra`. */
 export function slowConfig(extra: string, maxBatchSize = 8): string {
   return `platform: "onnxruntime_onnx"
 max_batch_size: ${maxBatchSize}

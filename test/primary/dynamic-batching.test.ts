@@ -4,7 +4,7 @@ import { batchSizes, inferValue, outputValue, sleep, startRepoServer, type RepoS
 import { slowConfig } from '../helpers/repo.ts';
 import { postJson, jsonOf } from '../helpers/http.ts';
 
-// The `slow` fixture takes about 0.2 s a run whatever the batch size, so requests sent while
+// The `slow` fixture takes about 0.4 s a run whatever the batch size, so requests sent while
 // it runs wait in the queue together. Tests never assert times; the guards only stop a hang.
 const guard = { timeout: 60_000 };
 

@@ -4,7 +4,7 @@ import { inferValue, outputValue, sleep, startRepoServer, type RepoServer } from
 import { slowConfig } from '../helpers/repo.ts';
 import { jsonOf } from '../helpers/http.ts';
 
-// max_batch_size 1: every run of the `slow` fixture (about 0.2 s) takes one request, so the
+// max_batch_size 1: every run of the `slow` fixture (about 0.4 s) takes one request, so the
 // ones sent during it queue up. Tests never assert times; the guards only stop a hang.
 const guard = { timeout: 60_000 };
 
@@ -63,14 +63,20 @@ describe('queue policies', () => {
   });
 
   it('runs a timed-out request later instead under timeout_action DELAY', guard, async () => {
-    const s = await start('dynamic_batching { default_queue_policy { timeout_action: DELAY default_timeout_microseconds: 30000 } }');
-    const busy = inferValue(s.url, 'slow', 1);
-    await sleep(20);
-    const delayed = inferValue(s.url, 'slow', 2);
-    await sleep(80);
-    const fresh = inferValue(s.url, 'slow', 3);
+    // Level 1 times out after 30 ms and then waits behind everything; level 2 never times out.
+    const s = await start(`dynamic_batching {
+      priority_levels: 2 default_priority_level: 1
+      default_queue_policy { timeout_action: DELAY default_timeout_microseconds: 30000 }
+      priority_queue_policy { key: 2 value { } }
+    }`);
     const finished: number[] = [];
-    await Promise.all([busy, delayed, fresh].map((p) => p.then((r) => finished.push(outputValue(r)))));
+    const track = (p: Promise<Parameters<typeof outputValue>[0]>) => p.then((r) => finished.push(outputValue(r)));
+    const busy = track(inferValue(s.url, 'slow', 1, { priority: 2 }));
+    await sleep(20);
+    const delayed = track(inferValue(s.url, 'slow', 2));
+    await sleep(100);
+    const later = track(inferValue(s.url, 'slow', 3, { priority: 2 }));
+    await Promise.all([busy, delayed, later]);
     assert.deepEqual(finished, [1, 3, 2]);
   });
 
