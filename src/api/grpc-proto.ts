@@ -1,0 +1,60 @@
+/**
+ * The gRPC schemas (src/proto/grpc_service.proto with model_config.proto), loaded once with
+ * @grpc/proto-loader for both the server and the client in src/client.
+ *
+ * Loader options, and why: field names stay snake_case (as in Triton's protos and JSON); 64-bit
+ * integers arrive as decimal strings, so an INT64 tensor value or a shape past 2^53 is never
+ * rounded through a double; enums as names; every field present with its default, so handlers
+ * read '' and [] instead of checking for undefined; a oneof's chosen member is named.
+ */
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { protoPath as healthProtoPath } from 'grpc-health-check';
+
+const kProtoDir = fileURLToPath(new URL('../proto/', import.meta.url));
+
+/** The loader options for every gRPC schema in the project. */
+export const GRPC_LOADER_OPTIONS: protoLoader.Options = Object.freeze({
+  keepCase: true,
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+  includeDirs: [kProtoDir],
+});
+
+/** The fully qualified name of Triton's inference service. */
+export const INFERENCE_SERVICE = 'inference.GRPCInferenceService';
+/** The fully qualified name of the standard health service. */
+export const HEALTH_SERVICE = 'grpc.health.v1.Health';
+
+let cachedInference: protoLoader.PackageDefinition | undefined;
+let cachedHealth: protoLoader.PackageDefinition | undefined;
+
+/** The `inference` package: the service, its messages and ModelConfig. */
+export function inferencePackageDefinition(): protoLoader.PackageDefinition {
+  cachedInference ??= protoLoader.loadSync('grpc_service.proto', GRPC_LOADER_OPTIONS);
+  return cachedInference;
+}
+
+/** grpc.health.v1, from the proto file grpc-health-check ships. */
+export function healthPackageDefinition(): protoLoader.PackageDefinition {
+  cachedHealth ??= protoLoader.loadSync(healthProtoPath, { ...GRPC_LOADER_OPTIONS, includeDirs: [] });
+  return cachedHealth;
+}
+
+/** The inference service's method table, for grpc.Server.addService and for clients. */
+export function inferenceServiceDefinition(): grpc.ServiceDefinition {
+  return inferencePackageDefinition()[INFERENCE_SERVICE] as grpc.ServiceDefinition;
+}
+
+/** A client class for the inference service (methods named as the RPCs). */
+export function inferenceClientConstructor(): grpc.ServiceClientConstructor {
+  return grpc.makeGenericClientConstructor(inferenceServiceDefinition(), 'GRPCInferenceService');
+}
+
+/** A client class for grpc.health.v1.Health. */
+export function healthClientConstructor(): grpc.ServiceClientConstructor {
+  return grpc.makeGenericClientConstructor(healthPackageDefinition()[HEALTH_SERVICE] as grpc.ServiceDefinition, 'Health');
+}
