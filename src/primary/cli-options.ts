@@ -3,6 +3,8 @@
  * object. A bad flag is a TypeError/RangeError whose message names the flag.
  */
 import { parseArgs } from 'node:util';
+import { bool, integer, port } from './flag-values.ts';
+import { DEFAULT_GRPC_OPTIONS, GRPC_BOOLEAN_FLAGS, GRPC_FLAG_SPEC, GRPC_USAGE, parseGrpcOptions, type GrpcOptions } from './grpc-cli-options.ts';
 
 export interface ServerOptions {
   readonly modelRepositories: readonly string[];
@@ -21,6 +23,8 @@ export interface ServerOptions {
   readonly httpMaxJsonDepth: number;
   /** GPU ids to use instead of the ones discovered; null: discover them. */
   readonly gpus: readonly number[] | null;
+  /** The gRPC front-end's flags other than its port (grpc-cli-options.ts). */
+  readonly grpc: GrpcOptions;
 }
 
 /** Defaults, as Triton's where Triton has the flag. */
@@ -38,9 +42,10 @@ export const DEFAULT_OPTIONS: ServerOptions = Object.freeze({
   httpMaxInputSizeBytes: 64 * 1024 * 1024, // 64 MiB, Triton's default
   httpMaxJsonDepth: 100,
   gpus: null,
+  grpc: DEFAULT_GRPC_OPTIONS,
 });
 
-const booleanFlags = ['strict-model-config', 'disable-auto-complete-config', 'allow-http'] as const;
+const booleanFlags = ['strict-model-config', 'disable-auto-complete-config', 'allow-http', ...GRPC_BOOLEAN_FLAGS] as const;
 
 const spec = {
   'model-repository': { type: 'string', multiple: true },
@@ -56,6 +61,7 @@ const spec = {
   'exit-timeout-secs': { type: 'string' },
   'http-max-input-size': { type: 'string' },
   gpus: { type: 'string' },
+  ...GRPC_FLAG_SPEC,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -75,7 +81,7 @@ export const USAGE = `Usage: nereid [options]
   --gpus=IDS                    GPU ids to place KIND_GPU instances on, e.g. 0,1 (default: the
                                 NVIDIA GPUs found on this machine; empty: none)
   -h, --help                    this text
-`;
+${GRPC_USAGE}`;
 
 /** Parses argv (without node and the script). Throws a TypeError/RangeError naming the flag. */
 export function parseCliOptions(argv: readonly string[]): ServerOptions & { help: boolean } {
@@ -116,6 +122,7 @@ export function parseCliOptions(argv: readonly string[]): ServerOptions & { help
     httpMaxInputSizeBytes: integer(values, 'http-max-input-size', DEFAULT_OPTIONS.httpMaxInputSizeBytes, 1),
     httpMaxJsonDepth: DEFAULT_OPTIONS.httpMaxJsonDepth,
     gpus: gpuList(values.gpus as string | undefined),
+    grpc: parseGrpcOptions(values),
   });
 }
 
@@ -126,28 +133,4 @@ function gpuList(text: string | undefined): readonly number[] | null {
   const ids = text.split(',').map((s) => s.trim());
   if (ids.some((id) => !/^[0-9]+$/.test(id))) throw new TypeError(`--gpus must be GPU ids separated by commas, e.g. 0,1 (got '${text}')`);
   return Object.freeze([...new Set(ids.map(Number))]);
-}
-
-function integer(values: Record<string, unknown>, flag: string, fallback: number, min: number): number {
-  const text = values[flag] as string | undefined;
-  if (text === undefined) return fallback;
-  // Decimal digits only: Number() alone would also take '0x50', '1e3' and ' '.
-  const n = Number(text);
-  if (!/^-?[0-9]+$/.test(text) || !Number.isSafeInteger(n)) throw new TypeError(`--${flag} must be an integer (got '${text}')`);
-  if (n < min) throw new RangeError(`--${flag} must be at least ${min} (got ${n})`);
-  return n;
-}
-
-function port(values: Record<string, unknown>, flag: string, fallback: number): number {
-  const n = integer(values, flag, fallback, 0);
-  if (n > 65535) throw new RangeError(`--${flag} must be a port number from 0 to 65535 (got ${n})`);
-  return n;
-}
-
-function bool(values: Record<string, unknown>, flag: string, fallback: boolean): boolean {
-  const text = values[flag] as string | undefined;
-  if (text === undefined) return fallback;
-  if (/^(true|1|on|yes)$/i.test(text)) return true;
-  if (/^(false|0|off|no)$/i.test(text)) return false;
-  throw new TypeError(`--${flag} must be true or false (got '${text}')`);
 }
