@@ -2,10 +2,13 @@
  * The KServe v2 JSON inference body: request headers checked for structure, tensor data turned
  * into typed bytes (JSON numbers written once into the tensor's buffer), and responses written.
  */
-import { bfloatToFloat, datatypeFromWire, floatToBfloat, floatToHalf, halfToFloat, type DatatypeInfo } from '../dtypes.ts';
+import { bfloatToFloat, datatypeFromWire, halfToFloat, type DatatypeInfo } from '../dtypes.ts';
 import { serverError } from '../errors.ts';
 import { checkedElementCount, type InferOutput, type RequestedOutput, type TensorData } from '../primary/infer-request.ts';
-import { decodeBytesElements, encodeBytesElements } from './codec-binary-tensor.ts';
+import { tensorFromRaw, tensorFromValues } from './codec-tensor.ts';
+
+/** Kept here too for the callers that knew it before it moved to codec-tensor.ts. */
+export { outputBytes } from './codec-tensor.ts';
 
 export interface DecodedInput {
   readonly name: string;
@@ -119,7 +122,7 @@ export function materializeInputs(inputs: readonly DecodedInput[], binary: Buffe
       }
       const bytes = binary.subarray(offset, offset + input.binarySize);
       offset += input.binarySize;
-      return fromBinary(input.name, dt, count, bytes, rid);
+      return tensorFromRaw(input.name, dt, count, bytes, rid);
     }
     return fromJson(input.name, dt, count, input.json, rid);
   });
@@ -128,34 +131,6 @@ export function materializeInputs(inputs: readonly DecodedInput[], binary: Buffe
   }
   return out;
 }
-
-function fromBinary(name: string, dt: DatatypeInfo, count: number, bytes: Buffer, rid: string): TensorData {
-  if (dt.wire === 'BYTES') {
-    try {
-      return decodeBytesElements(bytes, count, `input '${name}'`);
-    } catch (err) {
-      throw serverError('DATA_SIZE_MISMATCH', rid, (err as Error).message);
-    }
-  }
-  const expected = count * dt.byteSize;
-  if (bytes.length !== expected) {
-    throw serverError('DATA_SIZE_MISMATCH', rid, `input byte size mismatch for input '${name}': expected ${expected} bytes for its shape, got ${bytes.length}`);
-  }
-  // The one copy: from the body straight into the batch's slot, when the batch is formed.
-  return { byteLength: expected, writeTo: (target) => target.set(bytes) };
-}
-
-type Check = (v: unknown) => boolean;
-const intIn = (lo: number, hi: number): Check => (v) => typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi;
-const checks: Record<string, Check> = {
-  BOOL: (v) => typeof v === 'boolean',
-  UINT8: intIn(0, 255), UINT16: intIn(0, 65535), UINT32: intIn(0, 2 ** 32 - 1),
-  INT8: intIn(-128, 127), INT16: intIn(-32768, 32767), INT32: intIn(-(2 ** 31), 2 ** 31 - 1),
-  INT64: (v) => typeof v === 'number' && Number.isInteger(v) && v >= -(2 ** 63) && v < 2 ** 63,
-  UINT64: (v) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 2 ** 64,
-  FP16: (v) => typeof v === 'number', FP32: (v) => typeof v === 'number', FP64: (v) => typeof v === 'number',
-  BF16: (v) => typeof v === 'number', BYTES: (v) => typeof v === 'string',
-};
 
 function fromJson(name: string, dt: DatatypeInfo, count: number, data: unknown, rid: string): TensorData {
   const flat: unknown[] = [];
@@ -168,48 +143,7 @@ function fromJson(name: string, dt: DatatypeInfo, count: number, data: unknown, 
     } else flat.push(v);
   };
   collect(data);
-  if (flat.length !== count) {
-    throw serverError('DATA_SIZE_MISMATCH', rid, `input '${name}' has ${flat.length > count ? 'more' : 'fewer'} data elements than the ${count} its shape needs`);
-  }
-  const ok = checks[dt.wire];
-  const badIndex = flat.findIndex((v) => !ok(v));
-  if (badIndex !== -1) {
-    throw serverError('BAD_DATA', rid, `input '${name}': data element ${badIndex} is not a valid ${dt.wire} value`);
-  }
-  if (dt.wire === 'BYTES') return flat as string[];
-  // Numbers are converted once, straight into the batch's slot, when the batch is formed.
-  return { byteLength: count * dt.byteSize, writeTo: (bytes) => writeJsonValues(dt, flat, bytes) };
-}
-
-/** Writes JSON values as `dt`'s little-endian elements into `bytes` (sized for them). */
-function writeJsonValues(dt: DatatypeInfo, flat: readonly unknown[], bytes: Uint8Array): void {
-  const count = flat.length;
-  // Typed arrays need an aligned offset; slots are aligned, but a caller's buffer may not be.
-  const aligned = bytes.byteOffset % dt.byteSize === 0;
-  const target = aligned ? new dt.array!(bytes.buffer, bytes.byteOffset, count) : new dt.array!(new ArrayBuffer(bytes.length));
-  switch (dt.json) {
-    case 'bigint':
-      for (let i = 0; i < count; i++) (target as BigInt64Array)[i] = BigInt(flat[i] as number);
-      break;
-    case 'bool':
-      for (let i = 0; i < count; i++) (target as Uint8Array)[i] = flat[i] ? 1 : 0;
-      break;
-    case 'half':
-      for (let i = 0; i < count; i++) (target as Uint16Array)[i] = floatToHalf(flat[i] as number);
-      break;
-    case 'bfloat':
-      for (let i = 0; i < count; i++) (target as Uint16Array)[i] = floatToBfloat(flat[i] as number);
-      break;
-    default:
-      (target as Float64Array).set(flat as number[]);
-  }
-  if (!aligned) bytes.set(new Uint8Array(target.buffer));
-}
-
-/** The bytes of an output as the binary extension sends them. */
-export function outputBytes(output: InferOutput): Buffer {
-  if (Array.isArray(output.data)) return encodeBytesElements(output.data);
-  return Buffer.from(output.data as ArrayBuffer);
+  return tensorFromValues(name, dt, count, flat, rid);
 }
 
 /** An output's JSON `data` text (written by hand: 64-bit integers must not pass through doubles). */

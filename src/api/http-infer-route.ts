@@ -9,7 +9,8 @@ import { checkRequest, type InferOutput } from '../primary/infer-request.ts';
 import type { InferResponse } from '../primary/scheduler.ts';
 import type { ApiContext } from './api-context.ts';
 import { splitBinaryBody } from './codec-binary-tensor.ts';
-import { decodeInferRequest, materializeInputs, outputBytes, outputJsonData, parseJson } from './codec-json.ts';
+import { decodeInferRequest, materializeInputs, outputJsonData, parseJson } from './codec-json.ts';
+import { outputBytes } from './codec-tensor.ts';
 
 const HEADER_LENGTH = 'inference-header-content-length';
 const EMPTY = Buffer.alloc(0);

@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { toTritonJson } from '../primary/config/model-config-schema.ts';
 import type { ApiContext } from './api-context.ts';
+import { modelMetadata } from './model-info.ts';
 
 type Params = { model: string; version?: string };
 
@@ -18,20 +19,7 @@ function withVersions(app: FastifyInstance, suffix: string, handler: (p: Params)
 export function modelRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const { registry } = ctx;
 
-  withVersions(app, '', ({ model, version }) => {
-    const entry = registry.get(model);
-    const config = registry.config(model);
-    if (version !== undefined) registry.ready(model, version);
-    const lead = config.maxBatchSize > 0 ? [-1] : [];
-    const describe = (t: (typeof config.inputs)[number]) => ({ name: t.name, datatype: t.datatype.wire, shape: [...lead, ...t.dims] });
-    return {
-      name: model,
-      versions: (version !== undefined ? [Number(version)] : registry.readyVersions(entry)).map(String),
-      platform: config.platform,
-      inputs: config.inputs.map(describe),
-      outputs: config.outputs.map(describe),
-    };
-  });
+  withVersions(app, '', ({ model, version }) => modelMetadata(registry, model, version));
 
   const ready = async (req: { params: unknown }, reply: { code(n: number): { send(): void } }) => {
     const { model, version } = req.params as Params;

@@ -7,13 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { serverError } from '../errors.ts';
 import type { ApiContext } from './api-context.ts';
 import { parseJson } from './codec-json.ts';
-
-interface IndexEntry {
-  name: string;
-  version?: string;
-  state: string;
-  reason: string;
-}
+import { repositoryIndex } from './model-info.ts';
 
 export function repositoryRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.post('/v2/repository/index', async (req) => {
@@ -21,16 +15,6 @@ export function repositoryRoutes(app: FastifyInstance, ctx: ApiContext): void {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw serverError('BAD_REQUEST', 'the repository index request must be a JSON object');
     const readyOnly = (body as { ready?: unknown }).ready;
     if (readyOnly !== undefined && typeof readyOnly !== 'boolean') throw serverError('BAD_REQUEST', "'ready' must be a boolean");
-    const entries: IndexEntry[] = [];
-    for (const model of ctx.registry.all()) {
-      if (model.versions.size === 0) {
-        entries.push({ name: model.name, state: 'UNAVAILABLE', reason: model.reason });
-        continue;
-      }
-      for (const v of model.versions.values()) {
-        entries.push({ name: model.name, version: String(v.version), state: v.state, reason: v.reason });
-      }
-    }
-    return readyOnly ? entries.filter((e) => e.state === 'READY') : entries;
+    return repositoryIndex(ctx.registry, readyOnly === true);
   });
 }
