@@ -21,7 +21,10 @@ async function main(): Promise<void> {
   if (server.httpPort !== null) {
     process.stdout.write(`Started HTTPService at ${options.httpAddress}:${server.httpPort}\n`);
   }
-  process.stdout.write(`gRPC (port ${options.grpcPort}) and metrics (port ${options.metricsPort}) are not served yet\n`);
+  if (server.grpc !== null) {
+    process.stdout.write(`Started GRPCInferenceService at ${server.grpc.endpoint}\n`);
+  }
+  process.stdout.write(`metrics (port ${options.metricsPort}) are not served yet\n`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

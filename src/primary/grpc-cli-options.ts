@@ -57,13 +57,18 @@ export const DEFAULT_GRPC_OPTIONS: GrpcOptions = Object.freeze({
 /** Flags that Triton accepts bare as well as with a value. */
 export const GRPC_BOOLEAN_FLAGS = ['allow-grpc', 'grpc-use-ssl', 'grpc-use-ssl-mutual', 'grpc-keepalive-permit-without-calls'] as const;
 
-/** The flags grpc-js has no knob for: accepted for compatibility, reported when set. */
-export const GRPC_UNENFORCED_FLAGS = [
-  'grpc-keepalive-permit-without-calls',
-  'grpc-http2-max-pings-without-data',
-  'grpc-http2-min-recv-ping-interval-without-data',
-  'grpc-http2-max-ping-strikes',
-] as const;
+/** The flags grpc-js has no knob for (it never polices client pings), and their options. */
+const kUnenforced = {
+  'grpc-keepalive-permit-without-calls': 'keepalivePermitWithoutCalls',
+  'grpc-http2-max-pings-without-data': 'http2MaxPingsWithoutData',
+  'grpc-http2-min-recv-ping-interval-without-data': 'http2MinRecvPingIntervalWithoutDataMs',
+  'grpc-http2-max-ping-strikes': 'http2MaxPingStrikes',
+} as const satisfies Record<string, keyof GrpcOptions>;
+
+/** The flags set to other than their default that grpc-js cannot apply: accepted, to be reported. */
+export function unenforcedGrpcFlags(options: GrpcOptions): string[] {
+  return Object.entries(kUnenforced).filter(([, key]) => options[key] !== DEFAULT_GRPC_OPTIONS[key]).map(([flag]) => `--${flag}`);
+}
 
 export const GRPC_FLAG_SPEC = {
   'allow-grpc': { type: 'string' },

@@ -6,6 +6,7 @@ import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../api/api-context.ts';
+import { startGrpcServer, type GrpcFrontEnd } from '../api/grpc-server.ts';
 import { buildHttpServer } from '../api/http-server.ts';
 import type { ServerOptions } from './cli-options.ts';
 import { discoverGpus } from './device-discovery.ts';
@@ -18,6 +19,9 @@ export interface RunningServer {
   /** The port HTTP listens on (the chosen one when 0 was asked), or null when HTTP is off. */
   readonly httpPort: number | null;
   readonly http: FastifyInstance | null;
+  /** The port gRPC listens on (the chosen one when 0 was asked), or null when gRPC is off. */
+  readonly grpcPort: number | null;
+  readonly grpc: GrpcFrontEnd | null;
   /** Stops accepting, waits for in-flight work (up to the exit timeout), stops the workers. */
   close(): Promise<void>;
 }
@@ -75,13 +79,24 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
     httpPort = (http.server.address() as { port: number }).port;
     announce(`HTTP: listening on ${options.httpAddress}:${httpPort}`);
   }
+  let grpc: GrpcFrontEnd | null = null;
+  if (options.grpc.allow) {
+    try {
+      grpc = await startGrpcServer(ctx, { ...options.grpc, port: options.grpcPort }, { announce, logErrors: start.logLevel !== 'silent' });
+    } catch (err) {
+      await http?.close();
+      await registry.stopAll();
+      throw err;
+    }
+  }
 
   const close = async (): Promise<void> => {
     if (closing) return;
     closing = true;
     const drain = (async () => {
-      // fastify's close stops accepting, answers 503 meanwhile, and waits for open requests.
-      await http?.close();
+      // fastify's close stops accepting, answers 503 meanwhile, and waits for open requests;
+      // the gRPC server's drain stops accepting calls and waits for those in flight.
+      await Promise.all([http?.close(), grpc?.drain()]);
       await registry.stopAll();
     })();
     let timer: NodeJS.Timeout | undefined;
@@ -91,6 +106,8 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
     });
     await Promise.race([drain, timeout]);
     clearTimeout(timer);
+    // Past the exit timeout, cut what is still open (a stream a client never ends, say).
+    grpc?.forceClose();
   };
-  return { registry, httpPort, http, close };
+  return { registry, httpPort, http, grpcPort: grpc?.port ?? null, grpc, close };
 }

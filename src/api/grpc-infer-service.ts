@@ -1,0 +1,87 @@
+/**
+ * ModelInfer and ModelStreamInfer. One path serves both: find the ready model version → read
+ * and check the header → build the input buffers → enqueue → encode the outputs.
+ *
+ * On a stream, requests run concurrently, but responses are written in the order the requests
+ * came (as Triton does for models that answer each request once), so a client may match them
+ * by position as well as by id. A failed request answers with error_message and its id, and the
+ * stream goes on.
+ */
+import type * as grpc from '@grpc/grpc-js';
+import { ServerError } from '../errors.ts';
+import { checkRequest } from '../primary/infer-request.ts';
+import type { ApiContext } from './api-context.ts';
+import { decodeGrpcInferRequest, encodeGrpcInferResponse, materializeGrpcInputs } from './codec-protobuf.ts';
+import { grpcErrorReply } from './error-reply.ts';
+import type { ModelInferRequestMessage, ModelInferResponseMessage, ModelStreamInferResponseMessage } from './grpc-messages.ts';
+
+/** Called with every error that is not the client's fault (INTERNAL), for the log. */
+export type InternalErrorLog = (err: unknown, what: string) => void;
+
+/** Runs one inference request; rejects with a ServerError (or, for a bug, anything else). */
+export async function runGrpcInfer(ctx: ApiContext, msg: ModelInferRequestMessage): Promise<ModelInferResponseMessage> {
+  const target = ctx.registry.ready(msg.model_name, msg.model_version);
+  const decoded = decodeGrpcInferRequest(msg);
+  checkRequest(target.config, decoded.id, decoded.inputs, decoded.outputs);
+  const data = materializeGrpcInputs(msg, target.config.name);
+  const response = await target.scheduler.enqueue({
+    id: decoded.id,
+    inputs: decoded.inputs.map((input, i) => ({ ...input, data: data[i] })),
+    outputs: decoded.outputs,
+    parameters: decoded.parameters,
+  });
+  return encodeGrpcInferResponse(response);
+}
+
+const isInternal = (err: unknown): boolean => !(err instanceof ServerError) || err.kind === 'INTERNAL';
+
+/** The two inference handlers, for grpc.Server.addService. */
+export function grpcInferHandlers(ctx: ApiContext, logInternal: InternalErrorLog): grpc.UntypedServiceImplementation {
+  const ModelInfer = (
+    call: grpc.ServerUnaryCall<ModelInferRequestMessage, ModelInferResponseMessage>,
+    callback: grpc.sendUnaryData<ModelInferResponseMessage>,
+  ): void => {
+    runGrpcInfer(ctx, call.request).then(
+      (response) => callback(null, response),
+      (err: unknown) => {
+        if (isInternal(err)) logInternal(err, 'ModelInfer');
+        callback(grpcErrorReply(err));
+      },
+    );
+  };
+
+  const ModelStreamInfer = (call: grpc.ServerDuplexStream<ModelInferRequestMessage, ModelStreamInferResponseMessage>): void => {
+    // `written` settles after the previous response is written: chaining each response on it
+    // keeps request order while the requests themselves run side by side.
+    let written: Promise<void> = Promise.resolve();
+    let open = true;
+    const stop = () => {
+      open = false;
+    };
+    call.on('cancelled', stop);
+    call.on('error', stop);
+    call.on('data', (msg: ModelInferRequestMessage) => {
+      const answer = runGrpcInfer(ctx, msg).then(
+        (response): ModelStreamInferResponseMessage => ({ error_message: '', infer_response: response }),
+        (err: unknown): ModelStreamInferResponseMessage => {
+          if (isInternal(err)) logInternal(err, 'ModelStreamInfer');
+          return {
+            error_message: grpcErrorReply(err).details,
+            // Only the id, so the client knows which request failed.
+            infer_response: { model_name: '', model_version: '', id: msg.id, parameters: {}, outputs: [], raw_output_contents: [] },
+          };
+        },
+      );
+      written = written.then(() => answer).then((reply) => {
+        if (open) call.write(reply);
+      });
+    });
+    call.on('end', () => {
+      written.then(() => {
+        if (open) call.end();
+      });
+    });
+  };
+
+  return { ModelInfer, ModelStreamInfer };
+}

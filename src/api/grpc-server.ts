@@ -1,0 +1,120 @@
+/**
+ * Builds and starts the gRPC front-end: Triton's GRPCInferenceService, the standard health
+ * service (grpc.health.v1, for Kubernetes probes) and server reflection, on one grpc-js server
+ * with the TLS, message size and keepalive settings of the command line.
+ */
+import { readFile } from 'node:fs/promises';
+import * as grpc from '@grpc/grpc-js';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
+import { unenforcedGrpcFlags, type GrpcOptions } from '../primary/grpc-cli-options.ts';
+import type { ApiContext } from './api-context.ts';
+import { grpcInferHandlers, type InternalErrorLog } from './grpc-infer-service.ts';
+import { grpcModelHandlers } from './grpc-model-service.ts';
+import { healthPackageDefinition, inferencePackageDefinition, inferenceServiceDefinition, INFERENCE_SERVICE } from './grpc-proto.ts';
+
+export interface GrpcServerSettings extends GrpcOptions {
+  /** 0 picks a free port. */
+  readonly port: number;
+}
+
+export interface GrpcFrontEnd {
+  /** The port listened on (the chosen one when 0 was asked). */
+  readonly port: number;
+  /** "ADDRESS:PORT", as the start-up line prints it. */
+  readonly endpoint: string;
+  /** Answers the health service from the server's readiness now (call after it changes). */
+  refreshHealth(): void;
+  /** Stops taking calls and resolves once the calls in flight have finished. */
+  drain(): Promise<void>;
+  /** Cancels whatever is still running and closes every connection. */
+  forceClose(): void;
+}
+
+export interface GrpcStartOptions {
+  /** Called with each line worth telling an operator (the address, flags that cannot apply). */
+  readonly announce: (line: string) => void;
+  /** Write INTERNAL errors, with their stack, to stderr. */
+  readonly logErrors: boolean;
+}
+
+/** Reads the PEM files the TLS flags name; a missing file is an error that names its flag. */
+async function credentials(options: GrpcOptions): Promise<grpc.ServerCredentials> {
+  if (!options.useSsl) return grpc.ServerCredentials.createInsecure();
+  const read = async (path: string | null, flag: string): Promise<Buffer> => {
+    try {
+      return await readFile(path!);
+    } catch (err) {
+      throw new Error(`--${flag}: cannot read '${path}': ${(err as Error).message}`);
+    }
+  };
+  const certChain = await read(options.serverCertPath, 'grpc-server-cert');
+  const privateKey = await read(options.serverKeyPath, 'grpc-server-key');
+  const root = options.useSslMutual ? await read(options.rootCertPath, 'grpc-root-cert') : null;
+  return grpc.ServerCredentials.createSsl(root, [{ cert_chain: certChain, private_key: privateKey }], options.useSslMutual);
+}
+
+/** grpc-js server options for the flags it has a knob for (unenforcedGrpcFlags lists the rest). */
+function channelOptions(options: GrpcOptions): grpc.ServerOptions {
+  return {
+    'grpc.max_receive_message_length': options.maxMessageSizeBytes,
+    'grpc.max_send_message_length': -1,
+    'grpc.keepalive_time_ms': options.keepaliveTimeMs,
+    'grpc.keepalive_timeout_ms': options.keepaliveTimeoutMs,
+    ...(options.maxConnectionAgeMs !== null ? { 'grpc.max_connection_age_ms': options.maxConnectionAgeMs } : {}),
+    ...(options.maxConnectionAgeGraceMs !== null ? { 'grpc.max_connection_age_grace_ms': options.maxConnectionAgeGraceMs } : {}),
+  };
+}
+
+/** "host:port", with an IPv6 host in brackets. */
+function endpoint(address: string, port: number): string {
+  return address.includes(':') && !address.startsWith('[') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** Starts the gRPC front-end; rejects when the port cannot be bound or a TLS file is unreadable. */
+export async function startGrpcServer(ctx: ApiContext, settings: GrpcServerSettings, start: GrpcStartOptions): Promise<GrpcFrontEnd> {
+  const logInternal: InternalErrorLog = (err, rpc) => {
+    if (start.logErrors) process.stderr.write(`gRPC ${rpc} failed: ${(err as Error)?.stack ?? String(err)}\n`);
+  };
+  const server = new grpc.Server(channelOptions(settings));
+  server.addService(inferenceServiceDefinition(), {
+    ...grpcModelHandlers(ctx, logInternal),
+    ...grpcInferHandlers(ctx, logInternal),
+  });
+
+  // The health service answers for the server ('') and for the inference service by name.
+  const servingStatus = (): ServingStatus => (ctx.isReady() ? 'SERVING' : 'NOT_SERVING');
+  const health = new HealthImplementation({ '': servingStatus(), [INFERENCE_SERVICE]: servingStatus() });
+  health.addToServer(server);
+  const refreshHealth = () => {
+    health.setStatus('', servingStatus());
+    health.setStatus(INFERENCE_SERVICE, servingStatus());
+  };
+
+  // Reflection describes both packages, so grpcurl can call either without the .proto files.
+  new ReflectionService({ ...inferencePackageDefinition(), ...healthPackageDefinition() }).addToServer(server);
+
+  const creds = await credentials(settings);
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(endpoint(settings.address, settings.port), creds, (err, bound) => (err ? reject(err) : resolve(bound)));
+  });
+
+  start.announce(`gRPC: listening on ${endpoint(settings.address, port)}`);
+  if (settings.responseCompressionLevel !== 'none') {
+    start.announce(`--grpc-infer-response-compression-level=${settings.responseCompressionLevel}: @grpc/grpc-js cannot compress responses, so they are sent uncompressed (compressed requests are accepted)`);
+  }
+  for (const flag of unenforcedGrpcFlags(settings)) start.announce(`${flag} has no effect: @grpc/grpc-js has no such setting`);
+
+  return {
+    port,
+    endpoint: endpoint(settings.address, port),
+    refreshHealth,
+    drain: () => {
+      // Health watchers hear NOT_SERVING before the listeners close.
+      health.setStatus('', 'NOT_SERVING');
+      health.setStatus(INFERENCE_SERVICE, 'NOT_SERVING');
+      return new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+    },
+    forceClose: () => server.forceShutdown(),
+  };
+}
