@@ -1,0 +1,100 @@
+/**
+ * The client side of the gRPC tensor encoding: ClientTensors → ModelInferRequest (raw bytes or
+ * typed contents) and ModelInferResponse → decoded outputs.
+ */
+import { decodeBytesElements } from '../api/codec-binary-tensor.ts';
+import {
+  CONTENTS_FIELD,
+  parametersFromMessage,
+  parametersToMessage,
+  type InferInputTensorMessage,
+  type ModelInferRequestMessage,
+  type ModelInferResponseMessage,
+  type TensorContentsMessage,
+} from '../api/grpc-messages.ts';
+import { datatypeFromWire } from '../dtypes.ts';
+import { tensorBytes, type ClientOutput, type ClientTensor } from './http-client.ts';
+
+export interface GrpcInferOptions {
+  readonly id?: string;
+  readonly version?: string | number;
+  /** Names of the outputs to return (default: all). */
+  readonly outputs?: readonly string[];
+  readonly parameters?: Record<string, unknown>;
+  /** 'raw' (default): raw_input_contents; 'typed': each input's typed contents field. */
+  readonly contents?: 'raw' | 'typed';
+}
+
+export interface GrpcInferResult {
+  readonly id: string;
+  readonly model_name: string;
+  readonly model_version: string;
+  readonly parameters: Record<string, unknown>;
+  /** Data as typed arrays (strings for BYTES). */
+  readonly outputs: ClientOutput[];
+}
+
+const utf8 = new TextEncoder();
+
+/** The typed contents of one tensor, in the field that fits its datatype. */
+export function typedContents(t: ClientTensor): Partial<TensorContentsMessage> {
+  const field = CONTENTS_FIELD[t.datatype];
+  if (field === undefined) throw new Error(`unknown datatype ${t.datatype}`);
+  if (field === null) throw new Error(`${t.datatype} has no typed contents field; send it raw`);
+  const values = Array.from(t.data as ArrayLike<unknown>);
+  switch (field) {
+    case 'bool_contents':
+      return { bool_contents: values.map(Boolean) };
+    case 'int64_contents':
+    case 'uint64_contents':
+      return { [field]: values.map((v) => String(v)) };
+    case 'bytes_contents':
+      return { bytes_contents: values.map((v) => (v instanceof Uint8Array ? v : utf8.encode(String(v)))) };
+    default:
+      return { [field]: values.map(Number) };
+  }
+}
+
+/** A ModelInferRequest for `model` with the given inputs. */
+export function encodeGrpcInferRequest(model: string, inputs: readonly ClientTensor[], options: GrpcInferOptions = {}): ModelInferRequestMessage {
+  const typed = options.contents === 'typed';
+  return {
+    model_name: model,
+    model_version: options.version === undefined ? '' : String(options.version),
+    id: options.id ?? '',
+    parameters: parametersToMessage(options.parameters),
+    inputs: inputs.map((t): InferInputTensorMessage => ({
+      name: t.name,
+      datatype: t.datatype,
+      shape: [...t.shape],
+      parameters: {},
+      contents: typed ? typedContents(t) : null,
+    })),
+    outputs: (options.outputs ?? []).map((name) => ({ name, parameters: {} })),
+    raw_input_contents: typed ? [] : inputs.map(tensorBytes),
+  };
+}
+
+/** Decodes each output from raw_output_contents (or, from another server, typed contents). */
+export function decodeGrpcInferResponse(msg: ModelInferResponseMessage): GrpcInferResult {
+  const outputs = msg.outputs.map((o, i): ClientOutput => {
+    const shape = o.shape.map(Number);
+    const dt = datatypeFromWire(o.datatype);
+    if (!dt) throw new Error(`output '${o.name}' has unknown datatype ${o.datatype}`);
+    const raw = msg.raw_output_contents[i];
+    let data: ClientOutput['data'];
+    if (raw !== undefined) {
+      const count = shape.reduce((n, d) => n * d, 1);
+      data = dt.wire === 'BYTES'
+        ? decodeBytesElements(raw, count, `output '${o.name}'`)
+        // A copy, so the typed array is aligned and does not pin the response message.
+        : new dt.array!(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+    } else {
+      const field = CONTENTS_FIELD[dt.wire];
+      const values = (field && o.contents?.[field]) || [];
+      data = field === 'bytes_contents' ? (values as Uint8Array[]).map((b) => Buffer.from(b).toString('utf8')) : [...(values as unknown[])];
+    }
+    return { name: o.name, datatype: o.datatype, shape, data };
+  });
+  return { id: msg.id, model_name: msg.model_name, model_version: msg.model_version, parameters: parametersFromMessage(msg.parameters), outputs };
+}
