@@ -40,8 +40,11 @@ const utf8 = new TextEncoder();
 export function typedContents(t: ClientTensor): Partial<TensorContentsMessage> {
   const field = CONTENTS_FIELD[t.datatype];
   if (field === undefined) throw new Error(`unknown datatype ${t.datatype}`);
-  if (field === null) throw new Error(`${t.datatype} has no typed contents field; send it raw`);
   const values = Array.from(t.data as ArrayLike<unknown>);
+  if (field === null) {
+    if (values.length === 0) return {};
+    throw new Error(`${t.datatype} has no typed contents field; send it raw`);
+  }
   switch (field) {
     case 'bool_contents':
       return { bool_contents: values.map(Boolean) };
