@@ -4,8 +4,8 @@
  * let checkRequest judge it against the model, and only then turn tensor contents into buffers.
  *
  * Tensor bytes: grpc-js hands over the whole message, and protobufjs decodes each entry of
- * raw_input_contents as a view into it (no copy); tensorFromRaw then copies each input once
- * into an ArrayBuffer of its own, which the scheduler moves to the worker.
+ * raw_input_contents as a view into it (no copy); tensorFromRaw keeps that view, and the
+ * batcher copies it once, straight into the batch's ring slot.
  */
 import { datatypeFromWire, type DatatypeInfo } from '../dtypes.ts';
 import { serverError } from '../errors.ts';

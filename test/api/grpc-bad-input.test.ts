@@ -55,7 +55,7 @@ const cases: Case[] = [
   { name: 'a negative dim', edit: (m) => { m.inputs[0].shape = [-1, 16]; }, code: INVALID_ARGUMENT, message: /Each dim must be a non-negative integer/ },
   { name: 'an absurd shape', request: () => identity([1, 2 ** 40], new Uint8Array(0)), code: INVALID_ARGUMENT, message: /The shape is too large/ },
   { name: 'a batch over max_batch_size', edit: (m) => { m.inputs.forEach((i) => { i.shape = [9, 16]; }); }, code: INVALID_ARGUMENT, message: /batch-size must be <= 8 for 'simple'/ },
-  { name: 'a batch of zero rows', edit: (m) => { m.inputs.forEach((i) => { i.shape = [0, 16]; }); }, code: INVALID_ARGUMENT, message: /batch-size must be <= 8/ },
+  { name: 'a batch of zero rows', edit: (m) => { m.inputs.forEach((i) => { i.shape = [0, 16]; }); }, code: INVALID_ARGUMENT, message: /batch-size must be >= 1 for 'simple'/ },
   { name: 'inputs with different batch sizes', edit: (m) => { m.inputs[1].shape = [2, 16]; }, code: INVALID_ARGUMENT, message: /Expected batch size 1 as the other inputs/ },
   { name: 'raw contents shorter than the shape', edit: (m) => { m.raw_input_contents[0] = m.raw_input_contents[0].subarray(4); }, code: INVALID_ARGUMENT, message: /expected 64 bytes for its shape, got 60/ },
   { name: 'raw contents longer than the shape', edit: (m) => { m.raw_input_contents[1] = Buffer.concat([m.raw_input_contents[1], Buffer.alloc(4)]); }, code: INVALID_ARGUMENT, message: /input 'INPUT1': expected 64 bytes for its shape, got 68/ },
