@@ -57,6 +57,8 @@ async function credentials(options: GrpcOptions): Promise<grpc.ServerCredentials
 /** grpc-js server options for the flags it has a knob for (unenforcedGrpcFlags lists the rest). */
 function channelOptions(options: GrpcOptions): grpc.ServerOptions {
   return {
+    // Channelz keeps per-call counters and timestamps that nothing here reads.
+    'grpc.enable_channelz': 0,
     'grpc.max_receive_message_length': options.maxMessageSizeBytes,
     'grpc.max_send_message_length': -1,
     'grpc.keepalive_time_ms': options.keepaliveTimeMs,
