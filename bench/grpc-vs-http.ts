@@ -1,0 +1,121 @@
+/**
+ * `simple` over gRPC against `simple` over HTTP, on one Nereid server, in one run on one
+ * machine, at the same number of concurrent clients. The server runs in a child process; the
+ * load runs in this one. Rounds alternate between the protocols so drift in the machine's load
+ * hits each. Prints a table and one JSON line.
+ *
+ *   node --import tsx bench/grpc-vs-http.ts --concurrency 16 --duration-secs 5 --rounds 3
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import * as ort from 'onnxruntime-node';
+import { encodeGrpcInferRequest, encodeInferRequest } from '../src/client/index.ts';
+import { runGrpcLoad } from './grpc-load.ts';
+import { runLoad, type LoadResult } from './load.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const { values } = parseArgs({
+  options: {
+    concurrency: { type: 'string', default: '16' },
+    'duration-secs': { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
+  },
+});
+const concurrency = Number(values.concurrency);
+const durationMs = Number(values['duration-secs']) * 1000;
+const rounds = Number(values.rounds);
+
+/** Starts Nereid and resolves once it has printed both ports. */
+function startNereid(): Promise<{ child: ChildProcess; http: number; grpc: number }> {
+  const args = ['--import', 'tsx', 'src/main.ts', '--model-repository', 'model_repository',
+    '--http-address', '127.0.0.1', '--http-port', '0', '--grpc-address', '127.0.0.1', '--grpc-port', '0'];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const http = /Started HTTPService at [^\n]*:(\d+)/.exec(out);
+      const grpc = /Started GRPCInferenceService at [^\n]*:(\d+)/.exec(out);
+      if (http && grpc) resolve({ child, http: Number(http[1]), grpc: Number(grpc[1]) });
+    });
+    child.on('exit', (code) => reject(new Error(`nereid exited with ${code}:\n${out}`)));
+  });
+}
+
+const tensors = [
+  { name: 'INPUT0', datatype: 'INT32', shape: [1, 16], data: Array.from({ length: 16 }, (_, i) => i) },
+  { name: 'INPUT1', datatype: 'INT32', shape: [1, 16], data: Array.from({ length: 16 }, () => 1) },
+];
+const json = encodeInferRequest(tensors, {});
+const binary = encodeInferRequest(tensors, { binaryInputs: true, binaryOutputs: true });
+const grpcRequest = encodeGrpcInferRequest('simple', tensors, {});
+
+/** CPU seconds the server process has used, all threads (Linux /proc; NaN elsewhere). */
+function serverCpuSecs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 10 ms
+  } catch {
+    return NaN;
+  }
+}
+
+const server = await startNereid();
+const systems: { name: string; run: () => Promise<LoadResult> }[] = [
+  { name: 'http json', run: () => runLoad({ url: `http://127.0.0.1:${server.http}/v2/models/simple/infer`, body: json.body, headers: json.headers, concurrency, durationMs }) },
+  { name: 'http binary', run: () => runLoad({ url: `http://127.0.0.1:${server.http}/v2/models/simple/infer`, body: binary.body, headers: binary.headers, concurrency, durationMs }) },
+  { name: 'grpc unary', run: () => runGrpcLoad({ address: `127.0.0.1:${server.grpc}`, request: grpcRequest, mode: 'unary', concurrency, durationMs }) },
+  { name: 'grpc unary h2', run: () => runGrpcLoad({ address: `127.0.0.1:${server.grpc}`, request: grpcRequest, mode: 'unary-h2', concurrency, durationMs }) },
+  { name: 'grpc stream', run: () => runGrpcLoad({ address: `127.0.0.1:${server.grpc}`, request: grpcRequest, mode: 'stream', concurrency, durationMs }) },
+];
+const results = new Map<string, (LoadResult & { serverCpuUsPerRequest: number; clientCpuUsPerRequest: number })[]>();
+try {
+  for (let round = 0; round < rounds; round++) {
+    for (const s of systems) {
+      const cpu0 = serverCpuSecs(server.child.pid!);
+      const client0 = process.cpuUsage();
+      const load = await s.run();
+      const client = process.cpuUsage(client0);
+      // CPU per answered request on each side; the warm-up second is counted in both the CPU
+      // and (scaled) the requests, so these are ratios of work, not times.
+      const answered = load.requests * (1 + 1000 / durationMs);
+      const r = {
+        ...load,
+        serverCpuUsPerRequest: ((serverCpuSecs(server.child.pid!) - cpu0) * 1e6) / answered,
+        clientCpuUsPerRequest: (client.user + client.system) / answered,
+      };
+      results.set(s.name, [...(results.get(s.name) ?? []), r]);
+      process.stderr.write(`round ${round + 1}/${rounds} ${s.name}: ${r.throughput.toFixed(0)} req/s, p50 ${r.p50Ms.toFixed(2)} ms, server CPU ${r.serverCpuUsPerRequest.toFixed(0)} us/request, client CPU ${r.clientCpuUsPerRequest.toFixed(0)} us/request, errors ${r.errors}\n`);
+    }
+  }
+} finally {
+  await new Promise<void>((resolve) => {
+    server.child.removeAllListeners('exit');
+    server.child.on('exit', () => resolve());
+    server.child.kill('SIGTERM');
+  });
+}
+
+const summary = [...results].map(([name, list]) => {
+  const mean = (f: (r: (typeof list)[number]) => number) => list.reduce((n, r) => n + f(r), 0) / list.length;
+  return { system: name, throughput: mean((r) => r.throughput), serverCpuUsPerRequest: mean((r) => r.serverCpuUsPerRequest), clientCpuUsPerRequest: mean((r) => r.clientCpuUsPerRequest), p50Ms: mean((r) => r.p50Ms), p90Ms: mean((r) => r.p90Ms), p99Ms: mean((r) => r.p99Ms), errors: list.reduce((n, r) => n + r.errors, 0) };
+});
+const httpJson = summary.find((s) => s.system === 'http json')!.throughput;
+console.log(`\nsimple on one Nereid server, ${concurrency} concurrent clients, ${rounds} x ${durationMs / 1000} s per system\n`);
+console.log('system            req/s     p50 ms   p90 ms   p99 ms   server CPU us/req   client CPU us/req   vs http json');
+for (const s of summary) {
+  console.log(`${s.system.padEnd(14)} ${s.throughput.toFixed(0).padStart(8)} ${s.p50Ms.toFixed(2).padStart(9)} ${s.p90Ms.toFixed(2).padStart(8)} ${s.p99Ms.toFixed(2).padStart(8)} ${s.serverCpuUsPerRequest.toFixed(0).padStart(19)} ${s.clientCpuUsPerRequest.toFixed(0).padStart(19)} ${(s.throughput / httpJson).toFixed(2).padStart(12)}x`);
+}
+console.log(JSON.stringify({
+  bench: 'grpc-vs-http-simple',
+  command: `node --import tsx bench/grpc-vs-http.ts ${process.argv.slice(2).join(' ')}`.trim(),
+  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30) },
+  node: process.version,
+  onnxruntime: ort.env.versions.common,
+  concurrency,
+  results: summary.map((s) => ({ ...s, ratioToHttpJson: s.throughput / httpJson })),
+}));
