@@ -23,7 +23,7 @@ export interface GrpcFrontEnd {
   readonly port: number;
   /** "ADDRESS:PORT", as the start-up line prints it. */
   readonly endpoint: string;
-  /** Answers the health service from the server's readiness now (call after it changes). */
+  /** Re-reads the server's readiness for the health service now (it also does once a second). */
   refreshHealth(): void;
   /** Stops taking calls and resolves once the calls in flight have finished. */
   drain(): Promise<void>;
@@ -57,8 +57,8 @@ async function credentials(options: GrpcOptions): Promise<grpc.ServerCredentials
 /** grpc-js server options for the flags it has a knob for (unenforcedGrpcFlags lists the rest). */
 function channelOptions(options: GrpcOptions): grpc.ServerOptions {
   return {
-    // Channelz keeps per-call counters and timestamps that nothing here reads.
-    'grpc.enable_channelz': 0,
+    // Channelz stays on although nothing reads it: grpc-js 1.14 tracks connections for
+    // forceShutdown only through channelz, so without it a forced close leaves them open.
     'grpc.max_receive_message_length': options.maxMessageSizeBytes,
     'grpc.max_send_message_length': -1,
     'grpc.keepalive_time_ms': options.keepaliveTimeMs,
@@ -67,6 +67,9 @@ function channelOptions(options: GrpcOptions): grpc.ServerOptions {
     ...(options.maxConnectionAgeGraceMs !== null ? { 'grpc.max_connection_age_grace_ms': options.maxConnectionAgeGraceMs } : {}),
   };
 }
+
+/** How often the health service re-reads the server's readiness. */
+const kHealthRefreshMs = 1000;
 
 /** "host:port", with an IPv6 host in brackets. */
 function endpoint(address: string, port: number): string {
@@ -84,14 +87,21 @@ export async function startGrpcServer(ctx: ApiContext, settings: GrpcServerSetti
     ...grpcInferHandlers(ctx, logInternal),
   });
 
-  // The health service answers for the server ('') and for the inference service by name.
-  const servingStatus = (): ServingStatus => (ctx.isReady() ? 'SERVING' : 'NOT_SERVING');
-  const health = new HealthImplementation({ '': servingStatus(), [INFERENCE_SERVICE]: servingStatus() });
+  // The health service answers for the server ('') and for the inference service by name,
+  // from the server's readiness. grpc-health-check holds a status rather than asking, so the
+  // status is refreshed when asked to and once a second (watchers hear only changes).
+  let status: ServingStatus = ctx.isReady() ? 'SERVING' : 'NOT_SERVING';
+  const health = new HealthImplementation({ '': status, [INFERENCE_SERVICE]: status });
   health.addToServer(server);
-  const refreshHealth = () => {
-    health.setStatus('', servingStatus());
-    health.setStatus(INFERENCE_SERVICE, servingStatus());
+  const setHealth = (next: ServingStatus) => {
+    if (next === status) return;
+    status = next;
+    health.setStatus('', next);
+    health.setStatus(INFERENCE_SERVICE, next);
   };
+  const refreshHealth = () => setHealth(ctx.isReady() ? 'SERVING' : 'NOT_SERVING');
+  const healthTimer = setInterval(refreshHealth, kHealthRefreshMs);
+  healthTimer.unref();
 
   // Reflection describes both packages, so grpcurl can call either without the .proto files.
   new ReflectionService({ ...inferencePackageDefinition(), ...healthPackageDefinition() }).addToServer(server);
@@ -113,10 +123,13 @@ export async function startGrpcServer(ctx: ApiContext, settings: GrpcServerSetti
     refreshHealth,
     drain: () => {
       // Health watchers hear NOT_SERVING before the listeners close.
-      health.setStatus('', 'NOT_SERVING');
-      health.setStatus(INFERENCE_SERVICE, 'NOT_SERVING');
+      clearInterval(healthTimer);
+      setHealth('NOT_SERVING');
       return new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
     },
-    forceClose: () => server.forceShutdown(),
+    forceClose: () => {
+      clearInterval(healthTimer);
+      server.forceShutdown();
+    },
   };
 }
