@@ -112,13 +112,16 @@ export function parametersFromMessage(map: ParameterMap | undefined): Record<str
   const out: Record<string, unknown> = {};
   if (!map) return out;
   for (const [key, p] of Object.entries(map)) {
-    const choice = p.parameter_choice;
+    // Decoded messages name the member; hand-made ones (the client's own) may only set it.
+    const choice = p.parameter_choice ?? kParameterMembers.find((m) => p[m] !== undefined);
     if (choice === undefined) continue;
     const value = p[choice];
     out[key] = choice === 'int64_param' || choice === 'uint64_param' ? integerValue(value as string | number) : value;
   }
   return out;
 }
+
+const kParameterMembers = ['bool_param', 'int64_param', 'string_param', 'double_param', 'uint64_param'] as const;
 
 function integerValue(value: string | number): number | bigint {
   const n = Number(value);

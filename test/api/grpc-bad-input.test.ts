@@ -46,6 +46,7 @@ const cases: Case[] = [
   { name: 'a model whose only version failed to load', edit: (m) => { m.model_name = 'corrupt'; }, code: UNAVAILABLE, message: /'corrupt' has no available versions/ },
   { name: 'an unknown input', edit: (m) => { m.inputs[1].name = 'BOGUS'; }, code: INVALID_ARGUMENT, message: /unexpected inference input 'BOGUS' for model 'simple'/ },
   { name: 'an unknown output', edit: (m) => { m.outputs = [{ name: 'NOPE', parameters: {} }]; }, code: INVALID_ARGUMENT, message: /unexpected inference output 'NOPE' for model 'simple'/ },
+  { name: 'an output asked for twice', edit: (m) => { m.outputs = [{ name: 'OUTPUT0', parameters: {} }, { name: 'OUTPUT0', parameters: {} }]; }, code: INVALID_ARGUMENT, message: /output 'OUTPUT0' is requested more than once for model 'simple'/ },
   { name: 'a missing input', edit: (m) => { m.inputs.pop(); m.raw_input_contents.pop(); }, code: INVALID_ARGUMENT, message: /missing required input\(s\) \['INPUT1'\]/ },
   { name: 'a duplicate input', edit: (m) => { m.inputs[1].name = 'INPUT0'; }, code: INVALID_ARGUMENT, message: /input 'INPUT0' is given more than once/ },
   { name: 'a wrong datatype', edit: (m) => { m.inputs[0].datatype = 'FP32'; }, code: INVALID_ARGUMENT, message: /input 'INPUT0' data-type is 'FP32', but model 'simple' expects 'INT32'/ },
