@@ -100,16 +100,22 @@ export async function startGrpcServer(ctx: ApiContext, settings: GrpcServerSetti
     health.setStatus(INFERENCE_SERVICE, next);
   };
   const refreshHealth = () => setHealth(ctx.isReady() ? 'SERVING' : 'NOT_SERVING');
-  const healthTimer = setInterval(refreshHealth, kHealthRefreshMs);
-  healthTimer.unref();
 
   // Reflection describes both packages, so grpcurl can call either without the .proto files.
   new ReflectionService({ ...inferencePackageDefinition(), ...healthPackageDefinition() }).addToServer(server);
 
-  const creds = await credentials(settings);
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(endpoint(settings.address, settings.port), creds, (err, bound) => (err ? reject(err) : resolve(bound)));
-  });
+  let port: number;
+  try {
+    const creds = await credentials(settings);
+    port = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(endpoint(settings.address, settings.port), creds, (err, bound) => (err ? reject(err) : resolve(bound)));
+    });
+  } catch (err) {
+    server.forceShutdown();
+    throw err;
+  }
+  const healthTimer = setInterval(refreshHealth, kHealthRefreshMs);
+  healthTimer.unref();
 
   start.announce(`gRPC: listening on ${endpoint(settings.address, port)}`);
   if (settings.responseCompressionLevel !== 'none') {
