@@ -6,8 +6,8 @@
  * - 'unary': grpc-js unary calls on one channel (one HTTP/2 connection), as a Node.js client
  *   of Triton would send them. grpc-js spends over 100 µs of CPU per call on the client side,
  *   which on a small machine is taken from the server under test.
- * - 'unary-h2': the same calls framed by hand on one node:http2 session: the lean client, as
- *   bench/load.ts uses node:http rather than a client library for HTTP.
+ * - 'unary-h2': the same calls framed by hand on one node:http2 session (one connection, as
+ *   grpc-js uses): the lean client, as bench/load.ts uses node:http rather than a library.
  * - 'stream': one grpc-js ModelStreamInfer stream per client, one request in flight on each.
  */
 import http2 from 'node:http2';
@@ -32,14 +32,10 @@ type Send = () => Promise<boolean>;
 export async function runGrpcLoad(options: GrpcLoadOptions): Promise<LoadResult> {
   const client = new (inferenceClientConstructor())(options.address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': -1 });
   const streams: grpc.ClientDuplexStream<ModelInferRequestMessage, ModelStreamInferResponseMessage>[] = [];
-  const sessions: http2.ClientHttp2Session[] = [];
+  const session = options.mode === 'unary-h2' ? http2.connect(`http://${options.address}`) : null;
   const framed = grpcFrame(options.request);
   const senders: Send[] = Array.from({ length: options.concurrency }, (): Send => {
-    if (options.mode === 'unary-h2') {
-      const session = http2.connect(`http://${options.address}`);
-      sessions.push(session);
-      return () => h2Call(session, framed);
-    }
+    if (session) return () => h2Call(session, framed);
     if (options.mode === 'unary') {
       const call = (client as unknown as Record<string, Function>).ModelInfer.bind(client);
       return () => new Promise((resolve) => call(options.request, (err: Error | null) => resolve(err === null)));
@@ -78,7 +74,7 @@ export async function runGrpcLoad(options: GrpcLoadOptions): Promise<LoadResult>
   }));
   for (const s of streams) s.end();
   client.close();
-  for (const s of sessions) s.close();
+  session?.close();
   const seconds = (end - (started || warmupEnd)) / 1000;
   latencies.sort((a, b) => a - b);
   return {
