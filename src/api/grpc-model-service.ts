@@ -1,6 +1,6 @@
 /**
- * The unary RPCs other than inference: health, metadata, configuration and the repository
- * index, answered from the same sources as the HTTP routes; and the RPCs whose feature this
+ * The unary RPCs other than inference: health, metadata, configuration, statistics and the
+ * repository index, answered from the same sources as the HTTP routes; and the RPCs whose feature this
  * server does not have yet, which answer UNIMPLEMENTED with a message naming what is missing.
  */
 import type * as grpc from '@grpc/grpc-js';
@@ -9,6 +9,7 @@ import type { ApiContext } from './api-context.ts';
 import { grpcErrorReply } from './error-reply.ts';
 import type { InternalErrorLog } from './grpc-infer-service.ts';
 import { EXTENSIONS } from './http-health-routes.ts';
+import { modelStatistics } from './http-stats-routes.ts';
 import { modelMetadata, repositoryIndex } from './model-info.ts';
 
 type Request = Record<string, any>;
@@ -32,10 +33,9 @@ const notYet = (what: string): Handler => () => {
 
 /**
  * The features other work owns, with the message a client sees until it lands: shared memory
- * (system and CUDA), statistics, trace and log settings, and explicit model control.
+ * (system and CUDA), trace and log settings, and explicit model control.
  */
 const kUnimplemented: Record<string, string> = {
-  ModelStatistics: 'model statistics are not supported yet',
   RepositoryModelLoad: 'explicit model control is not supported yet: models are loaded at start-up (--model-control-mode=none)',
   RepositoryModelUnload: 'explicit model control is not supported yet: models are loaded at start-up (--model-control-mode=none)',
   SystemSharedMemoryStatus: 'system shared memory is not supported yet',
@@ -62,6 +62,8 @@ export function grpcModelHandlers(ctx: ApiContext, logInternal: InternalErrorLog
       if (r.version) registry.ready(r.name, r.version);
       return { config: config.raw };
     },
+    // An empty name asks for every model, an empty version for every ready version.
+    ModelStatistics: (r) => modelStatistics(registry, r.name || undefined, r.version || undefined),
     // repository_name is accepted and ignored: every repository is listed, as in Triton.
     RepositoryIndex: (r) => ({ models: repositoryIndex(registry, r.ready === true).map((e) => ({ ...e, version: e.version ?? '' })) }),
   };

@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { LoadedModel } from '../primary/model-lifecycle.ts';
+import type { ModelRegistry } from '../primary/model-registry.ts';
 import type { ModelStatistics } from '../primary/model-statistics.ts';
 import type { ApiContext } from './api-context.ts';
 
@@ -41,16 +42,25 @@ function versionsOf(model: LoadedModel, version: string | undefined) {
   return [...model.versions.values()].filter((v) => v.state === 'READY' && (version === undefined || String(v.version) === version));
 }
 
+/**
+ * The statistics answer of both front-ends: every ready version of every model, or of the model
+ * named (404 for an unknown model or version).
+ */
+export function modelStatistics(registry: ModelRegistry, model?: string, version?: string): { model_stats: Record<string, unknown>[] } {
+  if (model === undefined) {
+    return { model_stats: registry.all().flatMap((m) => versionsOf(m, undefined).map((v) => modelStatsJson(m.name, v.version, v.stats))) };
+  }
+  if (version !== undefined) registry.ready(model, version); // 404 for an unknown version
+  const entry = registry.get(model);
+  return { model_stats: versionsOf(entry, version).map((v) => modelStatsJson(entry.name, v.version, v.stats)) };
+}
+
 export function statsRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const { registry } = ctx;
-  app.get('/v2/models/stats', async () => ({
-    model_stats: registry.all().flatMap((m) => versionsOf(m, undefined).map((v) => modelStatsJson(m.name, v.version, v.stats))),
-  }));
+  app.get('/v2/models/stats', async () => modelStatistics(registry));
   const one = async (req: { params: unknown }) => {
     const { model, version } = req.params as { model: string; version?: string };
-    if (version !== undefined) registry.ready(model, version); // 404 for an unknown version
-    const entry = registry.get(model);
-    return { model_stats: versionsOf(entry, version).map((v) => modelStatsJson(entry.name, v.version, v.stats)) };
+    return modelStatistics(registry, model, version);
   };
   app.get('/v2/models/:model/stats', one);
   app.get('/v2/models/:model/versions/:version/stats', one);

@@ -1,13 +1,13 @@
 /**
  * Every RPC of GRPCInferenceService other than inference, end to end: health, metadata,
- * configuration, the repository index, and the RPCs that answer UNIMPLEMENTED for now.
+ * configuration, statistics, the repository index, and the RPCs that answer UNIMPLEMENTED for now.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { inferenceServiceDefinition } from '../../src/api/grpc-proto.ts';
 import { EXAMPLES, FIXTURES } from '../helpers/server.ts';
-import { startGrpcTestServer, type GrpcTestServer } from '../helpers/grpc.ts';
+import { simpleInputs, startGrpcTestServer, type GrpcTestServer } from '../helpers/grpc.ts';
 
 /** Asserts that `promise` rejects with `code` and a message matching `message`. */
 async function rejectsWith(promise: Promise<unknown>, code: grpc.status, message: RegExp): Promise<void> {
@@ -111,8 +111,33 @@ describe('gRPC health, metadata, config and repository RPCs', () => {
     assert.ok(!ready.some((m) => m.name === 'corrupt' || m.name === 'bad_config'));
   });
 
+  test('ModelStatistics answers the counts the HTTP statistics route answers', async () => {
+    await ts.grpc.infer('simple', simpleInputs());
+    await ts.grpc.infer('simple', simpleInputs(2));
+    const grpcStats = await ts.grpc.modelStatistics('simple');
+    const httpStats = (await (await fetch(`${ts.url}/v2/models/simple/stats`)).json()) as { model_stats: Record<string, any>[] };
+    assert.equal(grpcStats.model_stats.length, 1);
+    const [g] = grpcStats.model_stats;
+    const [h] = httpStats.model_stats;
+    assert.equal(g.name, 'simple');
+    assert.equal(g.version, '1');
+    assert.ok(Number(g.inference_count) >= 3, `inference_count ${g.inference_count}`);
+    for (const key of ['inference_count', 'execution_count', 'last_inference'] as const) assert.equal(Number(g[key]), Number(h[key]), key);
+    assert.equal(Number(g.inference_stats.success.count), h.inference_stats.success.count);
+    assert.deepEqual(g.batch_stats.map((b: any) => Number(b.batch_size)), h.batch_stats.map((b: any) => b.batch_size));
+  });
+
+  test('ModelStatistics lists every ready version with no name, and answers NOT_FOUND for an unknown model', async () => {
+    const all = await ts.grpc.modelStatistics();
+    const names = all.model_stats.map((m: any) => `${m.name}/${m.version}`);
+    assert.ok(names.includes('simple/1') && names.includes('versioned/3'), names.join(', '));
+    assert.ok(!names.some((n: string) => n.startsWith('corrupt/')));
+    assert.deepEqual((await ts.grpc.modelStatistics('versioned', 2)).model_stats.map((m: any) => m.version), ['2']);
+    await rejectsWith(ts.grpc.modelStatistics('nope'), grpc.status.NOT_FOUND, /'nope' is not found/);
+    await rejectsWith(ts.grpc.modelStatistics('versioned', 9), grpc.status.NOT_FOUND, /'versioned' version 9 is not found/);
+  });
+
   const unimplemented: [string, () => Promise<unknown>, RegExp][] = [
-    ['ModelStatistics', () => ts.grpc.modelStatistics('simple'), /model statistics are not supported yet/],
     ['RepositoryModelLoad', () => ts.grpc.repositoryModelLoad('simple'), /explicit model control is not supported yet/],
     ['RepositoryModelUnload', () => ts.grpc.repositoryModelUnload('simple'), /explicit model control is not supported yet/],
     ['SystemSharedMemoryStatus', () => ts.grpc.systemSharedMemoryStatus(), /system shared memory is not supported yet/],
@@ -131,7 +156,7 @@ describe('gRPC health, metadata, config and repository RPCs', () => {
   }
 
   test('every RPC of the service is covered above or by the inference tests', () => {
-    const covered = new Set(['ServerLive', 'ServerReady', 'ModelReady', 'ServerMetadata', 'ModelMetadata', 'ModelConfig', 'RepositoryIndex', 'ModelInfer', 'ModelStreamInfer', ...unimplemented.map(([rpc]) => rpc)]);
+    const covered = new Set(['ServerLive', 'ServerReady', 'ModelReady', 'ServerMetadata', 'ModelMetadata', 'ModelConfig', 'ModelStatistics', 'RepositoryIndex', 'ModelInfer', 'ModelStreamInfer', ...unimplemented.map(([rpc]) => rpc)]);
     assert.deepEqual(Object.keys(inferenceServiceDefinition()).filter((rpc) => !covered.has(rpc)), []);
     assert.equal(Object.keys(inferenceServiceDefinition()).length, 20);
   });
