@@ -21,6 +21,10 @@ export interface ServerOptions {
   readonly httpMaxJsonDepth: number;
   /** GPU ids to use instead of the ones discovered; null: discover them. */
   readonly gpus: readonly number[] | null;
+  /** Whether clients may register shared-memory regions and infer through them. */
+  readonly allowClientShm: boolean;
+  /** Largest total byte_size of all registered system shared-memory regions. */
+  readonly clientShmMaxBytes: number;
 }
 
 /** Defaults, as Triton's where Triton has the flag. */
@@ -38,9 +42,11 @@ export const DEFAULT_OPTIONS: ServerOptions = Object.freeze({
   httpMaxInputSizeBytes: 64 * 1024 * 1024, // 64 MiB, Triton's default
   httpMaxJsonDepth: 100,
   gpus: null,
+  allowClientShm: false, // off unless asked for, as in Triton
+  clientShmMaxBytes: 16 * 1024 ** 3, // 16 GiB: the regions are the clients' memory, read and written in place
 });
 
-const booleanFlags = ['strict-model-config', 'disable-auto-complete-config', 'allow-http'] as const;
+const booleanFlags = ['strict-model-config', 'disable-auto-complete-config', 'allow-http', 'allow-client-shm'] as const;
 
 const spec = {
   'model-repository': { type: 'string', multiple: true },
@@ -56,6 +62,8 @@ const spec = {
   'exit-timeout-secs': { type: 'string' },
   'http-max-input-size': { type: 'string' },
   gpus: { type: 'string' },
+  'allow-client-shm': { type: 'string' },
+  'client-shm-max-bytes': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -74,6 +82,10 @@ export const USAGE = `Usage: nereid [options]
   --http-max-input-size=BYTES   largest HTTP request body, after decompression (default 67108864)
   --gpus=IDS                    GPU ids to place KIND_GPU instances on, e.g. 0,1 (default: the
                                 NVIDIA GPUs found on this machine; empty: none)
+  --allow-client-shm=BOOL       let clients register shared-memory regions and infer through
+                                them (default false)
+  --client-shm-max-bytes=BYTES  largest total byte_size of the registered system shared-memory
+                                regions (default 17179869184, 16 GiB)
   -h, --help                    this text
 `;
 
@@ -116,6 +128,8 @@ export function parseCliOptions(argv: readonly string[]): ServerOptions & { help
     httpMaxInputSizeBytes: integer(values, 'http-max-input-size', DEFAULT_OPTIONS.httpMaxInputSizeBytes, 1),
     httpMaxJsonDepth: DEFAULT_OPTIONS.httpMaxJsonDepth,
     gpus: gpuList(values.gpus as string | undefined),
+    allowClientShm: bool(values, 'allow-client-shm', DEFAULT_OPTIONS.allowClientShm),
+    clientShmMaxBytes: integer(values, 'client-shm-max-bytes', DEFAULT_OPTIONS.clientShmMaxBytes, 0),
   });
 }
 
