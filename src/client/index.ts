@@ -1,2 +1,3 @@
-export { HttpClient, HttpError, encodeInferRequest, decodeInferResponse, tensorBytes } from './http-client.ts';
-export type { ClientTensor, ClientOutput, InferOptions, InferResult } from './http-client.ts';
+export { HttpClient, HttpError, encodeInferRequest, decodeInferResponse, sharedMemoryParameters, tensorBytes } from './http-client.ts';
+export type { ClientTensor, ClientShmTensor, ClientOutput, InferOptions, InferResult, RequestedClientOutput, SharedMemoryRef, SystemShmStatus } from './http-client.ts';
+export { SharedMemoryRegion, SHM_DIRECTORY } from './shm-client.ts';

@@ -11,10 +11,14 @@ import type { ServerOptions } from './cli-options.ts';
 import { discoverGpus } from './device-discovery.ts';
 import { instanceCount, prepareModel, startModel } from './model-lifecycle.ts';
 import { ModelRegistry } from './model-registry.ts';
+import { ClientRegions, CudaRegions } from '../shm/index.ts';
+import { cudaProviderPresent } from './cuda-provider.ts';
 import { scanRepositories } from './model-repository.ts';
 
 export interface RunningServer {
   readonly registry: ModelRegistry;
+  /** The client shared-memory regions registered with this server. */
+  readonly clientRegions: ClientRegions;
   /** The port HTTP listens on (the chosen one when 0 was asked), or null when HTTP is off. */
   readonly httpPort: number | null;
   readonly http: FastifyInstance | null;
@@ -58,12 +62,16 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
     }
   }
 
+  const clientRegions = new ClientRegions({ allowed: options.allowClientShm, maxTotalBytes: options.clientShmMaxBytes });
+  const cudaRegions = new CudaRegions({ allowed: options.allowClientShm, providerPresent: cudaProviderPresent });
   let closing = false;
   const ctx: ApiContext = {
     registry,
     version: VERSION,
     maxInputSizeBytes: options.httpMaxInputSizeBytes,
     maxJsonDepth: options.httpMaxJsonDepth,
+    clientRegions,
+    cudaRegions,
     isLive: () => !closing,
     isReady: () => !closing && registry.allReady(),
   };
@@ -83,6 +91,8 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
       // fastify's close stops accepting, answers 503 meanwhile, and waits for open requests.
       await http?.close();
       await registry.stopAll();
+      // Every request has been answered: no lease is left, so this closes every descriptor.
+      clientRegions.close();
     })();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => {
@@ -92,5 +102,5 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
     await Promise.race([drain, timeout]);
     clearTimeout(timer);
   };
-  return { registry, httpPort, http, close };
+  return { registry, clientRegions, httpPort, http, close };
 }
