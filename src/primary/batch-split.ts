@@ -46,7 +46,7 @@ export function splitBatch(
       if (sink) {
         const rowBytes = bytes ? bytes.length / Math.max(1, total) : 0;
         sink.accept(isStringTensor(t) ? t.strings.slice(from * perRow, (from + own) * perRow) : bytes!.subarray(from * rowBytes, (from + own) * rowBytes));
-        data = NO_BYTES;
+        data = isStringTensor(t) ? [] : NO_BYTES;
       } else if (isStringTensor(t)) {
         data = rows.length === 1 ? [...t.strings] : t.strings.slice(from * perRow, (from + own) * perRow);
       } else if (!isSlotTensor(t) && rows.length === 1) {
