@@ -4,6 +4,7 @@ import { datatypeFromWire } from '../../src/dtypes.ts';
 import { splitBatch } from '../../src/primary/batch-split.ts';
 import type { ModelConfig } from '../../src/primary/config/model-config.ts';
 import type { TensorSink } from '../../src/primary/infer-request.ts';
+import type { BatchTensor } from '../../src/shm/index.ts';
 
 const tensor = (name: string, wire: string) => ({ name, datatype: datatypeFromWire(wire)!, dims: [2], reshape: null, optional: false });
 const config = { name: 'm', maxBatchSize: 8, outputs: [tensor('Y', 'INT32'), tensor('S', 'BYTES')] } as unknown as ModelConfig;
@@ -18,7 +19,7 @@ describe('splitting a batch with output sinks', () => {
   // Three requests of 1, 2 and 1 rows; Y holds row r's values 10r and 10r+1 in the slot at 16.
   const slot = new Uint8Array(64 + 32);
   new Int32Array(slot.buffer, 16, 8).set([0, 1, 10, 11, 20, 21, 30, 31]);
-  const outputs = [
+  const outputs: BatchTensor[] = [
     { name: 'Y', type: 'int32', dims: [4, 2], offset: 16, byteLength: 32 },
     { name: 'S', type: 'string', dims: [4, 2], strings: ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'] },
   ];
