@@ -67,17 +67,22 @@ export class SharedMemoryRegion {
     return { region, byteSize: bytes.length, offset };
   }
 
-  /** Reads `length` bytes at `offset`. */
+  /** Reads `length` bytes at `offset` into a new buffer. */
   read(offset: number, length: number): Buffer {
-    this.check(offset, length);
     const out = Buffer.alloc(length);
+    this.readInto(out, offset);
+    return out;
+  }
+
+  /** Fills `target` with the bytes at `offset`: a loop can reuse one buffer instead of allocating. */
+  readInto(target: Uint8Array, offset = 0): void {
+    this.check(offset, target.length);
     let done = 0;
-    while (done < length) {
-      const n = fs.readSync(this.fd, out, done, length - done, offset + done);
+    while (done < target.length) {
+      const n = fs.readSync(this.fd, target, done, target.length - done, offset + done);
       if (n === 0) throw new Error('the shared memory object is shorter than expected');
       done += n;
     }
-    return out;
   }
 
   /**
