@@ -1,5 +1,5 @@
 /**
- * `node --import tsx bench/shm-vs-http.ts [--requests N] [--rounds R] [--memory-requests M]`
+ * `node --import tsx bench/shm-vs-http.ts [--requests N] [--rounds R] [--memory-requests M] [--memory-warmup W]`
  *
  * System shared memory against the binary HTTP body, in one run on this machine: an identity
  * model on one 4 MiB FP32 tensor, one client in a closed loop, Nereid in a child process.
@@ -12,9 +12,14 @@
  * - shm, client copies: a Node.js client, which cannot map memory, writes the tensor into the
  *   region before each request and reads the output back after it (into one reused buffer).
  *
- * Rounds alternate between the three. First, M requests through shared memory alone (before any
- * HTTP request raises the server's peak), with the server's resident memory (VmRSS) sampled every
- * 100 and its peak (VmHWM) before and after: flat means no per-request growth.
+ * Rounds alternate between the three, each system on its own connection, on a fresh server.
+ * Then, on a second fresh server that sees no HTTP inference at all, M requests through shared
+ * memory after W warm-up requests, with the server's resident memory (VmRSS) sampled every 100
+ * and its peak (VmHWM) before and after: flat means no per-request growth. The warm-up is long
+ * because the heaps take about 1000 requests of 4 MiB tensors to reach their working size (the
+ * worker's runtime output buffers are collected in batches, so VmRSS saws by a few of them).
+ * Two servers, because earlier traffic of any kind (even small JSON requests) makes this server
+ * slower at 4 MiB HTTP bodies afterwards, which would flatter shared memory.
  *
  * Prints a table and one JSON line (the command, the machine, the versions, the figures).
  */
@@ -38,11 +43,13 @@ const { values } = parseArgs({
     requests: { type: 'string', default: '200' },
     rounds: { type: 'string', default: '2' },
     'memory-requests': { type: 'string', default: '500' },
+    'memory-warmup': { type: 'string', default: '1000' },
   },
 });
 const requests = Number(values.requests);
 const rounds = Number(values.rounds);
 const memoryRequests = Number(values['memory-requests']);
+const memoryWarmup = Number(values['memory-warmup']);
 
 /** bench/models/shm-repo/identity_4mib: FP32 INPUT0 [batch, 1Mi] → Identity → OUTPUT0, one thread. */
 function ensureModel(): void {
@@ -90,60 +97,63 @@ function memoryOf(pid: number): { peakMiB: number; rssMiB: number } {
 
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))];
 
-async function main(): Promise<void> {
-  ensureModel();
+/** A fresh server with client shared memory on, a registered 8 MiB region, and the three clients. */
+async function setUp() {
   const server = await startNereid(REPO, ['--allow-client-shm=true']);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const region = SharedMemoryRegion.create(`/nereid-bench-${process.pid}`, 2 * BYTES);
+  // One connection per kind of client, as a real client is one or the other: a connection that
+  // carried hundreds of small shared-memory requests then moves 4 MiB bodies measurably slower.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1, noDelay: true });
+  const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 1, noDelay: true });
+  const region = SharedMemoryRegion.create(`/nereid-bench-${process.pid}-${server.port}`, 2 * BYTES);
   const input = Buffer.from(Float32Array.from({ length: ELEMENTS }, (_, i) => (i % 1000) / 7).buffer);
   const output = Buffer.alloc(BYTES); // the shared-memory client reads every answer into this one buffer
   const inferPath = `/v2/models/${MODEL}/infer`;
+  const tearDown = async () => {
+    agent.destroy();
+    httpAgent.destroy();
+    region.destroy();
+    await server.stop();
+  };
   try {
     const register = await post(agent, server.port, '/v2/systemsharedmemory/region/bench/register', Buffer.from(JSON.stringify({ key: region.key, offset: 0, byte_size: 2 * BYTES })), { 'content-type': 'application/json' });
     if (register.status !== 200) throw new Error(`register: ${register.status} ${register.body}`);
-    const shmRequest = encodeInferRequest([{ name: 'INPUT0', datatype: 'FP32', shape: [1, ELEMENTS], sharedMemory: { region: 'bench', byteSize: BYTES } }], {
-      outputs: [{ name: 'OUTPUT0', sharedMemory: { region: 'bench', offset: BYTES, byteSize: BYTES } }],
-    });
-    const httpRequest = encodeInferRequest([{ name: 'INPUT0', datatype: 'FP32', shape: [1, ELEMENTS], data: new Float32Array(input.buffer) }], { binaryInputs: true, binaryOutputs: true });
-
+  } catch (err) {
+    await tearDown();
+    throw err;
+  }
+  const shmRequest = encodeInferRequest([{ name: 'INPUT0', datatype: 'FP32', shape: [1, ELEMENTS], sharedMemory: { region: 'bench', byteSize: BYTES } }], {
+    outputs: [{ name: 'OUTPUT0', sharedMemory: { region: 'bench', offset: BYTES, byteSize: BYTES } }],
+  });
+  const httpRequest = encodeInferRequest([{ name: 'INPUT0', datatype: 'FP32', shape: [1, ELEMENTS], data: new Float32Array(input.buffer) }], { binaryInputs: true, binaryOutputs: true });
+  region.write(input, 0);
+  const viaShmInPlace = async (): Promise<void> => {
+    const res = await post(agent, server.port, inferPath, shmRequest.body, shmRequest.headers);
+    if (res.status !== 200) throw new Error(`shm infer: ${res.status} ${res.body}`);
+  };
+  const viaShm = async (): Promise<void> => {
     region.write(input, 0);
-    const viaShmInPlace = async (): Promise<void> => {
-      const res = await post(agent, server.port, inferPath, shmRequest.body, shmRequest.headers);
-      if (res.status !== 200) throw new Error(`shm infer: ${res.status} ${res.body}`);
-    };
-    const viaShm = async (): Promise<void> => {
-      region.write(input, 0);
-      await viaShmInPlace();
-      region.readInto(output, BYTES);
-      if (output.readFloatLE(BYTES - 4) !== input.readFloatLE(BYTES - 4)) throw new Error('shm output differs from the input');
-    };
-    const viaHttp = async (): Promise<void> => {
-      const res = await post(agent, server.port, inferPath, httpRequest.body, httpRequest.headers);
-      if (res.status !== 200) throw new Error(`http infer: ${res.status} ${res.body}`);
-      const out = res.body.subarray(res.body.length - BYTES);
-      if (out.readFloatLE(BYTES - 4) !== input.readFloatLE(BYTES - 4)) throw new Error('http output differs from the input');
-    };
-    const systems = { 'shm, tensors in place': viaShmInPlace, 'shm, client copies': viaShm, 'binary HTTP body': viaHttp } as const;
-    type Name = keyof typeof systems;
+    await viaShmInPlace();
+    region.readInto(output, BYTES);
+    if (output.readFloatLE(BYTES - 4) !== input.readFloatLE(BYTES - 4)) throw new Error('shm output differs from the input');
+  };
+  const viaHttp = async (): Promise<void> => {
+    const res = await post(httpAgent, server.port, inferPath, httpRequest.body, httpRequest.headers);
+    if (res.status !== 200) throw new Error(`http infer: ${res.status} ${res.body}`);
+    const out = res.body.subarray(res.body.length - BYTES);
+    if (out.readFloatLE(BYTES - 4) !== input.readFloatLE(BYTES - 4)) throw new Error('http output differs from the input');
+  };
+  return { pid: server.child.pid!, systems: { 'shm, tensors in place': viaShmInPlace, 'shm, client copies': viaShm, 'binary HTTP body': viaHttp }, tearDown };
+}
 
-    // Memory first, before any HTTP request has raised the server's peak: M requests through
-    // shared memory after a warm-up (200: the heaps reach their working size), VmRSS sampled
-    // every 100, VmHWM before and after.
-    for (let i = 0; i < 200; i++) await viaShm();
-    const before = memoryOf(server.child.pid!);
-    const samples: number[] = [];
-    for (let i = 1; i <= memoryRequests; i++) {
-      await viaShm();
-      if (i % 100 === 0) samples.push(Number(memoryOf(server.child.pid!).rssMiB.toFixed(1)));
-    }
-    const afterShm = memoryOf(server.child.pid!);
+type Name = 'shm, tensors in place' | 'shm, client copies' | 'binary HTTP body';
 
-    for (let i = 0; i < 20; i++) await viaHttp(); // warm-up
-    const afterHttpWarmUp = memoryOf(server.child.pid!);
-
-    // Throughput, rounds alternating between the two so that drift hits both.
-    const perSecond = Object.fromEntries(Object.keys(systems).map((n) => [n, []])) as unknown as Record<Name, number[]>;
-    const latencies = Object.fromEntries(Object.keys(systems).map((n) => [n, []])) as unknown as Record<Name, number[]>;
+/** Requests per second and latency quantiles of each system, rounds alternating between them. */
+async function compareThroughput() {
+  const { systems, tearDown } = await setUp();
+  try {
+    for (const run of Object.values(systems)) for (let i = 0; i < 20; i++) await run(); // warm-up
+    const perSecond = { 'shm, tensors in place': [], 'shm, client copies': [], 'binary HTTP body': [] } as Record<Name, number[]>;
+    const latencies = { 'shm, tensors in place': [], 'shm, client copies': [], 'binary HTTP body': [] } as Record<Name, number[]>;
     for (let round = 0; round < rounds; round++) {
       for (const [name, run] of Object.entries(systems) as [Name, () => Promise<void>][]) {
         const start = process.hrtime.bigint();
@@ -157,34 +167,58 @@ async function main(): Promise<void> {
         process.stderr.write(`round ${round + 1}/${rounds} ${name}: ${(requests / seconds).toFixed(1)} req/s\n`);
       }
     }
-
-    const afterAll = memoryOf(server.child.pid!);
-
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    const rows = (Object.keys(systems) as Name[]).map((name) => ({ system: name, requestsPerSecond: mean(perSecond[name]), p50Ms: quantile(latencies[name], 0.5), p10Ms: quantile(latencies[name], 0.1), p90Ms: quantile(latencies[name], 0.9) }));
-    console.log(`\n${MODEL} (FP32 [1, ${ELEMENTS}], 4 MiB in and out), one client, ${rounds} x ${requests} requests per system\n`);
-    console.log(`${'system'.padEnd(24)} ${'req/s'.padStart(8)} ${'p10 ms'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p90 ms'.padStart(8)}`);
-    for (const r of rows) console.log(`${r.system.padEnd(24)} ${r.requestsPerSecond.toFixed(1).padStart(8)} ${r.p10Ms.toFixed(2).padStart(8)} ${r.p50Ms.toFixed(2).padStart(8)} ${r.p90Ms.toFixed(2).padStart(8)}`);
-    const http = rows[2].requestsPerSecond;
-    const ratios = { inPlace: rows[0].requestsPerSecond / http, clientCopies: rows[1].requestsPerSecond / http };
-    console.log(`\nshared memory / binary HTTP: ${ratios.inPlace.toFixed(2)}x with tensors in place, ${ratios.clientCopies.toFixed(2)}x with client copies`);
-    console.log(`server memory over ${memoryRequests} shared-memory requests: VmRSS ${before.rssMiB.toFixed(1)} → ${afterShm.rssMiB.toFixed(1)} MiB (every 100: ${samples.join(', ')}), VmHWM ${before.peakMiB.toFixed(1)} → ${afterShm.peakMiB.toFixed(1)} MiB`);
-    console.log(`for comparison, after 20 binary HTTP requests: VmRSS ${afterHttpWarmUp.rssMiB.toFixed(1)} MiB, VmHWM ${afterHttpWarmUp.peakMiB.toFixed(1)} MiB; after every round: VmHWM ${afterAll.peakMiB.toFixed(1)} MiB\n`);
-    console.log(JSON.stringify({
-      bench: 'shm-vs-http',
-      ...environment(),
-      command: `node --import tsx bench/shm-vs-http.ts ${process.argv.slice(2).join(' ')}`.trim(),
-      model: MODEL,
-      tensorBytes: BYTES,
-      rows,
-      ratios,
-      memory: { requests: memoryRequests, before, after: afterShm, rssEvery100MiB: samples, afterHttpWarmUp, afterAll },
+    return (Object.keys(perSecond) as Name[]).map((name) => ({
+      system: name,
+      requestsPerSecond: mean(perSecond[name]),
+      p10Ms: quantile(latencies[name], 0.1),
+      p50Ms: quantile(latencies[name], 0.5),
+      p90Ms: quantile(latencies[name], 0.9),
     }));
   } finally {
-    agent.destroy();
-    region.destroy();
-    await server.stop();
+    await tearDown();
   }
+}
+
+/** The server's VmRSS and VmHWM across M shared-memory requests (with client copies). */
+async function measureMemory() {
+  const { pid, systems, tearDown } = await setUp();
+  try {
+    const run = systems['shm, client copies'];
+    for (let i = 0; i < memoryWarmup; i++) await run();
+    const before = memoryOf(pid);
+    const rssEvery100MiB: number[] = [];
+    for (let i = 1; i <= memoryRequests; i++) {
+      await run();
+      if (i % 100 === 0) rssEvery100MiB.push(Number(memoryOf(pid).rssMiB.toFixed(1)));
+    }
+    return { requests: memoryRequests, warmup: memoryWarmup, before, after: memoryOf(pid), rssEvery100MiB };
+  } finally {
+    await tearDown();
+  }
+}
+
+async function main(): Promise<void> {
+  ensureModel();
+  const rows = await compareThroughput();
+  const memory = await measureMemory();
+  console.log(`\n${MODEL} (FP32 [1, ${ELEMENTS}], 4 MiB in and out), one client, ${rounds} x ${requests} requests per system\n`);
+  console.log(`${'system'.padEnd(24)} ${'req/s'.padStart(8)} ${'p10 ms'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p90 ms'.padStart(8)}`);
+  for (const r of rows) console.log(`${r.system.padEnd(24)} ${r.requestsPerSecond.toFixed(1).padStart(8)} ${r.p10Ms.toFixed(2).padStart(8)} ${r.p50Ms.toFixed(2).padStart(8)} ${r.p90Ms.toFixed(2).padStart(8)}`);
+  const httpRate = rows[2].requestsPerSecond;
+  const ratios = { inPlace: rows[0].requestsPerSecond / httpRate, clientCopies: rows[1].requestsPerSecond / httpRate };
+  console.log(`\nshared memory / binary HTTP: ${ratios.inPlace.toFixed(2)}x with tensors in place, ${ratios.clientCopies.toFixed(2)}x with client copies`);
+  console.log(`server memory over ${memory.requests} shared-memory requests after ${memory.warmup} to warm up: VmRSS ${memory.before.rssMiB.toFixed(1)} → ${memory.after.rssMiB.toFixed(1)} MiB (every 100: ${memory.rssEvery100MiB.join(', ')}), VmHWM ${memory.before.peakMiB.toFixed(1)} → ${memory.after.peakMiB.toFixed(1)} MiB\n`);
+  console.log(JSON.stringify({
+    bench: 'shm-vs-http',
+    ...environment(),
+    command: `node --import tsx bench/shm-vs-http.ts ${process.argv.slice(2).join(' ')}`.trim(),
+    model: MODEL,
+    tensorBytes: BYTES,
+    rows,
+    ratios,
+    memory,
+  }));
 }
 
 await main();
