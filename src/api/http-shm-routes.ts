@@ -42,6 +42,7 @@ const systemStatusJson = (r: RegionStatus) => ({ name: r.name, key: r.key, offse
 
 const ok = (reply: FastifyReply) => reply.code(200).type('application/json').send();
 
+/** Adds the system and CUDA shared-memory routes to `app`. */
 export function shmRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const system = '/v2/systemsharedmemory';
   app.get(`${system}/status`, async () => ctx.clientRegions.status().map(systemStatusJson));

@@ -137,10 +137,12 @@ export class HttpClient {
     await this.post(`/v2/cudasharedmemory/region/${encodeURIComponent(name)}/register`, { raw_handle: { b64: rawHandleBase64 }, device_id: deviceId, byte_size: byteSize });
   }
 
+  /** Unregisters one CUDA region, or every one when no name is given. */
   async unregisterCudaSharedMemory(name?: string): Promise<void> {
     await this.post(name === undefined ? '/v2/cudasharedmemory/unregister' : `/v2/cudasharedmemory/region/${encodeURIComponent(name)}/unregister`);
   }
 
+  /** Every registered CUDA region's status ({name, device_id, byte_size}), or the named one's. */
   async cudaSharedMemoryStatus(name?: string): Promise<Record<string, unknown>[]> {
     return this.getJson(name === undefined ? '/v2/cudasharedmemory/status' : `/v2/cudasharedmemory/region/${encodeURIComponent(name)}/status`) as Promise<unknown> as Promise<Record<string, unknown>[]>;
   }

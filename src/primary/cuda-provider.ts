@@ -10,6 +10,7 @@ import path from 'node:path';
 
 let cached: Promise<boolean> | undefined;
 
+/** Resolves true when the CUDA execution provider is bundled or installed; asked once, then cached. */
 export function cudaProviderPresent(): Promise<boolean> {
   cached ??= (async () => {
     try {

@@ -17,6 +17,7 @@ import { serverError, ServerError } from '../errors.ts';
 import type { ClientRegions, RegionLease, RegionRef } from '../shm/index.ts';
 import type { TensorData, TensorSink } from './infer-request.ts';
 
+/** One request's leases on client regions, its region-backed tensor data and sinks. */
 export class RequestRegions {
   private readonly leases: RegionLease[] = [];
   private readonly written = new Map<string, number>();

@@ -20,6 +20,7 @@ export interface CudaRegionsOptions {
   readonly providerPresent: () => Promise<boolean>;
 }
 
+/** The CUDA regions of one server (always none); checks the flag as ClientRegions does. */
 export class CudaRegions {
   constructor(private readonly options: CudaRegionsOptions) {}
 
