@@ -11,9 +11,9 @@ import type { ServerOptions } from './cli-options.ts';
 import { discoverGpus } from './device-discovery.ts';
 import { instanceCount, prepareModel, startModel } from './model-lifecycle.ts';
 import { ModelRegistry } from './model-registry.ts';
+import { scanRepositories } from './model-repository.ts';
 import { ClientRegions, CudaRegions } from '../shm/index.ts';
 import { cudaProviderPresent } from './cuda-provider.ts';
-import { scanRepositories } from './model-repository.ts';
 
 export interface RunningServer {
   readonly registry: ModelRegistry;
@@ -91,7 +91,7 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
       // fastify's close stops accepting, answers 503 meanwhile, and waits for open requests.
       await http?.close();
       await registry.stopAll();
-      // Every request has been answered: no lease is left, so this closes every descriptor.
+      // Drops every registration; a descriptor closes now, or when its last lease ends.
       clientRegions.close();
     })();
     let timer: NodeJS.Timeout | undefined;
