@@ -9,6 +9,8 @@ import { tensorFromRaw, tensorFromValues } from './codec-tensor.ts';
 
 /** Kept here too for the callers that knew it before it moved to codec-tensor.ts. */
 export { outputBytes } from './codec-tensor.ts';
+import type { RequestRegions } from '../primary/request-regions.ts';
+import { regionRefOf, type RegionRef } from '../shm/index.ts';
 
 export interface DecodedInput {
   readonly name: string;
@@ -18,12 +20,19 @@ export interface DecodedInput {
   readonly json: unknown;
   /** parameters.binary_data_size, when the input's bytes follow the JSON header. */
   readonly binarySize: number | undefined;
+  /** Where the input's bytes are in a client shared-memory region, when they are. */
+  readonly region?: RegionRef;
+}
+
+/** A requested output; `region` when it is to be written into a client shared-memory region. */
+export interface DecodedOutput extends RequestedOutput {
+  readonly region?: RegionRef;
 }
 
 export interface DecodedRequest {
   readonly id: string | undefined;
   readonly inputs: readonly DecodedInput[];
-  readonly outputs: readonly RequestedOutput[] | null;
+  readonly outputs: readonly DecodedOutput[] | null;
   readonly parameters: Readonly<Record<string, unknown>>;
 }
 
@@ -71,20 +80,24 @@ export function decodeInferRequest(body: unknown): DecodedRequest {
     if (!Array.isArray(raw.shape)) throw bad(`input '${raw.name}' must have a 'shape' array`);
     const params = raw.parameters ?? {};
     if (!isObject(params)) throw bad(`input '${raw.name}': 'parameters' must be an object`);
-    if (params.shared_memory_region !== undefined) {
-      throw serverError('UNSUPPORTED', `input '${raw.name}': shared memory inputs are not supported yet`);
-    }
+    const region = regionRefOf(params, `input '${raw.name}'`);
     const size = params.binary_data_size;
     if (size !== undefined && (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)) {
       throw bad(`input '${raw.name}': parameters.binary_data_size must be a non-negative integer`);
     }
-    if (size === undefined && raw.data === undefined) throw bad(`input '${raw.name}' has neither 'data' nor parameters.binary_data_size`);
+    if (region && (size !== undefined || raw.data !== undefined)) {
+      throw bad(`input '${raw.name}' must set only one of 'data', parameters.binary_data_size and parameters.shared_memory_region`);
+    }
+    if (size === undefined && raw.data === undefined && !region) {
+      throw bad(`input '${raw.name}' has neither 'data' nor parameters.binary_data_size nor parameters.shared_memory_region`);
+    }
     if (size !== undefined && raw.data !== undefined) throw bad(`input '${raw.name}' has both 'data' and parameters.binary_data_size`);
-    return { name: raw.name, datatype: raw.datatype, shape: raw.shape as number[], json: raw.data, binarySize: size as number | undefined };
+    const decoded = { name: raw.name, datatype: raw.datatype, shape: raw.shape as number[], json: raw.data, binarySize: size as number | undefined };
+    return region ? { ...decoded, region } : decoded;
   });
   const binaryOutput = parameters.binary_data_output;
   if (binaryOutput !== undefined && typeof binaryOutput !== 'boolean') throw bad('parameters.binary_data_output must be a boolean');
-  let outputs: RequestedOutput[] | null = null;
+  let outputs: DecodedOutput[] | null = null;
   if (body.outputs !== undefined) {
     if (!Array.isArray(body.outputs)) throw bad("request 'outputs' must be an array");
     outputs = body.outputs.map((raw, i) => {
@@ -95,10 +108,10 @@ export function decodeInferRequest(body: unknown): DecodedRequest {
         throw bad(`output '${raw.name}': parameters.binary_data must be a boolean`);
       }
       if (params.classification !== undefined) throw serverError('UNSUPPORTED', `output '${raw.name}': the classification extension is not supported`);
-      if (params.shared_memory_region !== undefined) {
-        throw serverError('UNSUPPORTED', `output '${raw.name}': shared memory outputs are not supported yet`);
-      }
-      return { name: raw.name, binary: (params.binary_data as boolean | undefined) ?? binaryOutput === true };
+      const region = regionRefOf(params, `output '${raw.name}'`);
+      if (!region) return { name: raw.name, binary: (params.binary_data as boolean | undefined) ?? binaryOutput === true };
+      if (params.binary_data === true) throw bad(`output '${raw.name}' can't set both 'shared_memory_region' and 'binary_data'`);
+      return { name: raw.name, binary: false, region };
     });
     // An empty list asks for nothing in particular: every output, as in Triton.
     if (outputs.length === 0) outputs = null;
@@ -107,15 +120,26 @@ export function decodeInferRequest(body: unknown): DecodedRequest {
 }
 
 /**
- * Converts each input's data (JSON or its slice of the binary part) into its own buffer.
+ * Converts each input's data (JSON, its slice of the binary part, or its range of a client
+ * shared-memory region, leased through `regions`) into tensor data.
  * Call only after the header passed checkRequest: sizes are checked against the shape here.
  */
-export function materializeInputs(inputs: readonly DecodedInput[], binary: Buffer, requestId: string | undefined, model: string): TensorData[] {
+export function materializeInputs(
+  inputs: readonly DecodedInput[],
+  binary: Buffer,
+  requestId: string | undefined,
+  model: string,
+  regions?: RequestRegions,
+): TensorData[] {
   const rid = requestId || '<id_unknown>';
   let offset = 0;
   const out = inputs.map((input) => {
     const dt = datatypeFromWire(input.datatype)!;
     const count = checkedElementCount(input.name, input.shape, rid, model);
+    if (input.region) {
+      if (!regions) throw serverError('SHM_DISABLED');
+      return regions.input(input.name, dt, count, input.region);
+    }
     if (input.binarySize !== undefined) {
       if (offset + input.binarySize > binary.length) {
         throw serverError('BINARY_SIZE_MISMATCH', `input '${input.name}': binary_data_size ${input.binarySize} goes past the end of the body's ${binary.length} binary bytes`);

@@ -6,10 +6,12 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { checkRequest, type InferOutput } from '../primary/infer-request.ts';
+import { RequestRegions } from '../primary/request-regions.ts';
 import type { InferResponse } from '../primary/scheduler.ts';
+import { regionResponseParameters } from '../shm/index.ts';
 import type { ApiContext } from './api-context.ts';
 import { splitBinaryBody } from './codec-binary-tensor.ts';
-import { decodeInferRequest, materializeInputs, outputJsonData, parseJson } from './codec-json.ts';
+import { decodeInferRequest, materializeInputs, outputJsonData, parseJson, type DecodedOutput } from './codec-json.ts';
 import { outputBytes } from './codec-tensor.ts';
 
 const HEADER_LENGTH = 'inference-header-content-length';
@@ -24,26 +26,44 @@ export function inferRoute(app: FastifyInstance, ctx: ApiContext): void {
     const decoded = decodeInferRequest(parseJson(header, ctx.maxJsonDepth));
     const target = ctx.registry.ready(model, version);
     checkRequest(target.config, decoded.id, decoded.inputs, decoded.outputs);
-    const data = materializeInputs(decoded.inputs, binary, decoded.id, target.config.name);
-    const response = await target.scheduler.enqueue({
-      id: decoded.id,
-      inputs: decoded.inputs.map((input, i) => ({ name: input.name, datatype: input.datatype, shape: input.shape, data: data[i] })),
-      outputs: decoded.outputs,
-      parameters: decoded.parameters,
-    });
-    const binaryNames = decoded.outputs
-      ? new Set(decoded.outputs.filter((o) => o.binary).map((o) => o.name))
-      : new Set(decoded.parameters.binary_data_output === true ? response.outputs.map((o) => o.name) : []);
-    return sendResponse(reply, response, binaryNames);
+    // Leases on client shared-memory regions are held until the request is answered.
+    const regions = new RequestRegions(ctx.clientRegions, decoded.id, target.config.name);
+    try {
+      const data = materializeInputs(decoded.inputs, binary, decoded.id, target.config.name, regions);
+      const outputs = decoded.outputs?.map((o) => (o.region ? { ...o, sink: regions.output(o.name, o.region) } : o)) ?? null;
+      const response = await target.scheduler.enqueue({
+        id: decoded.id,
+        inputs: decoded.inputs.map((input, i) => ({ name: input.name, datatype: input.datatype, shape: input.shape, data: data[i] })),
+        outputs,
+        parameters: decoded.parameters,
+      });
+      regions.finish();
+      const binaryNames = decoded.outputs
+        ? new Set(decoded.outputs.filter((o) => o.binary).map((o) => o.name))
+        : new Set(decoded.parameters.binary_data_output === true ? response.outputs.map((o) => o.name) : []);
+      return sendResponse(reply, response, binaryNames, regions.used ? { outputs: decoded.outputs, regions } : null);
+    } finally {
+      regions.release();
+    }
   };
   app.post('/v2/models/:model/infer', handler);
   app.post('/v2/models/:model/versions/:version/infer', handler);
 }
 
-function sendResponse(reply: FastifyReply, response: InferResponse, binaryNames: ReadonlySet<string>): FastifyReply {
+/** The outputs written into client regions: answered with the region's parameters, no data. */
+interface RegionOutputs {
+  readonly outputs: readonly DecodedOutput[] | null;
+  readonly regions: RequestRegions;
+}
+
+function sendResponse(reply: FastifyReply, response: InferResponse, binaryNames: ReadonlySet<string>, inRegions: RegionOutputs | null): FastifyReply {
   const parts: Buffer[] = [];
   const outputs = response.outputs.map((o: InferOutput) => {
     const head = `{"name":${JSON.stringify(o.name)},"datatype":"${o.datatype.wire}","shape":[${o.shape.join(',')}]`;
+    const region = inRegions?.outputs?.find((r) => r.name === o.name)?.region;
+    if (region) {
+      return `${head},"parameters":${JSON.stringify(regionResponseParameters(region, inRegions!.regions.bytesWritten(o.name)))}}`;
+    }
     if (binaryNames.has(o.name)) {
       const bytes = outputBytes(o);
       parts.push(bytes);

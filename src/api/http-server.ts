@@ -11,6 +11,7 @@ import { healthRoutes } from './http-health-routes.ts';
 import { inferRoute } from './http-infer-route.ts';
 import { modelRoutes } from './http-model-routes.ts';
 import { repositoryRoutes } from './http-repository-routes.ts';
+import { shmRoutes } from './http-shm-routes.ts';
 import { statsRoutes } from './http-stats-routes.ts';
 
 export interface HttpServerOptions {
@@ -48,5 +49,6 @@ export async function buildHttpServer(ctx: ApiContext, options: HttpServerOption
   inferRoute(app, ctx);
   repositoryRoutes(app, ctx);
   statsRoutes(app, ctx);
+  shmRoutes(app, ctx);
   return app;
 }

@@ -1,8 +1,9 @@
 /**
  * A small client for Nereid's (and Triton's) HTTP/REST protocol, used by the tests and the
- * benchmark: health, metadata, config, and inference with JSON or binary tensors.
+ * benchmark: health, metadata, config, inference with JSON, binary or shared-memory tensors, and
+ * the shared-memory registration calls (see shm-client.ts for the regions themselves).
  */
-import { encodeBytesElements, decodeBytesElements } from '../api/codec-binary-tensor.ts';
+import { encodeBytesElements, decodeBytesElements } from '../bytes-elements.ts';
 import { datatypeFromWire, elementCount } from '../dtypes.ts';
 
 export interface ClientTensor {
@@ -13,6 +14,36 @@ export interface ClientTensor {
   readonly data: ArrayLike<unknown> | ArrayBufferView;
 }
 
+/** Where a tensor's bytes lie in a registered shared-memory region. */
+export interface SharedMemoryRef {
+  readonly region: string;
+  readonly byteSize: number;
+  /** Offset within the region, in bytes (default 0). */
+  readonly offset?: number;
+}
+
+/** An input whose bytes the server reads from a registered shared-memory region. */
+export interface ClientShmTensor {
+  readonly name: string;
+  readonly datatype: string;
+  readonly shape: readonly number[];
+  readonly sharedMemory: SharedMemoryRef;
+}
+
+/** An output asked for by name, optionally written into a shared-memory region instead of the response. */
+export interface RequestedClientOutput {
+  readonly name: string;
+  readonly sharedMemory?: SharedMemoryRef;
+}
+
+/** The status of a registered system shared-memory region, as the server reports it. */
+export interface SystemShmStatus {
+  readonly name: string;
+  readonly key: string;
+  readonly offset: number;
+  readonly byte_size: number;
+}
+
 export interface InferOptions {
   readonly id?: string;
   readonly version?: string | number;
@@ -20,8 +51,8 @@ export interface InferOptions {
   readonly binaryInputs?: boolean;
   /** Ask for every output in binary. */
   readonly binaryOutputs?: boolean;
-  /** Names of the outputs to return (default: all). */
-  readonly outputs?: readonly string[];
+  /** The outputs to return (default: all), by name, or with a shared-memory region to write into. */
+  readonly outputs?: readonly (string | RequestedClientOutput)[];
   readonly parameters?: Record<string, unknown>;
 }
 
@@ -29,8 +60,13 @@ export interface ClientOutput {
   readonly name: string;
   readonly datatype: string;
   readonly shape: number[];
-  /** JSON values, or for binary outputs the decoded values (typed array, or strings for BYTES). */
+  /**
+   * JSON values, or for binary outputs the decoded values (typed array, or strings for BYTES);
+   * empty for an output written into shared memory (read it from the region).
+   */
   readonly data: unknown[] | ArrayBufferView | string[];
+  /** For an output in shared memory: shared_memory_region, shared_memory_byte_size (bytes written), shared_memory_offset. */
+  readonly parameters?: Record<string, unknown>;
 }
 
 export interface InferResult {
@@ -73,7 +109,7 @@ export class HttpClient {
     return this.getJson(`${modelPath(model, version)}/config`);
   }
 
-  async infer(model: string, inputs: readonly ClientTensor[], options: InferOptions = {}): Promise<InferResult> {
+  async infer(model: string, inputs: readonly (ClientTensor | ClientShmTensor)[], options: InferOptions = {}): Promise<InferResult> {
     const { body, headers } = encodeInferRequest(inputs, options);
     const res = await fetch(`${this.baseUrl}${modelPath(model, options.version)}/infer`, { method: 'POST', body: body as unknown as BodyInit, headers });
     const bytes = Buffer.from(await res.arrayBuffer());
@@ -81,11 +117,50 @@ export class HttpClient {
     return decodeInferResponse(bytes, res.headers.get('inference-header-content-length'));
   }
 
+  /** Registers `byteSize` bytes at `offset` of the shared-memory object `key` (e.g. '/input0') as region `name`. */
+  async registerSystemSharedMemory(name: string, key: string, byteSize: number, offset = 0): Promise<void> {
+    await this.post(`/v2/systemsharedmemory/region/${encodeURIComponent(name)}/register`, { key, offset, byte_size: byteSize });
+  }
+
+  /** Unregisters one region, or every region when no name is given. */
+  async unregisterSystemSharedMemory(name?: string): Promise<void> {
+    await this.post(name === undefined ? '/v2/systemsharedmemory/unregister' : `/v2/systemsharedmemory/region/${encodeURIComponent(name)}/unregister`);
+  }
+
+  /** Every registered region's status, or the named region's. */
+  async systemSharedMemoryStatus(name?: string): Promise<SystemShmStatus[]> {
+    return this.getJson(name === undefined ? '/v2/systemsharedmemory/status' : `/v2/systemsharedmemory/region/${encodeURIComponent(name)}/status`) as Promise<unknown> as Promise<SystemShmStatus[]>;
+  }
+
+  /** Registers a CUDA IPC handle (base64) as region `name`. */
+  async registerCudaSharedMemory(name: string, rawHandleBase64: string, deviceId: number, byteSize: number): Promise<void> {
+    await this.post(`/v2/cudasharedmemory/region/${encodeURIComponent(name)}/register`, { raw_handle: { b64: rawHandleBase64 }, device_id: deviceId, byte_size: byteSize });
+  }
+
+  /** Unregisters one CUDA region, or every one when no name is given. */
+  async unregisterCudaSharedMemory(name?: string): Promise<void> {
+    await this.post(name === undefined ? '/v2/cudasharedmemory/unregister' : `/v2/cudasharedmemory/region/${encodeURIComponent(name)}/unregister`);
+  }
+
+  /** Every registered CUDA region's status ({name, device_id, byte_size}), or the named one's. */
+  async cudaSharedMemoryStatus(name?: string): Promise<Record<string, unknown>[]> {
+    return this.getJson(name === undefined ? '/v2/cudasharedmemory/status' : `/v2/cudasharedmemory/region/${encodeURIComponent(name)}/status`) as Promise<unknown> as Promise<Record<string, unknown>[]>;
+  }
+
   private async getJson(path: string): Promise<Record<string, unknown>> {
     const res = await fetch(`${this.baseUrl}${path}`);
     const text = await res.text();
     if (res.status !== 200) throw new HttpError(res.status, errorText(Buffer.from(text)));
     return JSON.parse(text) as Record<string, unknown>;
+  }
+
+  private async post(path: string, body?: unknown): Promise<void> {
+    const res = await fetch(`${this.baseUrl}${path}`, {
+      method: 'POST',
+      ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+    });
+    const bytes = Buffer.from(await res.arrayBuffer());
+    if (res.status !== 200) throw new HttpError(res.status, errorText(bytes));
   }
 }
 
@@ -117,11 +192,17 @@ export function tensorBytes(t: ClientTensor): Buffer {
   return Buffer.from(arr.buffer, arr.byteOffset, arr.byteLength);
 }
 
-export function encodeInferRequest(inputs: readonly ClientTensor[], options: InferOptions): { body: Buffer; headers: Record<string, string> } {
+/** The request parameters naming a shared-memory range. */
+export function sharedMemoryParameters(ref: SharedMemoryRef): Record<string, string | number> {
+  return { shared_memory_region: ref.region, shared_memory_byte_size: ref.byteSize, ...(ref.offset ? { shared_memory_offset: ref.offset } : {}) };
+}
+
+export function encodeInferRequest(inputs: readonly (ClientTensor | ClientShmTensor)[], options: InferOptions): { body: Buffer; headers: Record<string, string> } {
   const parts: Buffer[] = [];
   const header: Record<string, unknown> = {
     inputs: inputs.map((t) => {
       const base = { name: t.name, datatype: t.datatype, shape: t.shape };
+      if ('sharedMemory' in t) return { ...base, parameters: sharedMemoryParameters(t.sharedMemory) };
       if (options.binaryInputs) {
         const bytes = tensorBytes(t);
         parts.push(bytes);
@@ -132,7 +213,12 @@ export function encodeInferRequest(inputs: readonly ClientTensor[], options: Inf
     }),
   };
   if (options.id !== undefined) header.id = options.id;
-  if (options.outputs) header.outputs = options.outputs.map((name) => ({ name, parameters: { binary_data: Boolean(options.binaryOutputs) } }));
+  if (options.outputs) {
+    header.outputs = options.outputs.map((o) => {
+      const { name, sharedMemory } = typeof o === 'string' ? { name: o, sharedMemory: undefined } : o;
+      return { name, parameters: sharedMemory ? sharedMemoryParameters(sharedMemory) : { binary_data: Boolean(options.binaryOutputs) } };
+    });
+  }
   const params = { ...(options.parameters ?? {}) };
   if (options.binaryOutputs && !options.outputs) params.binary_data_output = true;
   if (Object.keys(params).length > 0) header.parameters = params;
@@ -150,6 +236,7 @@ export function decodeInferResponse(bytes: Buffer, headerLength: string | null):
   let offset = jsonLength;
   for (const out of result.outputs) {
     const size = out.parameters?.binary_data_size;
+    if (out.data === undefined && size === undefined) (out as { data: unknown }).data = []; // in shared memory
     if (size === undefined) continue;
     const slice = bytes.subarray(offset, offset + size);
     offset += size;

@@ -6,11 +6,15 @@
 import { elementCount } from '../dtypes.ts';
 import { isSlotTensor, isStringTensor, type BatchTensor } from '../shm/index.ts';
 import type { ModelConfig } from './config/model-config.ts';
-import type { InferOutput } from './infer-request.ts';
+import type { InferOutput, TensorSink } from './infer-request.ts';
+
+const NO_BYTES = new ArrayBuffer(0);
 
 /**
  * `rows[r]` is request r's number of batch elements (ignored for a model without batching,
- * whose batch is always one request). `wanted[r]` names the outputs request r asked for.
+ * whose batch is always one request). `wanted[r]` names the outputs request r asked for;
+ * `sinks[r]`, when given, the outputs it wants handed to a sink (written straight out of the
+ * slot) rather than copied into its result.
  */
 export function splitBatch(
   config: ModelConfig,
@@ -18,6 +22,7 @@ export function splitBatch(
   slot: Uint8Array | null,
   rows: readonly number[],
   wanted: readonly (ReadonlySet<string> | null)[],
+  sinks?: readonly (ReadonlyMap<string, TensorSink> | undefined)[],
 ): InferOutput[][] {
   const batched = config.maxBatchSize > 0;
   const specs = new Map(config.outputs.map((t) => [t.name, t]));
@@ -37,7 +42,12 @@ export function splitBatch(
       const tail = batched ? t.dims.slice(1) : t.dims;
       const shape = spec.reshape ? outputShape(spec.dims, own, perRow, batched) : batched ? [own, ...tail] : [...tail];
       let data: ArrayBuffer | string[];
-      if (isStringTensor(t)) {
+      const sink = sinks?.[r]?.get(t.name);
+      if (sink) {
+        const rowBytes = bytes ? bytes.length / Math.max(1, total) : 0;
+        sink.accept(isStringTensor(t) ? t.strings.slice(from * perRow, (from + own) * perRow) : bytes!.subarray(from * rowBytes, (from + own) * rowBytes));
+        data = isStringTensor(t) ? [] : NO_BYTES;
+      } else if (isStringTensor(t)) {
         data = rows.length === 1 ? [...t.strings] : t.strings.slice(from * perRow, (from + own) * perRow);
       } else if (!isSlotTensor(t) && rows.length === 1) {
         data = t.buffer; // moved buffer of a lone request: hand it on as is

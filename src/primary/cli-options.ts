@@ -25,6 +25,10 @@ export interface ServerOptions {
   readonly gpus: readonly number[] | null;
   /** The gRPC front-end's flags other than its port (grpc-cli-options.ts). */
   readonly grpc: GrpcOptions;
+  /** Whether clients may register shared-memory regions and infer through them. */
+  readonly allowClientShm: boolean;
+  /** Largest total byte_size of all registered system shared-memory regions. */
+  readonly clientShmMaxBytes: number;
 }
 
 /** Defaults, as Triton's where Triton has the flag. */
@@ -43,9 +47,11 @@ export const DEFAULT_OPTIONS: ServerOptions = Object.freeze({
   httpMaxJsonDepth: 100,
   gpus: null,
   grpc: DEFAULT_GRPC_OPTIONS,
+  allowClientShm: false, // off unless asked for, as in Triton
+  clientShmMaxBytes: 16 * 1024 ** 3, // 16 GiB: the regions are the clients' memory, read and written in place
 });
 
-const booleanFlags = ['strict-model-config', 'disable-auto-complete-config', 'allow-http', ...GRPC_BOOLEAN_FLAGS] as const;
+const booleanFlags = ['strict-model-config', 'disable-auto-complete-config', 'allow-http', 'allow-client-shm', ...GRPC_BOOLEAN_FLAGS] as const;
 
 const spec = {
   'model-repository': { type: 'string', multiple: true },
@@ -62,6 +68,8 @@ const spec = {
   'http-max-input-size': { type: 'string' },
   gpus: { type: 'string' },
   ...GRPC_FLAG_SPEC,
+  'allow-client-shm': { type: 'string' },
+  'client-shm-max-bytes': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -80,6 +88,10 @@ export const USAGE = `Usage: nereid [options]
   --http-max-input-size=BYTES   largest HTTP request body, after decompression (default 67108864)
   --gpus=IDS                    GPU ids to place KIND_GPU instances on, e.g. 0,1 (default: the
                                 NVIDIA GPUs found on this machine; empty: none)
+  --allow-client-shm=BOOL       let clients register shared-memory regions and infer through
+                                them (default false)
+  --client-shm-max-bytes=BYTES  largest total byte_size of the registered system shared-memory
+                                regions (default 17179869184, 16 GiB)
   -h, --help                    this text
 ${GRPC_USAGE}`;
 
@@ -123,6 +135,8 @@ export function parseCliOptions(argv: readonly string[]): ServerOptions & { help
     httpMaxJsonDepth: DEFAULT_OPTIONS.httpMaxJsonDepth,
     gpus: gpuList(values.gpus as string | undefined),
     grpc: parseGrpcOptions(values),
+    allowClientShm: bool(values, 'allow-client-shm', DEFAULT_OPTIONS.allowClientShm),
+    clientShmMaxBytes: integer(values, 'client-shm-max-bytes', DEFAULT_OPTIONS.clientShmMaxBytes, 0),
   });
 }
 

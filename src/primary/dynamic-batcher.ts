@@ -9,7 +9,7 @@ import { assembleBatch } from './batch-assembly.ts';
 import { decideBatch, type BatchPolicy, type PendingView } from './batch-decision.ts';
 import { splitBatch } from './batch-split.ts';
 import type { ModelConfig } from './config/model-config.ts';
-import type { InferRequest } from './infer-request.ts';
+import type { InferRequest, TensorSink } from './infer-request.ts';
 import type { InstancePool } from './instance-pool.ts';
 import type { ModelStatistics } from './model-statistics.ts';
 import { RequestQueue, type QueueItem } from './request-queue.ts';
@@ -19,6 +19,8 @@ interface Pending extends QueueItem, PendingView {
   readonly request: InferRequest;
   readonly receivedNs: bigint;
   readonly wanted: ReadonlySet<string> | null;
+  /** Outputs to hand to a sink (a client's shared-memory region), by name. */
+  readonly sinks: ReadonlyMap<string, TensorSink> | undefined;
   readonly resolve: (r: InferResponse) => void;
   readonly reject: (e: Error) => void;
 }
@@ -84,6 +86,7 @@ export class BatchScheduler implements Scheduler {
         rows: this.config.maxBatchSize > 0 ? request.inputs[0]?.shape[0] ?? 1 : 1,
         shapeKey: this.shapeKey(request),
         wanted: request.outputs ? new Set(request.outputs.map((o) => o.name)) : null,
+        sinks: request.outputs?.some((o) => o.sink) ? new Map(request.outputs.filter((o) => o.sink).map((o) => [o.name, o.sink!])) : undefined,
         resolve,
         reject,
       };
@@ -203,7 +206,7 @@ export class BatchScheduler implements Scheduler {
       const crash = batch.some((p) => p.request.parameters.nereid_crash_worker === true);
       const result = await pool.run(slot, assembled.inputs, names, crash);
       const splitStartNs = process.hrtime.bigint();
-      const outputs = splitBatch(this.config, result.outputs, slotBytes, rows, batch.map((p) => p.wanted));
+      const outputs = splitBatch(this.config, result.outputs, slotBytes, rows, batch.map((p) => p.wanted), batch.map((p) => p.sinks));
       const doneNs = process.hrtime.bigint();
       const inputNs = Number(assembledNs - batchStartNs) + result.timings.inputNs;
       const outputNs = result.timings.outputNs + Number(doneNs - splitStartNs);

@@ -36,10 +36,23 @@ export interface InferInput extends InputHeader {
   readonly data: TensorData;
 }
 
+/**
+ * Where a requested output goes instead of the response (a client's shared-memory region). The
+ * scheduler calls `accept` once with the request's part of the output: numeric bytes as a view of
+ * the batch's slot, valid during the call only (so the sink writes them out at once: the one copy),
+ * or strings for BYTES. It must not throw: a sink keeps its failure for its owner to report once
+ * the request settles, so that one request's region never fails the other requests of its batch.
+ */
+export interface TensorSink {
+  accept(data: Uint8Array | readonly string[]): void;
+}
+
 export interface RequestedOutput {
   readonly name: string;
   /** Answer this output in the binary tensor extension (HTTP). */
   readonly binary: boolean;
+  /** Hand this output to the sink; its InferOutput then carries no bytes. */
+  readonly sink?: TensorSink;
 }
 
 export interface InferRequest {
@@ -54,7 +67,7 @@ export interface InferOutput {
   readonly name: string;
   readonly datatype: DatatypeInfo;
   readonly shape: readonly number[];
-  /** The request's own bytes (or strings) of this output. */
+  /** The request's own bytes (or strings) of this output; empty when it went to a sink. */
   readonly data: ArrayBuffer | string[];
 }
 

@@ -13,9 +13,13 @@ import { discoverGpus } from './device-discovery.ts';
 import { instanceCount, prepareModel, startModel } from './model-lifecycle.ts';
 import { ModelRegistry } from './model-registry.ts';
 import { scanRepositories } from './model-repository.ts';
+import { ClientRegions, CudaRegions } from '../shm/index.ts';
+import { cudaProviderPresent } from './cuda-provider.ts';
 
 export interface RunningServer {
   readonly registry: ModelRegistry;
+  /** The client shared-memory regions registered with this server. */
+  readonly clientRegions: ClientRegions;
   /** The port HTTP listens on (the chosen one when 0 was asked), or null when HTTP is off. */
   readonly httpPort: number | null;
   readonly http: FastifyInstance | null;
@@ -62,12 +66,16 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
     }
   }
 
+  const clientRegions = new ClientRegions({ allowed: options.allowClientShm, maxTotalBytes: options.clientShmMaxBytes });
+  const cudaRegions = new CudaRegions({ allowed: options.allowClientShm, providerPresent: cudaProviderPresent });
   let closing = false;
   const ctx: ApiContext = {
     registry,
     version: VERSION,
     maxInputSizeBytes: options.httpMaxInputSizeBytes,
     maxJsonDepth: options.httpMaxJsonDepth,
+    clientRegions,
+    cudaRegions,
     isLive: () => !closing,
     isReady: () => !closing && registry.allReady(),
   };
@@ -98,6 +106,8 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
       // the gRPC server's drain stops accepting calls and waits for those in flight.
       await Promise.all([http?.close(), grpc?.drain()]);
       await registry.stopAll();
+      // Drops every registration; a descriptor closes now, or when its last lease ends.
+      clientRegions.close();
     })();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => {
@@ -109,5 +119,5 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
     // Past the exit timeout, cut what is still open (a stream a client never ends, say).
     grpc?.forceClose();
   };
-  return { registry, httpPort, http, grpcPort: grpc?.port ?? null, grpc, close };
+  return { registry, clientRegions, httpPort, http, grpcPort: grpc?.port ?? null, grpc, close };
 }

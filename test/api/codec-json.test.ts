@@ -54,7 +54,14 @@ describe('decodeInferRequest', () => {
     ['outputs that are not an array', { inputs: [], outputs: {} }, /'outputs' must be an array/],
     ['an output without a name', { inputs: [], outputs: [{}] }, /outputs\[0\] must be an object with a string 'name'/],
     ["an output's binary_data that is not a boolean", { inputs: [], outputs: [{ name: 'Y', parameters: { binary_data: 1 } }] }, /output 'Y': parameters.binary_data must be a boolean/],
-    ['a shared memory input', { inputs: [input({ parameters: { shared_memory_region: 'r' } })] }, /shared memory inputs are not supported/, 'UNSUPPORTED'],
+    ['a shared memory input without its byte size', { inputs: [input({ data: undefined, parameters: { shared_memory_region: 'r' } })] }, /input 'X': parameters.shared_memory_byte_size must be given with shared_memory_region/],
+    ['a shared memory input that also has data', { inputs: [input({ parameters: { shared_memory_region: 'r', shared_memory_byte_size: 4 } })] }, /input 'X' must set only one of 'data', parameters.binary_data_size and parameters.shared_memory_region/],
+    ['a shared memory input that also has binary data', { inputs: [input({ data: undefined, parameters: { shared_memory_region: 'r', shared_memory_byte_size: 4, binary_data_size: 4 } })] }, /must set only one of/],
+    ['a shared memory offset without a region', { inputs: [input({ parameters: { shared_memory_offset: 4 } })] }, /shared_memory_offset and shared_memory_byte_size need parameters.shared_memory_region/],
+    ['a shared memory region that is not a string', { inputs: [input({ data: undefined, parameters: { shared_memory_region: 5, shared_memory_byte_size: 4 } })] }, /shared_memory_region must be a non-empty string/],
+    ['a negative shared memory offset', { inputs: [input({ data: undefined, parameters: { shared_memory_region: 'r', shared_memory_byte_size: 4, shared_memory_offset: -4 } })] }, /shared_memory_offset must be a non-negative integer/],
+    ['a fractional shared memory byte size', { inputs: [], outputs: [{ name: 'Y', parameters: { shared_memory_region: 'r', shared_memory_byte_size: 0.5 } }] }, /output 'Y': parameters.shared_memory_byte_size must be a non-negative integer/],
+    ['an output both in shared memory and binary', { inputs: [], outputs: [{ name: 'Y', parameters: { shared_memory_region: 'r', shared_memory_byte_size: 4, binary_data: true } }] }, /output 'Y' can't set both 'shared_memory_region' and 'binary_data'/],
     ['a classification output', { inputs: [], outputs: [{ name: 'Y', parameters: { classification: 3 } }] }, /classification extension is not supported/, 'UNSUPPORTED'],
   ];
   for (const [title, body, message, reason = 'BAD_REQUEST'] of refused) {
@@ -72,6 +79,19 @@ describe('decodeInferRequest', () => {
     ]);
     assert.equal(decoded.outputs, null);
     assert.equal(decodeInferRequest({ inputs: [], outputs: [] }).outputs, null);
+  });
+
+  test('reads shared memory references of inputs and outputs, the offset 0 when left out', () => {
+    const decoded = decodeInferRequest({
+      inputs: [input({ data: undefined, parameters: { shared_memory_region: 'in', shared_memory_byte_size: 4 } }), input({ name: 'B' })],
+      outputs: [{ name: 'Y', parameters: { shared_memory_region: 'out', shared_memory_offset: 8, shared_memory_byte_size: 16, binary_data: false } }, { name: 'Z' }],
+    });
+    assert.deepEqual(decoded.inputs[0].region, { region: 'in', offset: 0, byteSize: 4 });
+    assert.equal(decoded.inputs[1].region, undefined);
+    assert.deepEqual(decoded.outputs, [
+      { name: 'Y', binary: false, region: { region: 'out', offset: 8, byteSize: 16 } },
+      { name: 'Z', binary: false },
+    ]);
   });
 
   test("takes each output's binary_data over the request's binary_data_output", () => {

@@ -44,6 +44,8 @@ describe('command-line flags', () => {
     ['allow-http', 'false', (o) => o.allowHttp, false],
     ['strict-model-config', 'true', (o) => o.strictModelConfig, true],
     ['disable-auto-complete-config', 'no', (o) => o.disableAutoCompleteConfig, false],
+    ['allow-client-shm', 'true', (o) => o.allowClientShm, true],
+    ['client-shm-max-bytes', '4096', (o) => o.clientShmMaxBytes, 4096],
   ];
   for (const [flag, value, read, expected] of pairs) {
     test(`read --${flag} ${value} and --${flag}=${value} alike`, () => {
@@ -86,6 +88,7 @@ describe('bad command-line flags', () => {
     ['exit-timeout-secs', '-1'], ['exit-timeout-secs', '2.5'], ['http-max-input-size', '0'], ['http-max-input-size', '64MB'],
     ['log-verbose', '-1'], ['allow-http', 'maybe'], ['strict-model-config', '2'], ['disable-auto-complete-config', 'yes please'],
     ['http-address', ''], ['model-repository', ''], ['gpus', 'a'], ['gpus', '0,-1'], ['gpus', '1.5'],
+    ['allow-client-shm', 'sometimes'], ['client-shm-max-bytes', '-1'], ['client-shm-max-bytes', '1GiB'],
   ];
   for (const [flag, value] of bad) {
     test(`refuses --${flag}=${JSON.stringify(value)} with a message naming the flag`, () => {

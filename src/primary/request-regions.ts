@@ -1,0 +1,116 @@
+/**
+ * The client shared-memory regions one inference request reads and writes, for any front-end.
+ *
+ * A front-end makes one per request, after the request's header passed checkRequest, and turns
+ * each tensor that names a region into tensor data (`input`) or a sink (`output`). Each takes a
+ * lease at once, so an unknown region or a range past a region's end is refused before anything
+ * is queued, and a region unregistered meanwhile stays readable until the request is answered.
+ * Numeric inputs are read when the batch is formed, straight into the batch's slot; outputs are
+ * written straight out of the slot. Reads and writes during the batch never throw into the
+ * scheduler: a failure is kept and thrown by `finish()` for this request alone.
+ *
+ * Usage: `try { ...; await enqueue(...); regions.finish(); ... } finally { regions.release(); }`
+ */
+import { decodeBytesElements, encodeBytesElements } from '../bytes-elements.ts';
+import type { DatatypeInfo } from '../dtypes.ts';
+import { serverError, ServerError } from '../errors.ts';
+import type { ClientRegions, RegionLease, RegionRef } from '../shm/index.ts';
+import type { TensorData, TensorSink } from './infer-request.ts';
+
+/** One request's leases on client regions, its region-backed tensor data and sinks. */
+export class RequestRegions {
+  private readonly leases: RegionLease[] = [];
+  private readonly written = new Map<string, number>();
+  private failure: ServerError | null = null;
+  private readonly rid: string;
+
+  constructor(private readonly registry: ClientRegions, requestId: string | undefined, private readonly model: string) {
+    this.rid = requestId || '<id_unknown>';
+  }
+
+  /**
+   * An input's contents from a region. The range must be exactly the tensor's byte size. A
+   * numeric input becomes a writer that reads the region into the batch's slot when the batch is
+   * formed (the one copy); a BYTES input is read and decoded now, as onnxruntime takes strings.
+   */
+  input(name: string, dt: DatatypeInfo, count: number, ref: RegionRef): TensorData {
+    const lease = this.take(ref);
+    if (dt.wire === 'BYTES') {
+      const bytes = Buffer.allocUnsafe(ref.byteSize);
+      lease.read(bytes);
+      try {
+        return decodeBytesElements(bytes, count, `input '${name}'`);
+      } catch (err) {
+        throw serverError('DATA_SIZE_MISMATCH', this.rid, (err as Error).message);
+      }
+    }
+    const expected = count * dt.byteSize;
+    if (ref.byteSize !== expected) throw serverError('SHM_INPUT_SIZE', this.rid, name, this.model, expected, ref.byteSize);
+    return {
+      byteLength: expected,
+      writeTo: (target) => {
+        try {
+          lease.read(target);
+        } catch (err) {
+          // The slot may still hold an earlier batch's bytes (another client's data): never let
+          // them stand in for this input, even though this request will fail.
+          target.fill(0);
+          this.fail(err);
+        }
+      },
+    };
+  }
+
+  /**
+   * A sink that writes an output into a region: numeric bytes as they are, BYTES serialized as
+   * Triton does (4-byte little-endian length, then the bytes). The output may be smaller than the
+   * range; one that is larger fails the request and is not written.
+   */
+  output(name: string, ref: RegionRef): TensorSink {
+    const lease = this.take(ref);
+    return {
+      accept: (data) => {
+        // A request whose inputs could not be read has no output worth writing.
+        if (this.failure) return;
+        try {
+          const bytes = data instanceof Uint8Array ? data : encodeBytesElements(data);
+          if (bytes.length > ref.byteSize) throw serverError('SHM_OUTPUT_TOO_SMALL', name, ref.byteSize, bytes.length);
+          lease.write(bytes);
+          this.written.set(name, bytes.length);
+        } catch (err) {
+          this.fail(err);
+        }
+      },
+    };
+  }
+
+  /** Whether any tensor of this request uses a region. */
+  get used(): boolean {
+    return this.leases.length > 0;
+  }
+
+  /** The bytes written into the region for output `name` (0 before the request ran). */
+  bytesWritten(name: string): number {
+    return this.written.get(name) ?? 0;
+  }
+
+  /** Throws the first read or write failure of this request; call once it has run. */
+  finish(): void {
+    if (this.failure) throw this.failure;
+  }
+
+  /** Ends every lease of this request; call when it is answered, whether or not it succeeded. */
+  release(): void {
+    for (const lease of this.leases.splice(0)) lease.release();
+  }
+
+  private take(ref: RegionRef): RegionLease {
+    const lease = this.registry.lease(ref.region, ref.offset, ref.byteSize);
+    this.leases.push(lease);
+    return lease;
+  }
+
+  private fail(err: unknown): void {
+    this.failure ??= err instanceof ServerError ? err : serverError('INTERNAL', `shared memory: ${(err as Error)?.message ?? String(err)}`);
+  }
+}
