@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   if (server.httpPort !== null) {
     process.stdout.write(`Started HTTPService at ${options.httpAddress}:${server.httpPort}\n`);
   }
-  process.stdout.write(`gRPC (port ${options.grpcPort}) and metrics (port ${options.metricsPort}) are not served yet\n`);
+  process.stdout.write(`gRPC (port ${options.grpcPort}) is not served yet\n`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -3,6 +3,11 @@
  * object. A bad flag is a TypeError/RangeError whose message names the flag.
  */
 import { parseArgs } from 'node:util';
+import {
+  DEFAULT_LOG_OPTIONS, DEFAULT_METRICS_OPTIONS, OBSERVABILITY_BOOLEAN_FLAGS, OBSERVABILITY_SPEC, OBSERVABILITY_USAGE,
+  parseObservabilityOptions, type LogOptions, type MetricsOptions,
+} from './observability-options.ts';
+import { DEFAULT_TRACE_SETTING, type TraceSetting } from './trace-settings.ts';
 
 export interface ServerOptions {
   readonly modelRepositories: readonly string[];
@@ -21,6 +26,12 @@ export interface ServerOptions {
   readonly httpMaxJsonDepth: number;
   /** GPU ids to use instead of the ones discovered; null: discover them. */
   readonly gpus: readonly number[] | null;
+  /** --allow-metrics, --metrics-*, --allow-{gpu,cpu}-metrics. */
+  readonly metrics: MetricsOptions;
+  /** --log-info, --log-warning, --log-error, --log-format, --log-file (--log-verbose is above). */
+  readonly log: LogOptions;
+  /** --trace-config. */
+  readonly trace: TraceSetting;
 }
 
 /** Defaults, as Triton's where Triton has the flag. */
@@ -38,9 +49,12 @@ export const DEFAULT_OPTIONS: ServerOptions = Object.freeze({
   httpMaxInputSizeBytes: 64 * 1024 * 1024, // 64 MiB, Triton's default
   httpMaxJsonDepth: 100,
   gpus: null,
+  metrics: DEFAULT_METRICS_OPTIONS,
+  log: DEFAULT_LOG_OPTIONS,
+  trace: DEFAULT_TRACE_SETTING,
 });
 
-const booleanFlags = ['strict-model-config', 'disable-auto-complete-config', 'allow-http'] as const;
+const booleanFlags = ['strict-model-config', 'disable-auto-complete-config', 'allow-http', ...OBSERVABILITY_BOOLEAN_FLAGS] as const;
 
 const spec = {
   'model-repository': { type: 'string', multiple: true },
@@ -56,6 +70,7 @@ const spec = {
   'exit-timeout-secs': { type: 'string' },
   'http-max-input-size': { type: 'string' },
   gpus: { type: 'string' },
+  ...OBSERVABILITY_SPEC,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -73,8 +88,7 @@ export const USAGE = `Usage: nereid [options]
   --exit-timeout-secs=N         on SIGTERM/SIGINT, time given to in-flight requests (default 30)
   --http-max-input-size=BYTES   largest HTTP request body, after decompression (default 67108864)
   --gpus=IDS                    GPU ids to place KIND_GPU instances on, e.g. 0,1 (default: the
-                                NVIDIA GPUs found on this machine; empty: none)
-  -h, --help                    this text
+                                NVIDIA GPUs found on this machine; empty: none)${OBSERVABILITY_USAGE}  -h, --help                    this text
 `;
 
 /** Parses argv (without node and the script). Throws a TypeError/RangeError naming the flag. */
@@ -116,6 +130,7 @@ export function parseCliOptions(argv: readonly string[]): ServerOptions & { help
     httpMaxInputSizeBytes: integer(values, 'http-max-input-size', DEFAULT_OPTIONS.httpMaxInputSizeBytes, 1),
     httpMaxJsonDepth: DEFAULT_OPTIONS.httpMaxJsonDepth,
     gpus: gpuList(values.gpus as string | undefined),
+    ...parseObservabilityOptions(values, bool, integer),
   });
 }
 
