@@ -7,11 +7,19 @@
  * (--metrics-config summary_latencies / histogram_latencies) see each request, through a
  * LatencyObserver given to that version's statistics.
  */
-import { Counter, Gauge, Histogram, Summary, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { MetricsOptions } from '../primary/observability-options.ts';
 import { FAILURE_REASONS, type LatencyObserver, type ModelStatistics } from '../primary/model-statistics.ts';
 import type { ModelRegistry } from '../primary/model-registry.ts';
 import type { Scheduler } from '../primary/scheduler.ts';
+import { LatencyHistogram, LatencySummary } from './metrics-latency.ts';
+
+/** What the model families hand back: the observers for the optional latency metrics, and a stop. */
+export interface ModelFamilies {
+  latencyObserver(model: string, version: number): LatencyObserver | null;
+  /** Stops the summaries' window timers. */
+  close(): void;
+}
 
 interface VersionView {
   readonly labels: { model: string; version: string };
@@ -28,8 +36,8 @@ function readyVersions(registry: ModelRegistry): VersionView[] {
 
 const us = (ns: number) => Math.floor(ns / 1000);
 
-/** Registers the model families on `prom`; returns the observer factory for the summaries. */
-export function registerModelFamilies(prom: Registry, registry: ModelRegistry, options: MetricsOptions): (model: string, version: number) => LatencyObserver | null {
+/** Registers the model families on `prom`. */
+export function registerModelFamilies(prom: Registry, registry: ModelRegistry, options: MetricsOptions): ModelFamilies {
   const counter = (name: string, help: string, read: (s: ModelStatistics) => number) => new Counter({
     name, help, labelNames: ['model', 'version'], registers: [prom],
     collect() {
@@ -72,36 +80,48 @@ export function registerModelFamilies(prom: Registry, registry: ModelRegistry, o
   return latencyObservers(prom, options);
 }
 
-/** Summaries and the first-response histogram, fed per request only when configured. */
-function latencyObservers(prom: Registry, options: MetricsOptions): (model: string, version: number) => LatencyObserver | null {
-  if (!options.summaryLatencies && !options.histogramLatencies) return () => null;
-  // Triton's summaries keep a sliding window of 60 s in 5 buckets (prometheus-cpp's default).
+/**
+ * Summaries and the first-response histogram, fed per request only when configured (see
+ * metrics-latency.ts for why not prom-client's). A version's series appear with its first
+ * successful request.
+ */
+function latencyObservers(prom: Registry, options: MetricsOptions): ModelFamilies {
+  if (!options.summaryLatencies && !options.histogramLatencies) return { latencyObserver: () => null, close: () => {} };
+  // Triton's summaries keep a sliding window of 60 s in 5 parts (prometheus-cpp's default).
   const summary = (name: string, help: string) => (options.summaryLatencies
-    ? new Summary({ name, help, labelNames: ['model', 'version'], percentiles: [...options.summaryQuantiles], maxAgeSeconds: 60, ageBuckets: 5, registers: [prom] })
+    ? new LatencySummary({ name, help, quantiles: options.summaryQuantiles, maxAgeSeconds: 60, ageSlots: 5 }, prom)
     : null);
-  const request = summary('nv_inference_request_summary_us', 'Time from reaching the scheduler to being answered, per successful request, in microseconds');
-  const queue = summary('nv_inference_queue_summary_us', 'Time spent waiting in the queue, per successful request, in microseconds');
-  const input = summary('nv_inference_compute_input_summary_us', 'Time spent preparing batch inputs, per successful request, in microseconds');
-  const infer = summary('nv_inference_compute_infer_summary_us', 'Time the batch ran in the model, per successful request, in microseconds');
-  const output = summary('nv_inference_compute_output_summary_us', 'Time spent taking outputs from the batch, per successful request, in microseconds');
+  const summaries = [
+    summary('nv_inference_request_summary_us', 'Time from reaching the scheduler to being answered, per successful request, in microseconds'),
+    summary('nv_inference_queue_summary_us', 'Time spent waiting in the queue, per successful request, in microseconds'),
+    summary('nv_inference_compute_input_summary_us', 'Time spent preparing batch inputs, per successful request, in microseconds'),
+    summary('nv_inference_compute_infer_summary_us', 'Time the batch ran in the model, per successful request, in microseconds'),
+    summary('nv_inference_compute_output_summary_us', 'Time spent taking outputs from the batch, per successful request, in microseconds'),
+  ];
+  // Triton's default buckets for this histogram, in ms.
   const firstResponse = options.histogramLatencies
-    ? new Histogram({ name: 'nv_inference_first_response_histogram_ms', help: 'Time from reaching the scheduler to the first (here: the only) response, in milliseconds', labelNames: ['model', 'version'], buckets: [100, 500, 2000, 5000], registers: [prom] })
+    ? new LatencyHistogram('nv_inference_first_response_histogram_ms', 'Time from reaching the scheduler to the first (here: the only) response, in milliseconds', [100, 500, 2000, 5000], prom)
     : null;
-  return (model, version) => {
+  const latencyObserver = (model: string, version: number): LatencyObserver => {
     const labels = { model, version: String(version) };
-    const [r, q, i, n, o] = [request, queue, input, infer, output].map((s) => s?.labels(labels) ?? null);
-    const h = firstResponse?.labels(labels) ?? null;
+    let series: { observe(v: number): void }[] | null = null;
+    let histogram: { observe(v: number): void } | null = null;
     return {
       requestSucceeded(requestNs, queueNs, inputNs, inferNs, outputNs) {
-        if (r) {
-          r.observe(us(requestNs));
-          q!.observe(us(queueNs));
-          i!.observe(us(inputNs));
-          n!.observe(us(inferNs));
-          o!.observe(us(outputNs));
+        if (series === null) {
+          series = summaries.flatMap((s) => (s ? [s.series(labels)] : []));
+          histogram = firstResponse?.series(labels) ?? null;
         }
-        if (h) h.observe(Math.floor(requestNs / 1e6));
+        if (series.length > 0) {
+          series[0].observe(us(requestNs));
+          series[1].observe(us(queueNs));
+          series[2].observe(us(inputNs));
+          series[3].observe(us(inferNs));
+          series[4].observe(us(outputNs));
+        }
+        if (histogram) histogram.observe(Math.floor(requestNs / 1e6));
       },
     };
   };
+  return { latencyObserver, close: () => summaries.forEach((s) => s?.close()) };
 }

@@ -20,14 +20,21 @@ export interface MetricsRegistry {
   readonly prom: Registry;
   /** For each model version's statistics: null unless latency summaries or histograms are on. */
   latencyObserver(model: string, version: number): LatencyObserver | null;
+  /** Stops the latency summaries' timers. */
+  close(): void;
   /** Adds the nv_cpu_* and (with GPUs) nv_gpu_* gauges, read from `monitor`. */
   addSystemGauges(monitor: SystemMonitor, which: { cpu: boolean; gpu: boolean }): void;
 }
 
 export function createMetricsRegistry(registry: ModelRegistry, options: MetricsOptions): MetricsRegistry {
   const prom = new Registry();
-  const latencyObserver = registerModelFamilies(prom, registry, options);
-  return { prom, latencyObserver, addSystemGauges: (monitor, which) => registerSystemGauges(prom, monitor, which) };
+  const families = registerModelFamilies(prom, registry, options);
+  return {
+    prom,
+    latencyObserver: families.latencyObserver,
+    close: families.close,
+    addSystemGauges: (monitor, which) => registerSystemGauges(prom, monitor, which),
+  };
 }
 
 function registerSystemGauges(prom: Registry, monitor: SystemMonitor, which: { cpu: boolean; gpu: boolean }): void {

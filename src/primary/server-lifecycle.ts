@@ -94,6 +94,7 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
     try {
       ({ monitor, metricsServer } = await startMetrics(metrics, options, gpus));
     } catch (err) {
+      metrics.close();
       await registry.stopAll();
       throw err;
     }
@@ -124,6 +125,7 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
     await Promise.race([drain, timeout]);
     clearTimeout(timer);
     monitor?.stop();
+    metrics?.close();
     await metricsServer?.close();
     await tracing.close();
     logger.flush();

@@ -2,13 +2,17 @@
  * Reads the machine's CPU, memory and GPU figures every --metrics-interval-ms, for the nv_cpu_*
  * and nv_gpu_* gauges. Scrapes read the latest readings; nothing here runs per request.
  *
- * CPU and memory come from systeminformation (utilization since the previous reading; used
- * memory is total minus available, as Triton reads /proc/meminfo). GPUs are read by running
- * nvidia-smi asynchronously, not through systeminformation's graphics(), which runs nvidia-smi
- * synchronously and would stall the primary thread (and so every batcher) for the length of
- * the call, every interval.
+ * Nothing here may block the primary thread, where every batcher runs: memory comes from
+ * systeminformation (which reads /proc/meminfo asynchronously; used is total minus available,
+ * as in Triton), but CPU utilization is computed here from /proc/stat (busy and idle ticks since
+ * the previous reading, as Triton does), read asynchronously, because systeminformation's
+ * currentLoad() runs `cat /proc/stat | grep cpu` through execSync on Linux; and GPUs are read by
+ * running nvidia-smi asynchronously, because its graphics() runs nvidia-smi synchronously. Each
+ * would stall every model's scheduling for the length of a process spawn, every interval.
  */
 import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
 import si from 'systeminformation';
 
 export interface CpuReading {
@@ -47,6 +51,8 @@ export class SystemMonitor {
   /** Energy counter (mJ) at the first reading, per GPU: Triton counts from its own start. */
   private readonly energyStartMj = new Map<string, number>();
   private gpuAvailable: boolean;
+  /** CPU ticks at the previous reading. */
+  private lastTicks: CpuTicks = { busy: 0, idle: 0 };
 
   private constructor(private readonly options: MonitorOptions) {
     this.gpuAvailable = options.gpus.length > 0;
@@ -75,9 +81,12 @@ export class SystemMonitor {
 
   private async readCpu(): Promise<void> {
     try {
-      const [load, mem] = await Promise.all([si.currentLoad(), si.mem()]);
+      const [ticks, mem] = await Promise.all([cpuTicks(), si.mem()]);
+      const busy = ticks.busy - this.lastTicks.busy;
+      const total = busy + ticks.idle - this.lastTicks.idle;
+      this.lastTicks = ticks;
       this.cpu = {
-        utilization: Math.min(1, Math.max(0, load.currentLoad / 100)) || 0,
+        utilization: total > 0 ? Math.min(1, Math.max(0, busy / total)) : 0,
         memoryTotalBytes: mem.total,
         memoryUsedBytes: mem.total - mem.available,
       };
@@ -100,6 +109,30 @@ export class SystemMonitor {
       return { ...reading, energyJoules: Math.max(0, (energyMj - this.energyStartMj.get(g.uuid)!) / 1000) };
     });
   }
+}
+
+interface CpuTicks {
+  readonly busy: number;
+  readonly idle: number;
+}
+
+/** All cores' busy and idle ticks since boot: /proc/stat's `cpu` line where there is one, else os.cpus(). */
+async function cpuTicks(): Promise<CpuTicks> {
+  try {
+    return procStatTicks(await readFile('/proc/stat', 'utf8'));
+  } catch {
+    const all = os.cpus().map((c) => c.times);
+    const idle = all.reduce((n, t) => n + t.idle, 0);
+    return { busy: all.reduce((n, t) => n + t.user + t.nice + t.sys + t.irq, 0), idle };
+  }
+}
+
+/** The `cpu` line of /proc/stat: user nice system idle iowait irq softirq steal …; idle counts iowait too. */
+export function procStatTicks(text: string): CpuTicks {
+  const line = text.split('\n').find((l) => l.startsWith('cpu '));
+  if (!line) throw new Error('/proc/stat has no cpu line');
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+  return { busy: user + nice + system + (irq || 0) + (softirq || 0) + (steal || 0), idle: idle + (iowait || 0) };
 }
 
 type GpuRow = Omit<GpuReading, 'energyJoules'> & { index: number; energyMj: number };

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { LogSettings } from '../../src/primary/log-settings.ts';
 import { createLogger } from '../../src/primary/logger.ts';
 import { DEFAULT_LOG_OPTIONS } from '../../src/primary/observability-options.ts';
-import { parseNvidiaSmi } from '../../src/primary/system-monitor.ts';
+import { parseNvidiaSmi, procStatTicks } from '../../src/primary/system-monitor.ts';
 
 /** A logger writing into an array of parsed lines. */
 function capture(verbose = 0) {
@@ -66,5 +66,12 @@ describe('nvidia-smi readings', () => {
 
   test('skip lines that are not readings', () => {
     assert.deepEqual(parseNvidiaSmi('No devices were found\n'), []);
+  });
+});
+
+describe('CPU ticks', () => {
+  test("count iowait as idle and irq, softirq and steal as busy, as Triton does", () => {
+    const text = 'cpu  100 5 50 1000 20 3 7 2 0 0\ncpu0 50 2 25 500 10 1 3 1 0 0\nintr 12345\n';
+    assert.deepEqual(procStatTicks(text), { busy: 100 + 5 + 50 + 3 + 7 + 2, idle: 1020 });
   });
 });
