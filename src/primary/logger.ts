@@ -13,7 +13,13 @@ export type { Logger } from 'pino';
 
 /** Where lines go: `--log-file` (appended, written synchronously so no line is lost on exit), else stdout. */
 export function logDestination(settings: LogSettings, discard = false): DestinationStream {
-  if (settings.file !== '') return pino.destination({ dest: settings.file, append: true, sync: true, mkdir: true });
+  if (settings.file !== '') {
+    try {
+      return pino.destination({ dest: settings.file, append: true, sync: true });
+    } catch (err) {
+      throw new Error(`--log-file: cannot open '${settings.file}': ${(err as Error).message}`);
+    }
+  }
   if (discard) return { write: () => {} };
   return pino.destination({ dest: 1, sync: false });
 }

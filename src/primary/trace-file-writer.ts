@@ -18,11 +18,14 @@ export class TraceFileWriter {
   private nextIndex = 0;
   /** Traces waiting for their setting's log frequency, by setting (each setting counts its own). */
   private readonly pending = new Map<object, { frequency: number; traces: string[] }>();
+  /** After close, late traces (of requests still running past the exit timeout) are dropped: reopening would truncate the file. */
+  private closed = false;
 
   constructor(private readonly file: string, private readonly onError: (err: Error) => void) {}
 
   /** Queues one trace's items; `owner` is the setting it was sampled under. */
   write(items: readonly string[], logFrequency: number, owner: object): void {
+    if (this.closed) return;
     const text = items.join(',');
     if (logFrequency === 0) {
       this.enqueue(() => this.append(text));
@@ -44,6 +47,8 @@ export class TraceFileWriter {
 
   /** Writes the buffered traces to indexed files and closes `<file>`. */
   async close(): Promise<void> {
+    if (this.closed) return this.queue;
+    this.closed = true;
     for (const group of this.pending.values()) {
       if (group.traces.length > 0) {
         const batch = group.traces.splice(0);

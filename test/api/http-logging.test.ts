@@ -6,6 +6,7 @@ import path from 'node:path';
 import { inferValue, sleep, startRepoServer, type RepoServer } from '../helpers/batching.ts';
 import { slowConfig } from '../helpers/repo.ts';
 import { jsonOf, postJson, request } from '../helpers/http.ts';
+import { startTestServer } from '../helpers/server.ts';
 
 // Lets a request make its worker die, which the server logs as an error.
 process.env.NEREID_FAULT_INJECTION = '1';
@@ -141,6 +142,15 @@ describe('logging extension', () => {
 });
 
 describe('logging flags', () => {
+  it('refuse to start with a log file that cannot be opened, naming the flag', guard, async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'nereid-log-'));
+    try {
+      await assert.rejects(startTestServer([`--log-file=${path.join(dir, 'missing', 'x.log')}`]), /^Error: --log-file: cannot open '.*x\.log': ENOENT/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('start the server with the levels and format given', guard, async () => {
     const s = await startRepoServer(models, ['--log-verbose=2', '--log-info=false', '--log-warning', 'false', '--log-format=ISO8601']);
     try {
