@@ -85,7 +85,7 @@ function readyVersions(model: LoadedModel, version: string | undefined) {
  * version of it. `version` is the request's text; '' or undefined means all ready versions.
  * Throws the registry's ServerError (404) for an unknown model or version.
  */
-export function modelStatistics(registry: ModelRegistry, model?: string, version?: string): ModelStatisticsReport[] {
+export function modelStatisticsReports(registry: ModelRegistry, model?: string, version?: string): ModelStatisticsReport[] {
   if (model === undefined || model === '') {
     return registry.all().flatMap((m) => readyVersions(m, undefined).map((v) => modelStatisticsReport(m.name, v.version, v.stats)));
   }
