@@ -88,18 +88,6 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
     logSettings,
     tracing,
   };
-  let monitor: SystemMonitor | null = null;
-  let metricsServer: MetricsServer | null = null;
-  if (metrics) {
-    try {
-      ({ monitor, metricsServer } = await startMetrics(metrics, options, gpus));
-    } catch (err) {
-      metrics.close();
-      await registry.stopAll();
-      throw err;
-    }
-    announce(`Started Metrics Service at ${metricsAddress(options)}:${metricsServer.port}`);
-  }
   let http: FastifyInstance | null = null;
   let httpPort: number | null = null;
   if (options.allowHttp) {
@@ -107,6 +95,21 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
     await http.listen({ host: options.httpAddress, port: options.httpPort });
     httpPort = (http.server.address() as { port: number }).port;
     announce(`HTTP: listening on ${options.httpAddress}:${httpPort}`);
+  }
+  // Metrics start last, as in Triton, so a front-end that fails to start leaves nothing of them
+  // running; if they fail, what started before them is closed.
+  let monitor: SystemMonitor | null = null;
+  let metricsServer: MetricsServer | null = null;
+  if (metrics) {
+    try {
+      ({ monitor, metricsServer } = await startMetrics(metrics, options, gpus));
+    } catch (err) {
+      metrics.close();
+      await http?.close();
+      await registry.stopAll();
+      throw err;
+    }
+    announce(`Started Metrics Service at ${metricsAddress(options)}:${metricsServer.port}`);
   }
 
   const close = async (): Promise<void> => {

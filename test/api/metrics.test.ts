@@ -4,6 +4,7 @@ import { inferValue, outputValue, sleep, startRepoServer, type RepoServer } from
 import { slowConfig } from '../helpers/repo.ts';
 import { jsonOf, postJson, request, simpleRequest } from '../helpers/http.ts';
 import { sampleValue, scrape, type Sample } from '../helpers/metrics.ts';
+import { startTestServer } from '../helpers/server.ts';
 
 // Lets a request make its worker die (see worker-entry.ts), for a BACKEND failure.
 process.env.NEREID_FAULT_INJECTION = '1';
@@ -136,6 +137,14 @@ describe('metrics flags', () => {
     const x = await start(['--allow-metrics=false']);
     assert.equal(x.server.metricsPort, null);
     assert.ok(!x.log.some((l) => l.startsWith('Started Metrics Service')));
+  });
+
+  it('refuses to start on a metrics port in use, closing what it had started', guard, async () => {
+    const first = await start([]);
+    const taken = first.server.metricsPort!;
+    await assert.rejects(startTestServer([`--metrics-port=${taken}`]), /EADDRINUSE/);
+    const { samples } = await scrape(taken);
+    assert.ok(sampleValue(samples, 'nv_inference_count', labels('simple')) !== undefined, 'the first server still answers');
   });
 
   it('leaves out the CPU gauges with --allow-cpu-metrics=false and the latency counters with counter_latencies=false', guard, async () => {
