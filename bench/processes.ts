@@ -41,9 +41,9 @@ export function startChild(args: string[], pattern: RegExp, env: Record<string, 
   });
 }
 
-/** Nereid on a repository, HTTP on a free loopback port (gRPC on another, unused here). */
+/** Nereid on a repository, HTTP on a free loopback port (gRPC and metrics on others, unused here). */
 export function startNereid(repo: string, extra: string[] = []): Promise<Child> {
-  return startChild(['src/main.ts', '--model-repository', repo, '--http-address', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', ...extra], /Started HTTPService at [^:]+:(\d+)/);
+  return startChild(['src/main.ts', '--model-repository', repo, '--http-address', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--metrics-port', '0', ...extra], /Started HTTPService at [^:]+:(\d+)/);
 }
 
 /** The naive server on one model file. */

@@ -24,7 +24,6 @@ async function main(): Promise<void> {
   if (server.grpc !== null) {
     process.stdout.write(`Started GRPCInferenceService at ${server.grpc.endpoint}\n`);
   }
-  process.stdout.write(`metrics (port ${options.metricsPort}) are not served yet\n`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -43,7 +43,7 @@ after(() => {
 
 describe('the nereid command', () => {
   test('serves the example repository, answers an inference, and exits 0 on SIGTERM', { timeout: 120_000 }, async () => {
-    const { child, output } = nereid(['--model-repository', 'model_repository', '--http-port', '0', '--http-address', '127.0.0.1', '--grpc-port', '0', '--grpc-address', '127.0.0.1']);
+    const { child, output } = nereid(['--model-repository', 'model_repository', '--http-port', '0', '--metrics-port', '0', '--http-address', '127.0.0.1', '--grpc-port', '0', '--grpc-address', '127.0.0.1']);
     const [, port] = await waitFor(child, output, /Started HTTPService at 127\.0\.0\.1:(\d+)/);
     assert.notEqual(Number(port), 0);
     const [, grpcPort] = await waitFor(child, output, /Started GRPCInferenceService at 127\.0\.0\.1:(\d+)/);
@@ -74,7 +74,7 @@ describe('the nereid command', () => {
   test('on SIGTERM under load, answers every accepted request, refuses new ones, and exits 0', { timeout: 120_000 }, async () => {
     const repo = makeRepository({ slow: { from: 'slow', config: slowConfig('dynamic_batching { }') } });
     try {
-      const { child, output } = nereid(['--model-repository', repo.dir, '--http-port', '0', '--http-address', '127.0.0.1', '--grpc-port', '0']);
+      const { child, output } = nereid(['--model-repository', repo.dir, '--http-port', '0', '--metrics-port', '0', '--http-address', '127.0.0.1', '--grpc-port', '0']);
       const [, port] = await waitFor(child, output, /Started HTTPService at 127\.0\.0\.1:(\d+)/);
       const url = `http://127.0.0.1:${port}`;
       // The first request starts a run of about 0.4 s; the rest wait for it in the queue.

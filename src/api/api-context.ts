@@ -1,8 +1,11 @@
 /**
- * What the front-ends need from the primary: the model registry and the server's state.
+ * What the front-ends need from the primary: the model registry, the server's state, and the
+ * logging and trace settings that the logging and trace extensions read and change.
  */
+import type { LogSettings } from '../primary/log-settings.ts';
 import type { ModelRegistry } from '../primary/model-registry.ts';
 import type { ClientRegions, CudaRegions } from '../shm/index.ts';
+import type { TraceManager } from '../primary/trace-manager.ts';
 
 export interface ApiContext {
   readonly registry: ModelRegistry;
@@ -15,4 +18,6 @@ export interface ApiContext {
   readonly cudaRegions: CudaRegions;
   isLive(): boolean;
   isReady(): boolean;
+  readonly logSettings: LogSettings;
+  readonly tracing: TraceManager;
 }

@@ -3,7 +3,7 @@
  * decodes JSON and binary bodies itself), gzip/deflate in and out, the error format, and one
  * plugin per route group.
  */
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import compress from '@fastify/compress';
 import type { ApiContext } from './api-context.ts';
 import { httpErrorReply } from './error-reply.ts';
@@ -12,21 +12,23 @@ import { inferRoute } from './http-infer-route.ts';
 import { modelRoutes } from './http-model-routes.ts';
 import { repositoryRoutes } from './http-repository-routes.ts';
 import { shmRoutes } from './http-shm-routes.ts';
+import { settingsRoutes } from './http-settings-routes.ts';
 import { statsRoutes } from './http-stats-routes.ts';
 
 export interface HttpServerOptions {
-  /** fastify/pino log level ('info', 'debug', 'warn', 'silent'). */
-  readonly logLevel: string;
+  /** The server's logger (primary/logger.ts), bound to ctx.logSettings. */
+  readonly logger: FastifyBaseLogger;
 }
 
 export async function buildHttpServer(ctx: ApiContext, options: HttpServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: { level: options.logLevel },
+    loggerInstance: options.logger,
     bodyLimit: ctx.maxInputSizeBytes,
     return503OnClosing: true,
     forceCloseConnections: false,
-    // Per-request log lines only when verbose: at load they would cost more than the inference.
-    logController: new LogController({ disableRequestLogging: options.logLevel !== 'debug' && options.logLevel !== 'trace' }),
+    // Per-request log lines only at --log-verbose 1 and up (changeable at run time through
+    // /v2/logging): at load they would cost more than the inference.
+    logController: new LogController({ disableRequestLogging: () => ctx.logSettings.verbose < 1 }),
   });
   // Request bodies are decompressed (Content-Encoding gzip/deflate) before the body limit is
   // applied, so a small compressed body that inflates past the limit is refused with 413.
@@ -50,5 +52,6 @@ export async function buildHttpServer(ctx: ApiContext, options: HttpServerOption
   repositoryRoutes(app, ctx);
   statsRoutes(app, ctx);
   shmRoutes(app, ctx);
+  settingsRoutes(app, ctx);
   return app;
 }

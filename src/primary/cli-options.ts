@@ -5,6 +5,11 @@
 import { parseArgs } from 'node:util';
 import { bool, integer, port } from './flag-values.ts';
 import { DEFAULT_GRPC_OPTIONS, GRPC_BOOLEAN_FLAGS, GRPC_FLAG_SPEC, GRPC_USAGE, parseGrpcOptions, type GrpcOptions } from './grpc-cli-options.ts';
+import {
+  DEFAULT_LOG_OPTIONS, DEFAULT_METRICS_OPTIONS, OBSERVABILITY_BOOLEAN_FLAGS, OBSERVABILITY_SPEC, OBSERVABILITY_USAGE,
+  parseObservabilityOptions, type LogOptions, type MetricsOptions,
+} from './observability-options.ts';
+import { DEFAULT_TRACE_SETTING, type TraceSetting } from './trace-settings.ts';
 
 export interface ServerOptions {
   readonly modelRepositories: readonly string[];
@@ -29,6 +34,12 @@ export interface ServerOptions {
   readonly allowClientShm: boolean;
   /** Largest total byte_size of all registered system shared-memory regions. */
   readonly clientShmMaxBytes: number;
+  /** --allow-metrics, --metrics-*, --allow-{gpu,cpu}-metrics. */
+  readonly metrics: MetricsOptions;
+  /** --log-info, --log-warning, --log-error, --log-format, --log-file (--log-verbose is above). */
+  readonly log: LogOptions;
+  /** --trace-config. */
+  readonly trace: TraceSetting;
 }
 
 /** Defaults, as Triton's where Triton has the flag. */
@@ -49,9 +60,12 @@ export const DEFAULT_OPTIONS: ServerOptions = Object.freeze({
   grpc: DEFAULT_GRPC_OPTIONS,
   allowClientShm: false, // off unless asked for, as in Triton
   clientShmMaxBytes: 16 * 1024 ** 3, // 16 GiB: the regions are the clients' memory, read and written in place
+  metrics: DEFAULT_METRICS_OPTIONS,
+  log: DEFAULT_LOG_OPTIONS,
+  trace: DEFAULT_TRACE_SETTING,
 });
 
-const booleanFlags = ['strict-model-config', 'disable-auto-complete-config', 'allow-http', 'allow-client-shm', ...GRPC_BOOLEAN_FLAGS] as const;
+const booleanFlags = ['strict-model-config', 'disable-auto-complete-config', 'allow-http', 'allow-client-shm', ...GRPC_BOOLEAN_FLAGS, ...OBSERVABILITY_BOOLEAN_FLAGS] as const;
 
 const spec = {
   'model-repository': { type: 'string', multiple: true },
@@ -70,6 +84,7 @@ const spec = {
   ...GRPC_FLAG_SPEC,
   'allow-client-shm': { type: 'string' },
   'client-shm-max-bytes': { type: 'string' },
+  ...OBSERVABILITY_SPEC,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -91,8 +106,7 @@ export const USAGE = `Usage: nereid [options]
   --allow-client-shm=BOOL       let clients register shared-memory regions and infer through
                                 them (default false)
   --client-shm-max-bytes=BYTES  largest total byte_size of the registered system shared-memory
-                                regions (default 17179869184, 16 GiB)
-  -h, --help                    this text
+                                regions (default 17179869184, 16 GiB)${OBSERVABILITY_USAGE}  -h, --help                    this text
 ${GRPC_USAGE}`;
 
 /** Parses argv (without node and the script). Throws a TypeError/RangeError naming the flag. */
@@ -137,6 +151,7 @@ export function parseCliOptions(argv: readonly string[]): ServerOptions & { help
     grpc: parseGrpcOptions(values),
     allowClientShm: bool(values, 'allow-client-shm', DEFAULT_OPTIONS.allowClientShm),
     clientShmMaxBytes: integer(values, 'client-shm-max-bytes', DEFAULT_OPTIONS.clientShmMaxBytes, 0),
+    ...parseObservabilityOptions(values, bool, integer),
   });
 }
 

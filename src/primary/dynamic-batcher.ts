@@ -9,11 +9,13 @@ import { assembleBatch } from './batch-assembly.ts';
 import { decideBatch, type BatchPolicy, type PendingView } from './batch-decision.ts';
 import { splitBatch } from './batch-split.ts';
 import type { ModelConfig } from './config/model-config.ts';
-import type { InferRequest, TensorSink } from './infer-request.ts';
+import type { InferOutput, InferRequest, TensorSink } from './infer-request.ts';
 import type { InstancePool } from './instance-pool.ts';
-import type { ModelStatistics } from './model-statistics.ts';
+import type { FailureReason, ModelStatistics } from './model-statistics.ts';
 import { RequestQueue, type QueueItem } from './request-queue.ts';
+import type { RequestTrace } from './request-trace.ts';
 import type { InferResponse, Scheduler } from './scheduler.ts';
+import type { TraceSampler } from './trace-manager.ts';
 
 interface Pending extends QueueItem, PendingView {
   readonly request: InferRequest;
@@ -21,6 +23,8 @@ interface Pending extends QueueItem, PendingView {
   readonly wanted: ReadonlySet<string> | null;
   /** Outputs to hand to a sink (a client's shared-memory region), by name. */
   readonly sinks: ReadonlyMap<string, TensorSink> | undefined;
+  /** Null unless the request was sampled for tracing. */
+  readonly trace: RequestTrace | null;
   readonly resolve: (r: InferResponse) => void;
   readonly reject: (e: Error) => void;
 }
@@ -55,6 +59,7 @@ export class BatchScheduler implements Scheduler {
     readonly version: number,
     private readonly pools: readonly InstancePool[],
     readonly stats: ModelStatistics,
+    private readonly tracer: TraceSampler | null = null,
   ) {
     const db = config.dynamicBatching;
     this.queue = new RequestQueue<Pending>(db);
@@ -75,6 +80,7 @@ export class BatchScheduler implements Scheduler {
     const { level, deadlineUs } = db
       ? this.queue.placement(intParameter(request, 'priority'), intParameter(request, 'timeout'), now)
       : { level: 1, deadlineUs: Infinity };
+    const trace = this.tracer !== null ? this.tracer.sample(this.config.name, this.version, request.id) : null;
     let pending!: Pending;
     const done = new Promise<InferResponse>((resolve, reject) => {
       pending = {
@@ -87,11 +93,18 @@ export class BatchScheduler implements Scheduler {
         shapeKey: this.shapeKey(request),
         wanted: request.outputs ? new Set(request.outputs.map((o) => o.name)) : null,
         sinks: request.outputs?.some((o) => o.sink) ? new Map(request.outputs.filter((o) => o.sink).map((o) => [o.name, o.sink!])) : undefined,
+        trace,
         resolve,
         reject,
       };
     });
-    this.queue.push(pending); // throws QUEUE_FULL before anything is accepted
+    if (trace) traceQueued(trace, request, receivedNs);
+    try {
+      this.queue.push(pending); // throws QUEUE_FULL before anything is accepted
+    } catch (err) {
+      trace?.end(process.hrtime.bigint());
+      throw err;
+    }
     this.accepted++;
     const settled = done.finally(() => this.onSettled());
     this.scheduleSoon();
@@ -104,6 +117,11 @@ export class BatchScheduler implements Scheduler {
 
   inflightCount(): number {
     return this.accepted;
+  }
+
+  /** Requests waiting in the queue, not yet handed to an instance (nv_inference_pending_request_count). */
+  pendingCount(): number {
+    return this.queue.size;
   }
 
   /** Refuses new requests, lets every accepted one finish, then stops the instances. */
@@ -149,7 +167,9 @@ export class BatchScheduler implements Scheduler {
   private schedule(): void {
     const now = nowUs();
     for (const late of this.queue.expire(now)) {
-      this.stats.requestFailed(late.receivedNs, process.hrtime.bigint());
+      const doneNs = process.hrtime.bigint();
+      this.stats.requestFailed(late.receivedNs, doneNs, 'REJECTED');
+      late.trace?.end(doneNs);
       late.reject(serverError('REQUEST_TIMEOUT'));
     }
     let waitUs = Infinity;
@@ -195,6 +215,8 @@ export class BatchScheduler implements Scheduler {
     const slot = pool.ring.acquire();
     const slotBytes = slot >= 0 ? pool.ring.bytes(slot) : null;
     const rows = batch.map((p) => p.rows);
+    // A failure while the worker runs the batch is the model's (BACKEND); elsewhere it is OTHER.
+    let reason: FailureReason = 'OTHER';
     try {
       const assembled = assembleBatch(this.config, batch.map((p) => p.request.inputs), slotBytes);
       if (slot >= 0) pool.ring.publish(slot);
@@ -204,7 +226,9 @@ export class BatchScheduler implements Scheduler {
         : this.config.outputs.map((t) => t.name).filter((n) => batch.some((p) => p.wanted!.has(n)));
       // Fault injection for tests; workers ignore it unless the server has NEREID_FAULT_INJECTION=1.
       const crash = batch.some((p) => p.request.parameters.nereid_crash_worker === true);
+      reason = 'BACKEND';
       const result = await pool.run(slot, assembled.inputs, names, crash);
+      reason = 'OTHER';
       const splitStartNs = process.hrtime.bigint();
       const outputs = splitBatch(this.config, result.outputs, slotBytes, rows, batch.map((p) => p.wanted), batch.map((p) => p.sinks));
       const doneNs = process.hrtime.bigint();
@@ -222,13 +246,18 @@ export class BatchScheduler implements Scheduler {
           computeOutputNs: outputNs,
           doneNs,
         }, this.config.maxBatchSize > 0 ? p.rows : 1);
+        if (p.trace) traceComputed(p.trace, batchStartNs, inputNs, outputNs, doneNs, outputs[r]);
         p.resolve({ id: p.request.id, modelName: this.config.name, modelVersion: this.version, outputs: outputs[r] });
       });
     } catch (err) {
       const failure = err instanceof ServerError ? err : serverError('EXECUTION_FAILED', this.config.name, (err as Error).message);
       const doneNs = process.hrtime.bigint();
       for (const p of batch) {
-        this.stats.requestFailed(p.receivedNs, doneNs);
+        this.stats.requestFailed(p.receivedNs, doneNs, reason);
+        if (p.trace) {
+          p.trace.stamp('COMPUTE_START', batchStartNs);
+          p.trace.end(doneNs);
+        }
         p.reject(failure);
       }
     } finally {
@@ -237,4 +266,26 @@ export class BatchScheduler implements Scheduler {
       this.schedule();
     }
   }
+}
+
+/** REQUEST_START, QUEUE_START, and with TENSORS the inputs, of a sampled request. */
+function traceQueued(trace: RequestTrace, request: InferRequest, receivedNs: bigint): void {
+  trace.stamp('REQUEST_START', receivedNs);
+  if (trace.tensors) trace.queueInputs(request.inputs);
+  trace.stamp('QUEUE_START', process.hrtime.bigint());
+}
+
+/**
+ * The compute instants of a sampled request, derived from the batch's start and the durations
+ * the statistics count: input ends `inputNs` after the start (assembly here plus the worker's
+ * copy), output starts `outputNs` before the end (the worker's writes plus the split here). In
+ * between lie the run and the two trips to the worker. The trace thus agrees with the statistics.
+ */
+function traceComputed(trace: RequestTrace, startNs: bigint, inputNs: number, outputNs: number, endNs: bigint, outputs: readonly InferOutput[]): void {
+  trace.stamp('COMPUTE_START', startNs);
+  trace.stamp('COMPUTE_INPUT_END', startNs + BigInt(Math.round(inputNs)));
+  trace.stamp('COMPUTE_OUTPUT_START', endNs - BigInt(Math.round(outputNs)));
+  trace.stamp('COMPUTE_END', endNs);
+  if (trace.tensors) trace.backendOutputs(outputs);
+  trace.end(process.hrtime.bigint());
 }

@@ -16,8 +16,9 @@ import { slotBytesFor } from './batch-assembly.ts';
 import { BatchScheduler } from './dynamic-batcher.ts';
 import { InstancePool } from './instance-pool.ts';
 import { fileExists, listVersions } from './model-repository.ts';
-import { ModelStatistics } from './model-statistics.ts';
+import { ModelStatistics, type LatencyObserver } from './model-statistics.ts';
 import type { Scheduler } from './scheduler.ts';
+import type { TraceSampler } from './trace-manager.ts';
 
 export type VersionState = 'LOADING' | 'READY' | 'UNLOADING' | 'UNAVAILABLE';
 
@@ -45,6 +46,14 @@ export interface LoadOptions {
   readonly requireConfigFile: boolean;
   readonly gpus: readonly number[];
 }
+
+/** What each version reports to beyond its statistics: the tracer, and latency summaries when configured. */
+export interface VersionHooks {
+  readonly tracer: TraceSampler | null;
+  latencyObserver(model: string, version: number): LatencyObserver | null;
+}
+
+export const NO_HOOKS: VersionHooks = { tracer: null, latencyObserver: () => null };
 
 /** A model whose config has been read and checked, and whose versions are chosen: nothing runs yet. */
 export interface PreparedModel {
@@ -77,12 +86,12 @@ export function instanceCount(model: PreparedModel): number {
  * thread count where the config does not set one. The result says, per version, whether it
  * is READY or why it is not.
  */
-export async function startModel(model: PreparedModel, threadsPerInstance: number): Promise<LoadedModel> {
+export async function startModel(model: PreparedModel, threadsPerInstance: number, hooks: VersionHooks = NO_HOOKS): Promise<LoadedModel> {
   const { name, dir, config } = model;
   if (!config) return { name, dir, config: null, reason: model.reason, versions: new Map() };
   const versions = new Map<number, ModelVersion>();
   await Promise.all(model.selected.map(async (version) => {
-    const entry: ModelVersion = { version, state: 'LOADING', reason: '', scheduler: null, stats: new ModelStatistics() };
+    const entry: ModelVersion = { version, state: 'LOADING', reason: '', scheduler: null, stats: new ModelStatistics(hooks.latencyObserver(name, version)) };
     versions.set(version, entry);
     const file = path.join(dir, String(version), config.defaultModelFilename);
     if (!(await fileExists(file))) {
@@ -91,7 +100,7 @@ export async function startModel(model: PreparedModel, threadsPerInstance: numbe
       return;
     }
     try {
-      entry.scheduler = await startVersion(config, version, file, config.intraOpThreads ?? threadsPerInstance, entry.stats);
+      entry.scheduler = await startVersion(config, version, file, config.intraOpThreads ?? threadsPerInstance, entry.stats, hooks.tracer);
       entry.state = 'READY';
     } catch (err) {
       entry.state = 'UNAVAILABLE';
@@ -146,7 +155,7 @@ async function readConfig(name: string, dir: string, options: LoadOptions): Prom
 /** Slot size for models with variable dims (a batch that needs more takes the slow path). */
 const VARIABLE_SLOT_BYTES = 4 * 1024 * 1024;
 
-async function startVersion(config: ModelConfig, version: number, file: string, intraOpThreads: number, stats: ModelStatistics): Promise<Scheduler> {
+async function startVersion(config: ModelConfig, version: number, file: string, intraOpThreads: number, stats: ModelStatistics, tracer: TraceSampler | null): Promise<Scheduler> {
   const slotBytes = slotBytesFor(config, VARIABLE_SLOT_BYTES);
   const pools: InstancePool[] = [];
   try {
@@ -167,7 +176,7 @@ async function startVersion(config: ModelConfig, version: number, file: string, 
     await Promise.all(pools.map((p) => p.close()));
     throw err;
   }
-  return new BatchScheduler(config, version, pools, stats);
+  return new BatchScheduler(config, version, pools, stats, tracer);
 }
 
 function messageOf(err: unknown): string {

@@ -25,6 +25,25 @@ export interface InstanceStats {
   inferences: number;
 }
 
+/**
+ * Why an accepted request failed, as Triton's `reason` label of nv_inference_request_failure:
+ * REJECTED its queue timeout expired, CANCELED it was cancelled, BACKEND the model run (or its
+ * worker) failed, OTHER anything else on the way. Requests refused before they were queued
+ * (bad input, full queue, server closing) are not failures of the model, as in Triton.
+ */
+export type FailureReason = 'REJECTED' | 'CANCELED' | 'BACKEND' | 'OTHER';
+
+export const FAILURE_REASONS: readonly FailureReason[] = ['REJECTED', 'CANCELED', 'BACKEND', 'OTHER'];
+
+/**
+ * Sees each successful request's durations (ns) as they are counted. Only the latency
+ * summaries and histograms of --metrics-config need it; without them none is set, and counting
+ * costs one null check.
+ */
+export interface LatencyObserver {
+  requestSucceeded(requestNs: number, queueNs: number, inputNs: number, inferNs: number, outputNs: number): void;
+}
+
 /** One request's timeline, in ns on the process.hrtime clock. */
 export interface RequestTimes {
   readonly receivedNs: bigint;
@@ -42,7 +61,7 @@ const add = (d: Duration, ns: number) => {
 };
 
 export class ModelStatistics {
-  /** Milliseconds since the epoch of the last inference, 0 before any. */
+  /** Milliseconds since the epoch of the last successful inference, 0 before any (failures leave it, as in Triton). */
   lastInference = 0;
   /** Batch elements inferred (a request of batch 4 counts 4). */
   inferenceCount = 0;
@@ -56,24 +75,31 @@ export class ModelStatistics {
   readonly computeOutput = duration();
   readonly cacheHit = duration();
   readonly cacheMiss = duration();
+  /** Failed requests by reason; they add up to `fail.count`. */
+  readonly failReasons: Record<FailureReason, number> = { REJECTED: 0, CANCELED: 0, BACKEND: 0, OTHER: 0 };
   private readonly batches = new Map<number, BatchStats>();
   private readonly instances = new Map<string, InstanceStats>();
 
+  constructor(private readonly observer: LatencyObserver | null = null) {}
+
   /** A request answered with its outputs; `batchSize` is its own number of batch elements. */
   requestSucceeded(t: RequestTimes, batchSize: number): void {
-    add(this.success, Number(t.doneNs - t.receivedNs));
-    add(this.queue, Number(t.batchStartNs - t.receivedNs));
+    const requestNs = Number(t.doneNs - t.receivedNs);
+    const queueNs = Number(t.batchStartNs - t.receivedNs);
+    add(this.success, requestNs);
+    add(this.queue, queueNs);
     add(this.computeInput, t.computeInputNs);
     add(this.computeInfer, t.computeInferNs);
     add(this.computeOutput, t.computeOutputNs);
     this.inferenceCount += batchSize;
     this.lastInference = Date.now();
+    if (this.observer) this.observer.requestSucceeded(requestNs, queueNs, t.computeInputNs, t.computeInferNs, t.computeOutputNs);
   }
 
   /** A request that was accepted by the scheduler and then failed (timeout, model error). */
-  requestFailed(receivedNs: bigint, doneNs: bigint): void {
+  requestFailed(receivedNs: bigint, doneNs: bigint, reason: FailureReason): void {
     add(this.fail, Number(doneNs - receivedNs));
-    this.lastInference = Date.now();
+    this.failReasons[reason]++;
   }
 
   /** One model run of `batchSize` elements. */

@@ -15,6 +15,8 @@ export interface Scheduler {
   enqueue(request: InferRequest): Promise<InferResponse>;
   /** Requests accepted and not yet answered. */
   inflightCount(): number;
+  /** Requests accepted and not yet handed to an instance (optional: a scheduler without a queue has none). */
+  pendingCount?(): number;
   /** Lets in-flight requests finish, then releases the instances. */
   stop(): Promise<void>;
 }

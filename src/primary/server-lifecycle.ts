@@ -1,6 +1,7 @@
 /**
- * Starts and stops the server: load every model in the repositories, open the front-ends, and
- * on close stop accepting, let in-flight requests finish within the exit timeout, stop workers.
+ * Starts and stops the server: load every model in the repositories, open the front-ends (and
+ * the metrics endpoint), and on close stop accepting, let in-flight requests finish within the
+ * exit timeout, stop workers, then close metrics and the trace file.
  */
 import os from 'node:os';
 import { readFileSync } from 'node:fs';
@@ -8,13 +9,18 @@ import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../api/api-context.ts';
 import { startGrpcServer, type GrpcFrontEnd } from '../api/grpc-server.ts';
 import { buildHttpServer } from '../api/http-server.ts';
+import { createMetricsRegistry, startMetricsServer, type MetricsRegistry, type MetricsServer } from '../api/metrics-server.ts';
 import type { ServerOptions } from './cli-options.ts';
 import { discoverGpus } from './device-discovery.ts';
-import { instanceCount, prepareModel, startModel } from './model-lifecycle.ts';
+import { LogSettings } from './log-settings.ts';
+import { createLogger, logDestination, type Logger } from './logger.ts';
+import { instanceCount, prepareModel, startModel, type VersionHooks } from './model-lifecycle.ts';
 import { ModelRegistry } from './model-registry.ts';
 import { scanRepositories } from './model-repository.ts';
 import { ClientRegions, CudaRegions } from '../shm/index.ts';
 import { cudaProviderPresent } from './cuda-provider.ts';
+import { SystemMonitor } from './system-monitor.ts';
+import { TraceManager } from './trace-manager.ts';
 
 export interface RunningServer {
   readonly registry: ModelRegistry;
@@ -26,12 +32,20 @@ export interface RunningServer {
   /** The port gRPC listens on (the chosen one when 0 was asked), or null when gRPC is off. */
   readonly grpcPort: number | null;
   readonly grpc: GrpcFrontEnd | null;
+  /** The port metrics are served on, or null with --allow-metrics=false. */
+  readonly metricsPort: number | null;
+  /** The structured logger every front-end logs through. */
+  readonly logger: Logger;
+  /** Logging settings (the logging extension; gRPC LogSettings can use them too). */
+  readonly logSettings: LogSettings;
+  /** Trace settings and sampling (the trace extension; gRPC TraceSetting can use them too). */
+  readonly tracing: TraceManager;
   /** Stops accepting, waits for in-flight work (up to the exit timeout), stops the workers. */
   close(): Promise<void>;
 }
 
 export interface StartOptions {
-  /** fastify/pino log level; defaults from --log-verbose. */
+  /** 'silent' discards log lines unless --log-file names a file (tests); levels come from the --log-* flags. */
   readonly logLevel?: string;
   /** Called with each line worth telling an operator (model load results, ports). */
   readonly announce?: (line: string) => void;
@@ -42,6 +56,11 @@ export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.j
 export async function startServer(options: ServerOptions, start: StartOptions = {}): Promise<RunningServer> {
   const announce = start.announce ?? (() => {});
   const registry = new ModelRegistry();
+  const logSettings = new LogSettings(options.log, options.logVerbose);
+  const logger = createLogger(logSettings, logDestination(logSettings, start.logLevel === 'silent'));
+  const tracing = new TraceManager(options.trace, (err) => logger.error({ err }, 'writing the trace file failed'));
+  const metrics = options.metrics.allowMetrics ? createMetricsRegistry(registry, options.metrics) : null;
+  const hooks: VersionHooks = { tracer: tracing, latencyObserver: (model, version) => metrics?.latencyObserver(model, version) ?? null };
   const gpus = options.gpus ? [...options.gpus] : (await discoverGpus()).map((g) => g.id);
   const { models, duplicates } = await scanRepositories(options.modelRepositories);
   for (const [name, dirs] of duplicates) {
@@ -57,7 +76,7 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
   // threads never exceed them (oversubscribed runtime threads are a common Triton pitfall).
   const instances = prepared.reduce((n, m) => n + instanceCount(m), 0);
   const threadsPerInstance = Math.max(1, Math.floor(os.availableParallelism() / Math.max(1, instances)));
-  const loaded = await Promise.all(prepared.map((m) => startModel(m, threadsPerInstance)));
+  const loaded = await Promise.all(prepared.map((m) => startModel(m, threadsPerInstance, hooks)));
   for (const model of loaded) {
     registry.set(model);
     if (!model.config) announce(`model '${model.name}' failed to load: ${model.reason}`);
@@ -78,11 +97,13 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
     cudaRegions,
     isLive: () => !closing,
     isReady: () => !closing && registry.allReady(),
+    logSettings,
+    tracing,
   };
   let http: FastifyInstance | null = null;
   let httpPort: number | null = null;
   if (options.allowHttp) {
-    http = await buildHttpServer(ctx, { logLevel: start.logLevel ?? (options.logVerbose > 0 ? 'debug' : 'info') });
+    http = await buildHttpServer(ctx, { logger });
     await http.listen({ host: options.httpAddress, port: options.httpPort });
     httpPort = (http.server.address() as { port: number }).port;
     announce(`HTTP: listening on ${options.httpAddress}:${httpPort}`);
@@ -96,6 +117,22 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
       await registry.stopAll();
       throw err;
     }
+  }
+  // Metrics start last, as in Triton, so a front-end that fails to start leaves nothing of them
+  // running; if they fail, what started before them is closed.
+  let monitor: SystemMonitor | null = null;
+  let metricsServer: MetricsServer | null = null;
+  if (metrics) {
+    try {
+      ({ monitor, metricsServer } = await startMetrics(metrics, options, gpus));
+    } catch (err) {
+      metrics.close();
+      grpc?.forceClose();
+      await http?.close();
+      await registry.stopAll();
+      throw err;
+    }
+    announce(`Started Metrics Service at ${metricsAddress(options)}:${metricsServer.port}`);
   }
 
   const close = async (): Promise<void> => {
@@ -118,6 +155,33 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
     clearTimeout(timer);
     // Past the exit timeout, cut what is still open (a stream a client never ends, say).
     grpc?.forceClose();
+    monitor?.stop();
+    metrics?.close();
+    await metricsServer?.close();
+    await tracing.close();
+    logger.flush();
   };
-  return { registry, clientRegions, httpPort, http, grpcPort: grpc?.port ?? null, grpc, close };
+  return { registry, clientRegions, httpPort, http, grpcPort: grpc?.port ?? null, grpc, metricsPort: metricsServer?.port ?? null, logger, logSettings, tracing, close };
+}
+
+/** Triton's default: the HTTP address when HTTP is served, else every interface. */
+function metricsAddress(options: ServerOptions): string {
+  return options.metrics.metricsAddress ?? (options.allowHttp ? options.httpAddress : '0.0.0.0');
+}
+
+/** The CPU/GPU monitor (when either gauge set is on) and the metrics endpoint. */
+async function startMetrics(metrics: MetricsRegistry, options: ServerOptions, gpus: readonly number[]): Promise<{ monitor: SystemMonitor | null; metricsServer: MetricsServer }> {
+  const m = options.metrics;
+  const gpuIds = m.allowGpuMetrics ? gpus : [];
+  let monitor: SystemMonitor | null = null;
+  if (m.allowCpuMetrics || gpuIds.length > 0) {
+    monitor = await SystemMonitor.start({ cpu: m.allowCpuMetrics, gpus: gpuIds, intervalMs: m.metricsIntervalMs });
+    metrics.addSystemGauges(monitor, { cpu: m.allowCpuMetrics, gpu: gpuIds.length > 0 });
+  }
+  try {
+    return { monitor, metricsServer: await startMetricsServer(metrics.prom, metricsAddress(options), options.metricsPort) };
+  } catch (err) {
+    monitor?.stop();
+    throw err;
+  }
 }

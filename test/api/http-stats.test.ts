@@ -33,6 +33,20 @@ describe('statistics extension', () => {
     assert.ok(m.last_inference > 0);
   });
 
+  it("has Triton's fields and types: version a string, counts and ns numbers, response_stats an object", async () => {
+    const [m] = jsonOf(await request(`${s.url}/v2/models/simple/versions/1/stats`)).model_stats;
+    assert.deepEqual(Object.keys(m), ['name', 'version', 'last_inference', 'inference_count', 'execution_count', 'inference_stats', 'response_stats', 'batch_stats', 'memory_usage']);
+    assert.equal(typeof m.version, 'string');
+    for (const key of ['last_inference', 'inference_count', 'execution_count']) assert.equal(typeof m[key], 'number', key);
+    assert.deepEqual(Object.keys(m.inference_stats), ['success', 'fail', 'queue', 'compute_input', 'compute_infer', 'compute_output', 'cache_hit', 'cache_miss']);
+    for (const d of Object.values(m.inference_stats) as { count: unknown; ns: unknown }[]) {
+      assert.deepEqual([typeof d.count, typeof d.ns], ['number', 'number']);
+    }
+    assert.deepEqual(m.response_stats, {});
+    assert.deepEqual(m.memory_usage, []);
+    for (const b of m.batch_stats) assert.deepEqual(Object.keys(b), ['batch_size', 'compute_input', 'compute_infer', 'compute_output']);
+  });
+
   it('lists every ready model version, and answers 404 for an unknown model or version', async () => {
     const all = jsonOf(await request(`${s.url}/v2/models/stats`)).model_stats.map((m: { name: string }) => m.name).sort();
     assert.deepEqual(all, ['simple', 'simple_identity', 'simple_string']);
