@@ -6,16 +6,25 @@
  * Tensor bytes: grpc-js hands over the whole message, and protobufjs decodes each entry of
  * raw_input_contents as a view into it (no copy); tensorFromRaw keeps that view, and the
  * batcher copies it once, straight into the batch's ring slot.
+ *
+ * Shared memory: a tensor whose parameters name shared_memory_region (with
+ * shared_memory_byte_size, and shared_memory_offset) is read from or written into that client
+ * region through the request's RequestRegions, as over HTTP. As in Triton, such inputs take no
+ * entry of raw_input_contents and such outputs get none in raw_output_contents: the raw entries
+ * line up, in order, with the tensors that are not in shared memory.
  */
 import { datatypeFromWire, type DatatypeInfo } from '../dtypes.ts';
 import { serverError } from '../errors.ts';
 import { checkedElementCount, type InputHeader, type RequestedOutput, type TensorData } from '../primary/infer-request.ts';
+import type { RequestRegions } from '../primary/request-regions.ts';
 import type { InferResponse } from '../primary/scheduler.ts';
+import { regionRefOf, regionResponseParameters, type RegionRef } from '../shm/index.ts';
 import { outputBytes, tensorFromRaw, tensorFromValues } from './codec-tensor.ts';
 import {
   CONTENTS_FIELD,
   CONTENTS_FIELD_TYPE,
   parametersFromMessage,
+  parametersToMessage,
   type InferInputTensorMessage,
   type ModelInferRequestMessage,
   type ModelInferResponseMessage,
@@ -23,10 +32,20 @@ import {
   type TensorContentsMessage,
 } from './grpc-messages.ts';
 
+/** An input's header; `region` when its bytes are in a client shared-memory region. */
+export interface GrpcInputHeader extends InputHeader {
+  readonly region?: RegionRef;
+}
+
+/** A requested output; `region` when it is to be written into a client shared-memory region. */
+export interface GrpcRequestedOutput extends RequestedOutput {
+  readonly region?: RegionRef;
+}
+
 export interface DecodedGrpcRequest {
   readonly id: string | undefined;
-  readonly inputs: readonly InputHeader[];
-  readonly outputs: readonly RequestedOutput[] | null;
+  readonly inputs: readonly GrpcInputHeader[];
+  readonly outputs: readonly GrpcRequestedOutput[] | null;
   readonly parameters: Readonly<Record<string, unknown>>;
 }
 
@@ -34,45 +53,66 @@ const utf8 = new TextDecoder('utf-8');
 
 /** The request's header, with features this server does not have refused by name. */
 export function decodeGrpcInferRequest(msg: ModelInferRequestMessage): DecodedGrpcRequest {
-  const inputs = msg.inputs.map((input): InputHeader => {
-    refuseSharedMemory(input.parameters, `input '${input.name}'`);
-    return { name: input.name, datatype: input.datatype, shape: input.shape.map(Number) };
+  const inputs = msg.inputs.map((input): GrpcInputHeader => {
+    const header = { name: input.name, datatype: input.datatype, shape: input.shape.map(Number) };
+    const region = regionOf(input.parameters, `input '${input.name}'`);
+    if (region && input.contents !== null && input.contents !== undefined && hasValues(input.contents)) {
+      throw serverError('BAD_REQUEST', `input '${input.name}' must not set both contents and parameters.shared_memory_region`);
+    }
+    return region ? { ...header, region } : header;
   });
-  const outputs = msg.outputs.length === 0 ? null : msg.outputs.map((o): RequestedOutput => {
-    refuseSharedMemory(o.parameters, `output '${o.name}'`);
+  const outputs = msg.outputs.length === 0 ? null : msg.outputs.map((o): GrpcRequestedOutput => {
     if (o.parameters?.classification !== undefined) throw serverError('UNSUPPORTED', `output '${o.name}': the classification extension is not supported`);
-    return { name: o.name, binary: false };
+    const region = regionOf(o.parameters, `output '${o.name}'`);
+    return region ? { name: o.name, binary: false, region } : { name: o.name, binary: false };
   });
   return { id: msg.id === '' ? undefined : msg.id, inputs, outputs, parameters: parametersFromMessage(msg.parameters) };
 }
 
-// System and CUDA shared memory are wired by the shared-memory issue; until then say so.
-function refuseSharedMemory(parameters: ParameterMap | undefined, what: string): void {
-  if (parameters?.shared_memory_region !== undefined) {
-    throw serverError('UNSUPPORTED', `${what}: shared memory ${what.startsWith('input') ? 'inputs' : 'outputs'} are not supported yet`);
+/** The region a tensor's parameters name (int64 values as numbers, however the loader gave them). */
+function regionOf(parameters: ParameterMap | undefined, what: string): RegionRef | undefined {
+  if (parameters?.shared_memory_region === undefined && parameters?.shared_memory_offset === undefined && parameters?.shared_memory_byte_size === undefined) {
+    return undefined;
   }
+  return regionRefOf(parametersFromMessage(parameters), what);
 }
 
+const hasValues = (contents: Partial<TensorContentsMessage>): boolean => Object.values(contents).some((v) => Array.isArray(v) && v.length > 0);
+
 /**
- * Each input's data as the scheduler takes it, from raw_input_contents (one entry per input,
- * in order) or from the input's typed contents. Call only after checkRequest passed.
+ * Each input's data as the scheduler takes it: from its client shared-memory region (leased
+ * through `regions`), from raw_input_contents (one entry per input not in shared memory, in
+ * order) or from the input's typed contents. Call only after checkRequest passed.
  */
-export function materializeGrpcInputs(msg: ModelInferRequestMessage, model: string): TensorData[] {
+export function materializeGrpcInputs(
+  msg: ModelInferRequestMessage,
+  model: string,
+  regions?: RequestRegions,
+  decoded: DecodedGrpcRequest = decodeGrpcInferRequest(msg),
+): TensorData[] {
   const rid = msg.id || '<id_unknown>';
   const raw = msg.raw_input_contents;
+  const plain = msg.inputs.filter((_, i) => !decoded.inputs[i].region);
   if (raw.length > 0) {
-    const typed = msg.inputs.find((i) => i.contents !== null && i.contents !== undefined);
+    const typed = plain.find((i) => i.contents !== null && i.contents !== undefined);
     if (typed) {
       throw serverError('BAD_DATA', rid, `contents field must not be specified when using raw_input_contents for '${typed.name}' for model '${model}'`);
     }
-    if (raw.length !== msg.inputs.length) {
-      throw serverError('DATA_SIZE_MISMATCH', rid, `raw_input_contents has ${raw.length} entries for the ${msg.inputs.length} inputs of the request for model '${model}'; give one per input, in order`);
+    if (raw.length !== plain.length) {
+      const which = plain.length === msg.inputs.length ? 'inputs of the request' : 'inputs not in shared memory';
+      throw serverError('DATA_SIZE_MISMATCH', rid, `raw_input_contents has ${raw.length} entries for the ${plain.length} ${which} for model '${model}'; give one per input, in order`);
     }
   }
+  let next = 0;
   return msg.inputs.map((input, i) => {
     const dt = datatypeFromWire(input.datatype)!;
     const count = checkedElementCount(input.name, input.shape.map(Number), rid, model);
-    if (raw.length > 0) return tensorFromRaw(input.name, dt, count, raw[i], rid);
+    const region = decoded.inputs[i].region;
+    if (region) {
+      if (!regions) throw serverError('SHM_DISABLED');
+      return regions.input(input.name, dt, count, region);
+    }
+    if (raw.length > 0) return tensorFromRaw(input.name, dt, count, raw[next++], rid);
     if (input.contents === null || input.contents === undefined) {
       throw serverError('BAD_DATA', rid, `unable to find data for input tensor '${input.name}' for model '${model}' in request`);
     }
@@ -106,14 +146,23 @@ function fromContents(input: InferInputTensorMessage, contents: Partial<TensorCo
   }
 }
 
-/** The response message: the outputs in the scheduler's order, each as raw contents. */
-export function encodeGrpcInferResponse(response: InferResponse): ModelInferResponseMessage {
+/**
+ * The response message: the outputs in the scheduler's order, each as raw contents, except those
+ * written into a client region (`regions`): they carry the region's parameters and no raw entry.
+ */
+export function encodeGrpcInferResponse(response: InferResponse, outputs?: readonly GrpcRequestedOutput[] | null, regions?: RequestRegions): ModelInferResponseMessage {
+  const raw: Uint8Array[] = [];
   return {
     model_name: response.modelName,
     model_version: String(response.modelVersion),
     id: response.id ?? '',
     parameters: {},
-    outputs: response.outputs.map((o) => ({ name: o.name, datatype: o.datatype.wire, shape: o.shape as number[], parameters: {}, contents: null })),
-    raw_output_contents: response.outputs.map(outputBytes),
+    outputs: response.outputs.map((o) => {
+      const region = regions && outputs?.find((r) => r.name === o.name)?.region;
+      const parameters = region ? parametersToMessage(regionResponseParameters(region, regions.bytesWritten(o.name))) : {};
+      if (!region) raw.push(outputBytes(o));
+      return { name: o.name, datatype: o.datatype.wire, shape: o.shape as number[], parameters, contents: null };
+    }),
+    raw_output_contents: raw,
   };
 }

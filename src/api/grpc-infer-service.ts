@@ -1,6 +1,7 @@
 /**
  * ModelInfer and ModelStreamInfer. One path serves both: find the ready model version → read
- * and check the header → build the input buffers → enqueue → encode the outputs.
+ * and check the header → build the input buffers (leasing client shared-memory regions named in
+ * tensor parameters) → enqueue → encode the outputs → release the leases.
  *
  * On a stream, requests run concurrently, but responses are written in the order the requests
  * came (as Triton does for models that answer each request once), so a client may match them
@@ -10,6 +11,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { ServerError } from '../errors.ts';
 import { checkRequest } from '../primary/infer-request.ts';
+import { RequestRegions } from '../primary/request-regions.ts';
 import type { ApiContext } from './api-context.ts';
 import { decodeGrpcInferRequest, encodeGrpcInferResponse, materializeGrpcInputs } from './codec-protobuf.ts';
 import { grpcErrorReply } from './error-reply.ts';
@@ -18,19 +20,29 @@ import type { ModelInferRequestMessage, ModelInferResponseMessage, ModelStreamIn
 /** Called with every error that is not the client's fault (INTERNAL), for the log. */
 export type InternalErrorLog = (err: unknown, what: string) => void;
 
-/** Runs one inference request; rejects with a ServerError (or, for a bug, anything else). */
+/**
+ * Runs one inference request; rejects with a ServerError (or, for a bug, anything else). Leases
+ * on client shared-memory regions are held until the response is encoded, as over HTTP.
+ */
 export async function runGrpcInfer(ctx: ApiContext, msg: ModelInferRequestMessage): Promise<ModelInferResponseMessage> {
   const target = ctx.registry.ready(msg.model_name, msg.model_version);
   const decoded = decodeGrpcInferRequest(msg);
   checkRequest(target.config, decoded.id, decoded.inputs, decoded.outputs);
-  const data = materializeGrpcInputs(msg, target.config.name);
-  const response = await target.scheduler.enqueue({
-    id: decoded.id,
-    inputs: decoded.inputs.map((input, i) => ({ ...input, data: data[i] })),
-    outputs: decoded.outputs,
-    parameters: decoded.parameters,
-  });
-  return encodeGrpcInferResponse(response);
+  const regions = new RequestRegions(ctx.clientRegions, decoded.id, target.config.name);
+  try {
+    const data = materializeGrpcInputs(msg, target.config.name, regions, decoded);
+    const outputs = decoded.outputs?.map((o) => (o.region ? { name: o.name, binary: false, sink: regions.output(o.name, o.region) } : o)) ?? null;
+    const response = await target.scheduler.enqueue({
+      id: decoded.id,
+      inputs: decoded.inputs.map((input, i) => ({ name: input.name, datatype: input.datatype, shape: input.shape, data: data[i] })),
+      outputs,
+      parameters: decoded.parameters,
+    });
+    regions.finish();
+    return encodeGrpcInferResponse(response, decoded.outputs, regions);
+  } finally {
+    regions.release();
+  }
 }
 
 const isInternal = (err: unknown): boolean => !(err instanceof ServerError) || err.kind === 'INTERNAL';

@@ -1,7 +1,8 @@
 /**
- * The unary RPCs other than inference: health, metadata, configuration, statistics and the
- * repository index, answered from the same sources as the HTTP routes; and the RPCs whose feature this
- * server does not have yet, which answer UNIMPLEMENTED with a message naming what is missing.
+ * The unary RPCs other than inference: health, metadata, configuration, statistics, the
+ * repository index and the shared-memory extensions, answered from the same sources as the HTTP
+ * routes (shared memory through shm-requests.ts); and the RPCs whose feature this server does not
+ * have yet, which answer UNIMPLEMENTED with a message naming what is missing.
  */
 import type * as grpc from '@grpc/grpc-js';
 import { ServerError, serverError } from '../errors.ts';
@@ -11,19 +12,38 @@ import type { InternalErrorLog } from './grpc-infer-service.ts';
 import { EXTENSIONS } from './http-health-routes.ts';
 import { modelStatistics } from './http-stats-routes.ts';
 import { modelMetadata, repositoryIndex } from './model-info.ts';
+import {
+  checkShmAllowed,
+  cudaStatusFields,
+  grpcInteger,
+  registerCudaRegion,
+  registerSystemRegion,
+  systemStatusFields,
+  unregisterSystemRegions,
+} from './shm-requests.ts';
 
 type Request = Record<string, any>;
 type Handler = (request: Request) => unknown;
 
-/** Wraps a function of the request as a grpc-js unary handler; a throw becomes its status. */
+/**
+ * Wraps a function of the request (its answer, or a promise of it) as a grpc-js unary handler; a
+ * throw or a rejection becomes its status.
+ */
 function unary(name: string, fn: Handler, logInternal: InternalErrorLog): grpc.handleUnaryCall<Request, unknown> {
+  const fail = (err: unknown, callback: grpc.sendUnaryData<unknown>) => {
+    if (!(err instanceof ServerError) || err.kind === 'INTERNAL') logInternal(err, name);
+    callback(grpcErrorReply(err));
+  };
   return (call, callback) => {
+    let answer: unknown;
     try {
-      callback(null, fn(call.request));
+      answer = fn(call.request);
     } catch (err) {
-      if (!(err instanceof ServerError) || err.kind === 'INTERNAL') logInternal(err, name);
-      callback(grpcErrorReply(err));
+      fail(err, callback);
+      return;
     }
+    if (answer instanceof Promise) answer.then((value) => callback(null, value), (err: unknown) => fail(err, callback));
+    else callback(null, answer);
   };
 }
 
@@ -32,18 +52,12 @@ const notYet = (what: string): Handler => () => {
 };
 
 /**
- * The features other work owns, with the message a client sees until it lands: shared memory
- * (system and CUDA), trace and log settings, and explicit model control.
+ * The features other work owns, with the message a client sees until it lands: trace and log
+ * settings, and explicit model control.
  */
 const kUnimplemented: Record<string, string> = {
   RepositoryModelLoad: 'explicit model control is not supported yet: models are loaded at start-up (--model-control-mode=none)',
   RepositoryModelUnload: 'explicit model control is not supported yet: models are loaded at start-up (--model-control-mode=none)',
-  SystemSharedMemoryStatus: 'system shared memory is not supported yet',
-  SystemSharedMemoryRegister: 'system shared memory is not supported yet',
-  SystemSharedMemoryUnregister: 'system shared memory is not supported yet',
-  CudaSharedMemoryStatus: 'CUDA shared memory is not supported yet',
-  CudaSharedMemoryRegister: 'CUDA shared memory is not supported yet',
-  CudaSharedMemoryUnregister: 'CUDA shared memory is not supported yet',
   TraceSetting: 'trace settings are not supported yet',
   LogSettings: 'log settings are not supported yet',
 };
@@ -66,7 +80,37 @@ export function grpcModelHandlers(ctx: ApiContext, logInternal: InternalErrorLog
     ModelStatistics: (r) => modelStatistics(registry, r.name || undefined, r.version || undefined),
     // repository_name is accepted and ignored: every repository is listed, as in Triton.
     RepositoryIndex: (r) => ({ models: repositoryIndex(registry, r.ready === true).map((e) => ({ ...e, version: e.version ?? '' })) }),
+    ...sharedMemoryHandlers(ctx),
   };
   for (const [rpc, what] of Object.entries(kUnimplemented)) handlers[rpc] = notYet(what);
   return Object.fromEntries(Object.entries(handlers).map(([rpc, fn]) => [rpc, unary(rpc, fn, logInternal)]));
+}
+
+/** Status answers map each region's name to its status. */
+const byName = <T extends { name: string }>(list: readonly T[]): Record<string, T> => Object.fromEntries(list.map((r) => [r.name, r]));
+
+/**
+ * The six shared-memory RPCs, with Triton's messages. An empty name means every region (status,
+ * unregister), as in Triton; the checks and messages are the HTTP routes' (shm-requests.ts).
+ */
+function sharedMemoryHandlers(ctx: ApiContext): Record<string, Handler> {
+  const nameOf = (r: Request): string | undefined => (r.name ? String(r.name) : undefined);
+  return {
+    SystemSharedMemoryStatus: (r) => ({ regions: byName(ctx.clientRegions.status(nameOf(r)).map(systemStatusFields)) }),
+    SystemSharedMemoryRegister: (r) => {
+      checkShmAllowed(ctx);
+      registerSystemRegion(ctx, r.name ?? '', { key: r.key, offset: grpcInteger(r.offset), byte_size: grpcInteger(r.byte_size) });
+      return {};
+    },
+    SystemSharedMemoryUnregister: (r) => {
+      unregisterSystemRegions(ctx, nameOf(r));
+      return {};
+    },
+    CudaSharedMemoryStatus: (r) => ({ regions: byName(ctx.cudaRegions.status(nameOf(r)).map(cudaStatusFields)) }),
+    CudaSharedMemoryRegister: (r) => registerCudaRegion(ctx, r.name ?? ''),
+    CudaSharedMemoryUnregister: () => {
+      ctx.cudaRegions.unregister();
+      return {};
+    },
+  };
 }

@@ -7,7 +7,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { ModelInferRequestMessage, ModelInferResponseMessage, ModelStreamInferResponseMessage } from '../api/grpc-messages.ts';
 import { healthClientConstructor, inferenceClientConstructor } from '../api/grpc-proto.ts';
-import type { ClientTensor } from './http-client.ts';
+import type { ClientShmTensor, ClientTensor } from './http-client.ts';
 import { decodeGrpcInferResponse, encodeGrpcInferRequest, type GrpcInferOptions, type GrpcInferResult } from './grpc-tensor-codec.ts';
 
 export interface GrpcClientOptions {
@@ -122,8 +122,11 @@ export class GrpcClient {
     await this.call('CudaSharedMemoryUnregister', { name });
   }
 
-  /** One inference request over a unary call. */
-  async infer(model: string, inputs: readonly ClientTensor[], options: GrpcInferOptions = {}): Promise<GrpcInferResult> {
+  /**
+   * One inference request over a unary call. Inputs may come from registered shared-memory
+   * regions (`sharedMemory`), and `options.outputs` may name a region for an output.
+   */
+  async infer(model: string, inputs: readonly (ClientTensor | ClientShmTensor)[], options: GrpcInferOptions = {}): Promise<GrpcInferResult> {
     const response = await this.call<ModelInferResponseMessage>('ModelInfer', encodeGrpcInferRequest(model, inputs, options));
     return decodeGrpcInferResponse(response);
   }
@@ -182,8 +185,8 @@ export class GrpcInferStream {
     this.finished.catch(() => {});
   }
 
-  /** Sends one inference request. */
-  send(model: string, inputs: readonly ClientTensor[], options: GrpcInferOptions = {}): void {
+  /** Sends one inference request (inputs and outputs may use shared-memory regions, as in `infer`). */
+  send(model: string, inputs: readonly (ClientTensor | ClientShmTensor)[], options: GrpcInferOptions = {}): void {
     this.call.write(encodeGrpcInferRequest(model, inputs, options));
   }
 

@@ -13,13 +13,13 @@ import {
   type TensorContentsMessage,
 } from '../api/grpc-messages.ts';
 import { datatypeFromWire } from '../dtypes.ts';
-import { tensorBytes, type ClientOutput, type ClientTensor } from './http-client.ts';
+import { sharedMemoryParameters, tensorBytes, type ClientOutput, type ClientShmTensor, type ClientTensor, type RequestedClientOutput } from './http-client.ts';
 
 export interface GrpcInferOptions {
   readonly id?: string;
   readonly version?: string | number;
-  /** Names of the outputs to return (default: all). */
-  readonly outputs?: readonly string[];
+  /** The outputs to return (default: all), by name, or with a shared-memory region to write into. */
+  readonly outputs?: readonly (string | RequestedClientOutput)[];
   readonly parameters?: Record<string, unknown>;
   /** 'raw' (default): raw_input_contents; 'typed': each input's typed contents field. */
   readonly contents?: 'raw' | 'typed';
@@ -30,7 +30,10 @@ export interface GrpcInferResult {
   readonly model_name: string;
   readonly model_version: string;
   readonly parameters: Record<string, unknown>;
-  /** Data as typed arrays (strings for BYTES). */
+  /**
+   * Data as typed arrays (strings for BYTES); an output written into shared memory has empty data
+   * and its region's parameters (read it from the region).
+   */
   readonly outputs: ClientOutput[];
 }
 
@@ -58,33 +61,46 @@ export function typedContents(t: ClientTensor): Partial<TensorContentsMessage> {
   }
 }
 
-/** A ModelInferRequest for `model` with the given inputs. */
-export function encodeGrpcInferRequest(model: string, inputs: readonly ClientTensor[], options: GrpcInferOptions = {}): ModelInferRequestMessage {
+/**
+ * A ModelInferRequest for `model` with the given inputs. Inputs in shared memory carry the
+ * region's parameters and, as Triton expects, take no entry of raw_input_contents.
+ */
+export function encodeGrpcInferRequest(model: string, inputs: readonly (ClientTensor | ClientShmTensor)[], options: GrpcInferOptions = {}): ModelInferRequestMessage {
   const typed = options.contents === 'typed';
+  const raw: Uint8Array[] = [];
   return {
     model_name: model,
     model_version: options.version === undefined ? '' : String(options.version),
     id: options.id ?? '',
     parameters: parametersToMessage(options.parameters),
-    inputs: inputs.map((t): InferInputTensorMessage => ({
-      name: t.name,
-      datatype: t.datatype,
-      shape: [...t.shape],
-      parameters: {},
-      contents: typed ? typedContents(t) : null,
-    })),
-    outputs: (options.outputs ?? []).map((name) => ({ name, parameters: {} })),
-    raw_input_contents: typed ? [] : inputs.map(tensorBytes),
+    inputs: inputs.map((t): InferInputTensorMessage => {
+      const base = { name: t.name, datatype: t.datatype, shape: [...t.shape] };
+      if ('sharedMemory' in t) return { ...base, parameters: parametersToMessage(sharedMemoryParameters(t.sharedMemory)), contents: null };
+      if (!typed) raw.push(tensorBytes(t));
+      return { ...base, parameters: {}, contents: typed ? typedContents(t) : null };
+    }),
+    outputs: (options.outputs ?? []).map((o) => {
+      if (typeof o === 'string') return { name: o, parameters: {} };
+      return { name: o.name, parameters: o.sharedMemory ? parametersToMessage(sharedMemoryParameters(o.sharedMemory)) : {} };
+    }),
+    raw_input_contents: raw,
   };
 }
 
-/** Decodes each output from raw_output_contents (or, from another server, typed contents). */
+/**
+ * Decodes each output from raw_output_contents (or, from another server, typed contents). An
+ * output whose parameters name shared_memory_region was written into that region: it comes back
+ * with those parameters and no data, and has no raw entry (the entries line up with the others).
+ */
 export function decodeGrpcInferResponse(msg: ModelInferResponseMessage): GrpcInferResult {
-  const outputs = msg.outputs.map((o, i): ClientOutput => {
+  let next = 0;
+  const outputs = msg.outputs.map((o): ClientOutput => {
     const shape = o.shape.map(Number);
     const dt = datatypeFromWire(o.datatype);
     if (!dt) throw new Error(`output '${o.name}' has unknown datatype ${o.datatype}`);
-    const raw = msg.raw_output_contents[i];
+    const parameters = parametersFromMessage(o.parameters);
+    if (parameters.shared_memory_region !== undefined) return { name: o.name, datatype: o.datatype, shape, data: [], parameters };
+    const raw = msg.raw_output_contents[next++];
     let data: ClientOutput['data'];
     if (raw !== undefined) {
       const count = shape.reduce((n, d) => n * d, 1);

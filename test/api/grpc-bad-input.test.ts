@@ -72,7 +72,8 @@ const cases: Case[] = [
   { name: 'a BYTES length prefix past the end', request: () => identity([1, 1], Buffer.from([9, 0, 0, 0, 65])), code: INVALID_ARGUMENT, message: /BYTES element 0 has length 9, past the end of the data/ },
   { name: 'fewer BYTES elements than the shape', request: () => identity([1, 2], Buffer.from([1, 0, 0, 0, 65])), code: INVALID_ARGUMENT, message: /fewer than the 2 BYTES elements its shape needs/ },
   { name: 'bytes beyond the BYTES elements', request: () => identity([1, 1], Buffer.from([1, 0, 0, 0, 65, 0])), code: INVALID_ARGUMENT, message: /holds 1 bytes beyond the 1 BYTES elements/ },
-  { name: 'a shared-memory input', edit: (m) => { m.inputs[0].parameters = { shared_memory_region: { string_param: 'r' } }; }, code: UNIMPLEMENTED, message: /input 'INPUT0': shared memory inputs are not supported yet/ },
+  { name: 'a shared-memory input without its byte size', edit: (m) => { m.inputs[0].parameters = { shared_memory_region: { string_param: 'r' } }; }, code: INVALID_ARGUMENT, message: /input 'INPUT0': parameters.shared_memory_byte_size must be given with shared_memory_region/ },
+  { name: 'a shared-memory input when client shared memory is off', edit: (m) => { m.inputs[0].parameters = { shared_memory_region: { string_param: 'r' }, shared_memory_byte_size: { int64_param: 64 } }; m.raw_input_contents.shift(); }, code: UNIMPLEMENTED, message: /Start the server with '--allow-client-shm=true' to enable/ },
   { name: 'a classification output', edit: (m) => { m.outputs = [{ name: 'OUTPUT0', parameters: { classification: { int64_param: 2 } } }]; }, code: UNIMPLEMENTED, message: /classification extension is not supported/ },
 ];
 

@@ -140,12 +140,6 @@ describe('gRPC health, metadata, config and repository RPCs', () => {
   const unimplemented: [string, () => Promise<unknown>, RegExp][] = [
     ['RepositoryModelLoad', () => ts.grpc.repositoryModelLoad('simple'), /explicit model control is not supported yet/],
     ['RepositoryModelUnload', () => ts.grpc.repositoryModelUnload('simple'), /explicit model control is not supported yet/],
-    ['SystemSharedMemoryStatus', () => ts.grpc.systemSharedMemoryStatus(), /system shared memory is not supported yet/],
-    ['SystemSharedMemoryRegister', () => ts.grpc.systemSharedMemoryRegister('r', '/k', 64), /system shared memory is not supported yet/],
-    ['SystemSharedMemoryUnregister', () => ts.grpc.systemSharedMemoryUnregister('r'), /system shared memory is not supported yet/],
-    ['CudaSharedMemoryStatus', () => ts.grpc.cudaSharedMemoryStatus(), /CUDA shared memory is not supported yet/],
-    ['CudaSharedMemoryRegister', () => ts.grpc.cudaSharedMemoryRegister('r', new Uint8Array(64), 0, 64), /CUDA shared memory is not supported yet/],
-    ['CudaSharedMemoryUnregister', () => ts.grpc.cudaSharedMemoryUnregister('r'), /CUDA shared memory is not supported yet/],
     ['TraceSetting', () => ts.grpc.call('TraceSetting', { settings: { trace_level: { value: ['TIMESTAMPS'] } } }), /trace settings are not supported yet/],
     ['LogSettings', () => ts.grpc.call('LogSettings', { settings: { log_verbose_level: { uint32_param: 1 } } }), /log settings are not supported yet/],
   ];
@@ -155,8 +149,22 @@ describe('gRPC health, metadata, config and repository RPCs', () => {
     });
   }
 
+  // Started without --allow-client-shm: status answers (nothing registered), the rest refuse by the flag.
+  // The shared-memory RPCs with the flag on are covered by grpc-shm.test.ts.
+  const shmRpcs = ['SystemSharedMemoryStatus', 'SystemSharedMemoryRegister', 'SystemSharedMemoryUnregister', 'CudaSharedMemoryStatus', 'CudaSharedMemoryRegister', 'CudaSharedMemoryUnregister'];
+  test('the shared-memory RPCs answer status and refuse the rest, naming --allow-client-shm, when client shared memory is off', async () => {
+    assert.deepEqual(await ts.grpc.systemSharedMemoryStatus(), {});
+    assert.deepEqual(await ts.grpc.cudaSharedMemoryStatus(), {});
+    const flag = /Start the server with '--allow-client-shm=true' to enable/;
+    await rejectsWith(ts.grpc.systemSharedMemoryRegister('r', '/k', 64), grpc.status.UNIMPLEMENTED, flag);
+    await rejectsWith(ts.grpc.systemSharedMemoryUnregister('r'), grpc.status.UNIMPLEMENTED, flag);
+    await rejectsWith(ts.grpc.systemSharedMemoryUnregister(), grpc.status.UNIMPLEMENTED, flag);
+    await rejectsWith(ts.grpc.cudaSharedMemoryRegister('r', new Uint8Array(64), 0, 64), grpc.status.UNIMPLEMENTED, flag);
+    await rejectsWith(ts.grpc.cudaSharedMemoryUnregister('r'), grpc.status.UNIMPLEMENTED, flag);
+  });
+
   test('every RPC of the service is covered above or by the inference tests', () => {
-    const covered = new Set(['ServerLive', 'ServerReady', 'ModelReady', 'ServerMetadata', 'ModelMetadata', 'ModelConfig', 'ModelStatistics', 'RepositoryIndex', 'ModelInfer', 'ModelStreamInfer', ...unimplemented.map(([rpc]) => rpc)]);
+    const covered = new Set(['ServerLive', 'ServerReady', 'ModelReady', 'ServerMetadata', 'ModelMetadata', 'ModelConfig', 'ModelStatistics', 'RepositoryIndex', 'ModelInfer', 'ModelStreamInfer', ...shmRpcs, ...unimplemented.map(([rpc]) => rpc)]);
     assert.deepEqual(Object.keys(inferenceServiceDefinition()).filter((rpc) => !covered.has(rpc)), []);
     assert.equal(Object.keys(inferenceServiceDefinition()).length, 20);
   });
