@@ -12,6 +12,7 @@ import type { InternalErrorLog } from './grpc-infer-service.ts';
 import { EXTENSIONS } from './http-health-routes.ts';
 import { modelStatistics } from './http-stats-routes.ts';
 import { modelMetadata, repositoryIndex } from './model-info.ts';
+import { logSettingsFromGrpc, logSettingsToGrpc, traceSettingFromGrpc, traceSettingToGrpc } from './grpc-settings.ts';
 import {
   checkShmAllowed,
   cudaStatusFields,
@@ -52,14 +53,11 @@ const notYet = (what: string): Handler => () => {
 };
 
 /**
- * The features other work owns, with the message a client sees until it lands: trace and log
- * settings, and explicit model control.
+ * The features not built yet, with the message a client sees: explicit model control.
  */
 const kUnimplemented: Record<string, string> = {
   RepositoryModelLoad: 'explicit model control is not supported yet: models are loaded at start-up (--model-control-mode=none)',
   RepositoryModelUnload: 'explicit model control is not supported yet: models are loaded at start-up (--model-control-mode=none)',
-  TraceSetting: 'trace settings are not supported yet',
-  LogSettings: 'log settings are not supported yet',
 };
 
 /** Every unary RPC of GRPCInferenceService except ModelInfer. */
@@ -81,6 +79,11 @@ export function grpcModelHandlers(ctx: ApiContext, logInternal: InternalErrorLog
     // repository_name is accepted and ignored: every repository is listed, as in Triton.
     RepositoryIndex: (r) => ({ models: repositoryIndex(registry, r.ready === true).map((e) => ({ ...e, version: e.version ?? '' })) }),
     ...sharedMemoryHandlers(ctx),
+    // The logging and trace extensions, on the same settings objects as the HTTP routes.
+    LogSettings: (r) => ({ settings: logSettingsToGrpc(ctx.logSettings.update(logSettingsFromGrpc(r.settings))) }),
+    TraceSetting: (r) => ({
+      settings: traceSettingToGrpc(ctx.tracing.update(traceSettingFromGrpc(r.settings), r.model_name ? registry.ready(r.model_name).config.name : undefined)),
+    }),
   };
   for (const [rpc, what] of Object.entries(kUnimplemented)) handlers[rpc] = notYet(what);
   return Object.fromEntries(Object.entries(handlers).map(([rpc, fn]) => [rpc, unary(rpc, fn, logInternal)]));

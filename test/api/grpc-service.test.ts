@@ -140,9 +140,23 @@ describe('gRPC health, metadata, config and repository RPCs', () => {
   const unimplemented: [string, () => Promise<unknown>, RegExp][] = [
     ['RepositoryModelLoad', () => ts.grpc.repositoryModelLoad('simple'), /explicit model control is not supported yet/],
     ['RepositoryModelUnload', () => ts.grpc.repositoryModelUnload('simple'), /explicit model control is not supported yet/],
-    ['TraceSetting', () => ts.grpc.call('TraceSetting', { settings: { trace_level: { value: ['TIMESTAMPS'] } } }), /trace settings are not supported yet/],
-    ['LogSettings', () => ts.grpc.call('LogSettings', { settings: { log_verbose_level: { uint32_param: 1 } } }), /log settings are not supported yet/],
   ];
+
+  test('LogSettings changes the logging settings that HTTP reports too, and answers them', async () => {
+    const answer = await ts.grpc.call('LogSettings', { settings: { log_verbose_level: { uint32_param: 2 } } }) as { settings: Record<string, Record<string, unknown>> };
+    assert.equal(Number(answer.settings.log_verbose_level.uint32_param), 2);
+    const http = await (await fetch(`${ts.url}/v2/logging`)).json() as { log_verbose_level: number };
+    assert.equal(http.log_verbose_level, 2);
+    await ts.grpc.call('LogSettings', { settings: { log_verbose_level: { uint32_param: 0 } } });
+  });
+
+  test('TraceSetting changes a model\'s trace settings and refuses an unknown model', async () => {
+    const answer = await ts.grpc.call('TraceSetting', { model_name: 'simple', settings: { trace_rate: { value: ['7'] } } }) as { settings: Record<string, { value: string[] }> };
+    assert.deepEqual(answer.settings.trace_rate.value, ['7']);
+    const http = await (await fetch(`${ts.url}/v2/models/simple/trace/setting`)).json() as { trace_rate: string };
+    assert.equal(http.trace_rate, '7');
+    await rejectsWith(ts.grpc.call('TraceSetting', { model_name: 'nope', settings: {} }), grpc.status.NOT_FOUND, /'nope' is not found/);
+  });
   for (const [rpc, call, message] of unimplemented) {
     test(`${rpc} answers UNIMPLEMENTED naming the missing feature`, async () => {
       await rejectsWith(call(), grpc.status.UNIMPLEMENTED, message);
@@ -164,7 +178,7 @@ describe('gRPC health, metadata, config and repository RPCs', () => {
   });
 
   test('every RPC of the service is covered above or by the inference tests', () => {
-    const covered = new Set(['ServerLive', 'ServerReady', 'ModelReady', 'ServerMetadata', 'ModelMetadata', 'ModelConfig', 'ModelStatistics', 'RepositoryIndex', 'ModelInfer', 'ModelStreamInfer', ...shmRpcs, ...unimplemented.map(([rpc]) => rpc)]);
+    const covered = new Set(['ServerLive', 'ServerReady', 'ModelReady', 'ServerMetadata', 'ModelMetadata', 'ModelConfig', 'ModelStatistics', 'RepositoryIndex', 'LogSettings', 'TraceSetting', 'ModelInfer', 'ModelStreamInfer', ...shmRpcs, ...unimplemented.map(([rpc]) => rpc)]);
     assert.deepEqual(Object.keys(inferenceServiceDefinition()).filter((rpc) => !covered.has(rpc)), []);
     assert.equal(Object.keys(inferenceServiceDefinition()).length, 20);
   });
