@@ -14,7 +14,7 @@ import http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import type { ModelInferRequestMessage, ModelStreamInferResponseMessage } from '../src/api/grpc-messages.ts';
 import { inferenceClientConstructor, inferenceServiceDefinition } from '../src/api/grpc-proto.ts';
-import { percentile, type LoadResult } from './load.ts';
+import { closedLoop, type LoadResult } from './load.ts';
 
 export interface GrpcLoadOptions {
   /** "host:port" */
@@ -51,41 +51,13 @@ export async function runGrpcLoad(options: GrpcLoadOptions): Promise<LoadResult>
     });
   });
 
-  const latencies: number[] = [];
-  let errors = 0;
-  let measuring = false;
-  let started = 0;
-  const warmupEnd = Date.now() + (options.warmupMs ?? 1000);
-  const end = warmupEnd + options.durationMs;
-  await Promise.all(senders.map(async (send) => {
-    while (Date.now() < end) {
-      const t0 = process.hrtime.bigint();
-      const ok = await send();
-      const now = Date.now();
-      if (!measuring && now >= warmupEnd) {
-        measuring = true;
-        started = now;
-      }
-      if (measuring && now < end) {
-        if (ok) latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
-        else errors++;
-      }
-    }
-  }));
-  for (const s of streams) s.end();
-  client.close();
-  session?.close();
-  const seconds = (end - (started || warmupEnd)) / 1000;
-  latencies.sort((a, b) => a - b);
-  return {
-    requests: latencies.length,
-    errors,
-    seconds,
-    throughput: latencies.length / seconds,
-    p50Ms: percentile(latencies, 0.5),
-    p90Ms: percentile(latencies, 0.9),
-    p99Ms: percentile(latencies, 0.99),
-  };
+  try {
+    return await closedLoop(senders, options.durationMs, options.warmupMs);
+  } finally {
+    for (const s of streams) s.end();
+    client.close();
+    session?.close();
+  }
 }
 
 /** The request as a gRPC length-prefixed message: flag byte 0 (uncompressed), 4-byte length, bytes. */

@@ -43,37 +43,33 @@ function post(agent: http.Agent, url: URL, body: Buffer, headers: Record<string,
   });
 }
 
-export async function runLoad(options: LoadOptions): Promise<LoadResult> {
-  const url = new URL(options.url);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: options.concurrency });
+/**
+ * Runs each sender in a closed loop (send, wait for the answer, send again) for the warm-up
+ * and then the measured time; a sender resolves true for a good answer. Shared by every
+ * protocol's load generator.
+ */
+export async function closedLoop(senders: readonly (() => Promise<boolean>)[], durationMs: number, warmupMs = 1000): Promise<LoadResult> {
   const latencies: number[] = [];
   let errors = 0;
   let measuring = false;
-  const warmupEnd = Date.now() + (options.warmupMs ?? 1000);
-  const end = warmupEnd + options.durationMs;
+  const warmupEnd = Date.now() + warmupMs;
+  const end = warmupEnd + durationMs;
   let started = 0;
-  const client = async () => {
+  await Promise.all(senders.map(async (send) => {
     while (Date.now() < end) {
       const t0 = process.hrtime.bigint();
-      let status = 0;
-      try {
-        status = await post(agent, url, options.body, options.headers);
-      } catch {
-        status = 0;
-      }
+      const ok = await send().catch(() => false);
       const now = Date.now();
       if (!measuring && now >= warmupEnd) {
         measuring = true;
         started = now;
       }
       if (measuring && now < end) {
-        if (status === 200) latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+        if (ok) latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
         else errors++;
       }
     }
-  };
-  await Promise.all(Array.from({ length: options.concurrency }, client));
-  agent.destroy();
+  }));
   const seconds = (end - (started || warmupEnd)) / 1000;
   latencies.sort((a, b) => a - b);
   return {
@@ -85,4 +81,15 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     p90Ms: percentile(latencies, 0.9),
     p99Ms: percentile(latencies, 0.99),
   };
+}
+
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const url = new URL(options.url);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: options.concurrency });
+  const send = async () => (await post(agent, url, options.body, options.headers)) === 200;
+  try {
+    return await closedLoop(Array.from({ length: options.concurrency }, () => send), options.durationMs, options.warmupMs);
+  } finally {
+    agent.destroy();
+  }
 }
