@@ -16,8 +16,10 @@ import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { encodeInferRequest } from '../src/client/index.ts';
 import { runLoad, type LoadResult } from './load.ts';
-import { startNereid, type Child } from './processes.ts';
+import { ensureBuilt, startNereid, type Child } from './processes.ts';
 import { environment, printTable, summarize } from './report.ts';
+
+ensureBuilt(); // the server runs from dist/, as `npm start` runs it
 
 const { values } = parseArgs({
   options: {

@@ -2,7 +2,7 @@
  * Servers under test run in child processes, apart from the load generator: start one, wait
  * for the line that names its port, stop it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,10 +14,10 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-/** Runs `node --import tsx ...args` and resolves with the port printed on the line matching `pattern`. */
-export function startChild(args: string[], pattern: RegExp, env: Record<string, string> = {}): Promise<Child> {
+/** Runs `node --import tsx ...args` (or plain `node ...args`) and resolves with the port printed on the line matching `pattern`. */
+export function startChild(args: string[], pattern: RegExp, env: Record<string, string> = {}, typescript = true): Promise<Child> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, [...(typescript ? ['--import', 'tsx'] : []), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
     let out = '';
     const onExit = (code: number | null) => reject(new Error(`${args.join(' ')} exited with ${code}:\n${out}`));
     child.on('exit', onExit);
@@ -41,9 +41,17 @@ export function startChild(args: string[], pattern: RegExp, env: Record<string, 
   });
 }
 
-/** Nereid on a repository, HTTP on a free loopback port (gRPC and metrics on others, unused here). */
+/**
+ * Nereid on a repository, HTTP on a free loopback port (gRPC and metrics on others, unused
+ * here), run as `npm start` runs it: compiled, from dist/ (build it first with ensureBuilt).
+ */
 export function startNereid(repo: string, extra: string[] = []): Promise<Child> {
-  return startChild(['src/main.ts', '--model-repository', repo, '--http-address', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--metrics-port', '0', ...extra], /Started HTTPService at [^:]+:(\d+)/);
+  return startChild(['dist/main.js', '--model-repository', repo, '--http-address', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--metrics-port', '0', ...extra], /Started HTTPService at [^:]+:(\d+)/, {}, false);
+}
+
+/** Compiles src/ into dist/ (a few seconds), so benches measure the code `npm start` runs. */
+export function ensureBuilt(): void {
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
 }
 
 /** The naive server on one model file. */

@@ -9,6 +9,7 @@ import { appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { runMlpSuite } from './suite-mlp.ts';
 import { runSimpleSuite } from './suite-simple.ts';
+import { ensureBuilt } from './processes.ts';
 
 const { values } = parseArgs({
   options: {
@@ -20,6 +21,7 @@ const { values } = parseArgs({
     json: { type: 'string' },
   },
 });
+ensureBuilt();
 const suites = values.suite === 'all' ? ['simple', 'mlp'] : [values.suite!];
 const unknown = suites.filter((s) => s !== 'simple' && s !== 'mlp');
 if (unknown.length > 0) throw new Error(`--suite must be simple, mlp or all (got ${unknown.join(', ')})`);

@@ -30,8 +30,10 @@ import { parseArgs } from 'node:util';
 import { encodeInferRequest, SharedMemoryRegion } from '../src/client/index.ts';
 import { writeModel } from '../src/onnx/onnx-model.ts';
 import { BENCH_REPO } from './mlp-model.ts';
-import { startNereid } from './processes.ts';
+import { ensureBuilt, startNereid } from './processes.ts';
 import { environment } from './report.ts';
+
+ensureBuilt(); // the server runs from dist/, as `npm start` runs it
 
 const ELEMENTS = 1024 * 1024; // 4 MiB of FP32
 const BYTES = ELEMENTS * 4;
