@@ -4,8 +4,9 @@
  */
 import { bfloatToFloat, datatypeFromWire, halfToFloat, type DatatypeInfo } from '../dtypes.ts';
 import { serverError } from '../errors.ts';
-import { checkedElementCount, type InferOutput, type RequestedOutput, type TensorData } from '../primary/infer-request.ts';
+import { checkedElementCount, type InferOutput, type TensorData } from '../primary/infer-request.ts';
 import { tensorFromRaw, tensorFromValues } from './codec-tensor.ts';
+import type { DecodedOutput } from './run-inference.ts';
 
 /** Kept here too for the callers that knew it before it moved to codec-tensor.ts. */
 export { outputBytes } from './codec-tensor.ts';
@@ -21,11 +22,6 @@ export interface DecodedInput {
   /** parameters.binary_data_size, when the input's bytes follow the JSON header. */
   readonly binarySize: number | undefined;
   /** Where the input's bytes are in a client shared-memory region, when they are. */
-  readonly region?: RegionRef;
-}
-
-/** A requested output; `region` when it is to be written into a client shared-memory region. */
-export interface DecodedOutput extends RequestedOutput {
   readonly region?: RegionRef;
 }
 

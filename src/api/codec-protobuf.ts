@@ -15,11 +15,12 @@
  */
 import { datatypeFromWire, type DatatypeInfo } from '../dtypes.ts';
 import { serverError } from '../errors.ts';
-import { checkedElementCount, type InputHeader, type RequestedOutput, type TensorData } from '../primary/infer-request.ts';
+import { checkedElementCount, type InputHeader, type TensorData } from '../primary/infer-request.ts';
 import type { RequestRegions } from '../primary/request-regions.ts';
 import type { InferResponse } from '../primary/scheduler.ts';
 import { regionRefOf, regionResponseParameters, type RegionRef } from '../shm/index.ts';
 import { outputBytes, tensorFromRaw, tensorFromValues } from './codec-tensor.ts';
+import type { DecodedOutput } from './run-inference.ts';
 import {
   CONTENTS_FIELD,
   CONTENTS_FIELD_TYPE,
@@ -37,15 +38,10 @@ export interface GrpcInputHeader extends InputHeader {
   readonly region?: RegionRef;
 }
 
-/** A requested output; `region` when it is to be written into a client shared-memory region. */
-export interface GrpcRequestedOutput extends RequestedOutput {
-  readonly region?: RegionRef;
-}
-
 export interface DecodedGrpcRequest {
   readonly id: string | undefined;
   readonly inputs: readonly GrpcInputHeader[];
-  readonly outputs: readonly GrpcRequestedOutput[] | null;
+  readonly outputs: readonly DecodedOutput[] | null;
   readonly parameters: Readonly<Record<string, unknown>>;
 }
 
@@ -61,7 +57,7 @@ export function decodeGrpcInferRequest(msg: ModelInferRequestMessage): DecodedGr
     }
     return region ? { ...header, region } : header;
   });
-  const outputs = msg.outputs.length === 0 ? null : msg.outputs.map((o): GrpcRequestedOutput => {
+  const outputs = msg.outputs.length === 0 ? null : msg.outputs.map((o): DecodedOutput => {
     if (o.parameters?.classification !== undefined) throw serverError('UNSUPPORTED', `output '${o.name}': the classification extension is not supported`);
     const region = regionOf(o.parameters, `output '${o.name}'`);
     return region ? { name: o.name, binary: false, region } : { name: o.name, binary: false };
@@ -150,7 +146,7 @@ function fromContents(input: InferInputTensorMessage, contents: Partial<TensorCo
  * The response message: the outputs in the scheduler's order, each as raw contents, except those
  * written into a client region (`regions`): they carry the region's parameters and no raw entry.
  */
-export function encodeGrpcInferResponse(response: InferResponse, outputs?: readonly GrpcRequestedOutput[] | null, regions?: RequestRegions): ModelInferResponseMessage {
+export function encodeGrpcInferResponse(response: InferResponse, outputs?: readonly DecodedOutput[] | null, regions?: RequestRegions): ModelInferResponseMessage {
   const raw: Uint8Array[] = [];
   return {
     model_name: response.modelName,

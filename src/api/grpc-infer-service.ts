@@ -10,12 +10,11 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import { ServerError } from '../errors.ts';
-import { checkRequest } from '../primary/infer-request.ts';
-import { RequestRegions } from '../primary/request-regions.ts';
 import type { ApiContext } from './api-context.ts';
 import { decodeGrpcInferRequest, encodeGrpcInferResponse, materializeGrpcInputs } from './codec-protobuf.ts';
 import { grpcErrorReply } from './error-reply.ts';
 import type { ModelInferRequestMessage, ModelInferResponseMessage, ModelStreamInferResponseMessage } from './grpc-messages.ts';
+import { runInference } from './run-inference.ts';
 
 /** Called with every error that is not the client's fault (INTERNAL), for the log. */
 export type InternalErrorLog = (err: unknown, what: string) => void;
@@ -27,22 +26,9 @@ export type InternalErrorLog = (err: unknown, what: string) => void;
 export async function runGrpcInfer(ctx: ApiContext, msg: ModelInferRequestMessage): Promise<ModelInferResponseMessage> {
   const target = ctx.registry.ready(msg.model_name, msg.model_version);
   const decoded = decodeGrpcInferRequest(msg);
-  checkRequest(target.config, decoded.id, decoded.inputs, decoded.outputs);
-  const regions = new RequestRegions(ctx.clientRegions, decoded.id, target.config.name);
-  try {
-    const data = materializeGrpcInputs(msg, target.config.name, regions, decoded);
-    const outputs = decoded.outputs?.map((o) => (o.region ? { name: o.name, binary: false, sink: regions.output(o.name, o.region) } : o)) ?? null;
-    const response = await target.scheduler.enqueue({
-      id: decoded.id,
-      inputs: decoded.inputs.map((input, i) => ({ name: input.name, datatype: input.datatype, shape: input.shape, data: data[i] })),
-      outputs,
-      parameters: decoded.parameters,
-    });
-    regions.finish();
-    return encodeGrpcInferResponse(response, decoded.outputs, regions);
-  } finally {
-    regions.release();
-  }
+  return runInference(ctx, target, decoded,
+    (regions) => materializeGrpcInputs(msg, target.config.name, regions, decoded),
+    (response, regions) => encodeGrpcInferResponse(response, decoded.outputs, regions));
 }
 
 const isInternal = (err: unknown): boolean => !(err instanceof ServerError) || err.kind === 'INTERNAL';

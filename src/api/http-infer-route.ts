@@ -5,13 +5,14 @@
  * tensor data → run → encode.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { checkRequest, type InferOutput } from '../primary/infer-request.ts';
-import { RequestRegions } from '../primary/request-regions.ts';
+import type { InferOutput } from '../primary/infer-request.ts';
+import type { RequestRegions } from '../primary/request-regions.ts';
 import type { InferResponse } from '../primary/scheduler.ts';
 import { regionResponseParameters } from '../shm/index.ts';
 import type { ApiContext } from './api-context.ts';
 import { splitBinaryBody } from './codec-binary-tensor.ts';
-import { decodeInferRequest, materializeInputs, outputJsonData, parseJson, type DecodedOutput } from './codec-json.ts';
+import { decodeInferRequest, materializeInputs, outputJsonData, parseJson } from './codec-json.ts';
+import { runInference, type DecodedOutput } from './run-inference.ts';
 import { outputBytes } from './codec-tensor.ts';
 
 const HEADER_LENGTH = 'inference-header-content-length';
@@ -25,26 +26,14 @@ export function inferRoute(app: FastifyInstance, ctx: ApiContext): void {
     const { header, binary } = typeof headerLength === 'string' ? splitBinaryBody(body, headerLength) : { header: body, binary: EMPTY };
     const decoded = decodeInferRequest(parseJson(header, ctx.maxJsonDepth));
     const target = ctx.registry.ready(model, version);
-    checkRequest(target.config, decoded.id, decoded.inputs, decoded.outputs);
-    // Leases on client shared-memory regions are held until the request is answered.
-    const regions = new RequestRegions(ctx.clientRegions, decoded.id, target.config.name);
-    try {
-      const data = materializeInputs(decoded.inputs, binary, decoded.id, target.config.name, regions);
-      const outputs = decoded.outputs?.map((o) => (o.region ? { ...o, sink: regions.output(o.name, o.region) } : o)) ?? null;
-      const response = await target.scheduler.enqueue({
-        id: decoded.id,
-        inputs: decoded.inputs.map((input, i) => ({ name: input.name, datatype: input.datatype, shape: input.shape, data: data[i] })),
-        outputs,
-        parameters: decoded.parameters,
+    return runInference(ctx, target, decoded,
+      (regions) => materializeInputs(decoded.inputs, binary, decoded.id, target.config.name, regions),
+      (response, regions) => {
+        const binaryNames = decoded.outputs
+          ? new Set(decoded.outputs.filter((o) => o.binary).map((o) => o.name))
+          : new Set(decoded.parameters.binary_data_output === true ? response.outputs.map((o) => o.name) : []);
+        return sendResponse(reply, response, binaryNames, regions.used ? { outputs: decoded.outputs, regions } : null);
       });
-      regions.finish();
-      const binaryNames = decoded.outputs
-        ? new Set(decoded.outputs.filter((o) => o.binary).map((o) => o.name))
-        : new Set(decoded.parameters.binary_data_output === true ? response.outputs.map((o) => o.name) : []);
-      return sendResponse(reply, response, binaryNames, regions.used ? { outputs: decoded.outputs, regions } : null);
-    } finally {
-      regions.release();
-    }
   };
   app.post('/v2/models/:model/infer', handler);
   app.post('/v2/models/:model/versions/:version/infer', handler);
