@@ -2,6 +2,7 @@
  * The `nereid` command: parse flags, start the server, print the ports, stop cleanly on
  * SIGINT/SIGTERM (exit 0 once in-flight work is done or --exit-timeout-secs has passed).
  */
+import { ServerError } from './errors.ts';
 import { parseCliOptions, USAGE } from './primary/cli-options.ts';
 import { startServer } from './primary/server-lifecycle.ts';
 
@@ -39,6 +40,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  process.stderr.write(`nereid: ${(err as Error).stack ?? String(err)}\n`);
+  // A repository that cannot be read or a port in use is the operator's to fix: say what, no
+  // stack. Anything else is ours: the stack helps.
+  const expected = err instanceof ServerError || typeof (err as NodeJS.ErrnoException)?.code === 'string';
+  process.stderr.write(`nereid: ${expected ? (err as Error).message : (err as Error).stack ?? String(err)}\n`);
   process.exit(1);
 });

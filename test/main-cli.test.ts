@@ -95,6 +95,13 @@ describe('the nereid command', () => {
     }
   });
 
+  test('exits 1 with one line naming a model repository that cannot be read', { timeout: 60_000 }, async () => {
+    const { child, output } = nereid(['--model-repository', '/no/such/repository', '--http-port', '0', '--grpc-port', '0', '--metrics-port', '0']);
+    const [code] = await once(child, 'close');
+    assert.equal(code, 1);
+    assert.equal(output.stderr, "nereid: failed to read model repository '/no/such/repository': ENOENT: no such file or directory, scandir '/no/such/repository'\n");
+  });
+
   test('exits 2 with a message naming the flag for --http-port=abc', { timeout: 60_000 }, async () => {
     const { child, output } = nereid(['--http-port=abc']);
     const [code] = await once(child, 'close');

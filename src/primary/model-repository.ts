@@ -2,6 +2,7 @@
  * Reads model repositories on disk: `<repo>/<model>/config.pbtxt` and
  * `<repo>/<model>/<version>/<file>`. Knows files only; loading is model-lifecycle's job.
  */
+import { serverError } from '../errors.ts';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -21,7 +22,7 @@ export async function scanRepositories(repos: readonly string[]): Promise<{ mode
     try {
       entries = await readdir(repo, { withFileTypes: true });
     } catch (err) {
-      throw new Error(`failed to read model repository '${repo}': ${(err as Error).message}`);
+      throw serverError('BAD_CONFIG', `failed to read model repository '${repo}': ${(err as Error).message}`);
     }
     for (const e of entries) {
       if (!e.isDirectory() || e.name.startsWith('.')) continue;
