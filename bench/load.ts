@@ -4,6 +4,9 @@
  * percentiles. Meant to run in its own process, apart from the server under test.
  */
 import http from 'node:http';
+import { percentile } from './measure.ts';
+
+export { percentile };
 
 export interface LoadResult {
   readonly requests: number;
@@ -22,13 +25,6 @@ export interface LoadOptions {
   readonly concurrency: number;
   readonly durationMs: number;
   readonly warmupMs?: number;
-}
-
-/** The value at quantile q (0..1) of sorted numbers, by the nearest-rank method. */
-export function percentile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.ceil(q * sorted.length);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
 }
 
 function post(agent: http.Agent, url: URL, body: Buffer, headers: Record<string, string>): Promise<number> {

@@ -11,6 +11,8 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export interface Child {
   readonly child: ChildProcess;
   readonly port: number;
+  /** Every port the pattern captured (`port` is the first). */
+  readonly ports: readonly number[];
   stop(): Promise<void>;
 }
 
@@ -31,6 +33,7 @@ export function startChild(args: string[], pattern: RegExp, env: Record<string, 
       resolve({
         child,
         port: Number(m[1]),
+        ports: m.slice(1).map(Number),
         stop: () => new Promise((done) => {
           if (child.exitCode !== null) return done();
           child.on('exit', () => done());
@@ -47,6 +50,14 @@ export function startChild(args: string[], pattern: RegExp, env: Record<string, 
  */
 export function startNereid(repo: string, extra: string[] = []): Promise<Child> {
   return startChild(['dist/main.js', '--model-repository', repo, '--http-address', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--metrics-port', '0', ...extra], /Started HTTPService at [^:]+:(\d+)/, {}, false);
+}
+
+/**
+ * Nereid as startNereid starts it, resolved once both front-ends are up: `ports` holds the
+ * HTTP port, then the gRPC port (both on loopback).
+ */
+export function startNereidWithGrpc(repo: string, extra: string[] = []): Promise<Child> {
+  return startChild(['dist/main.js', '--model-repository', repo, '--http-address', '127.0.0.1', '--http-port', '0', '--grpc-address', '127.0.0.1', '--grpc-port', '0', '--metrics-port', '0', ...extra], /Started HTTPService at [^\n]*:(\d+)\n[\s\S]*Started GRPCInferenceService at [^\n]*:(\d+)\n/, {}, false);
 }
 
 /** Compiles src/ into dist/ (a few seconds), so benches measure the code `npm start` runs. */

@@ -1,38 +1,19 @@
 /**
- * `npm run bench -- [--suite simple|mlp|all] [--concurrency N] [--duration-secs S] [--rounds R]`
- *
- * Each suite runs Nereid and its baselines in one run on this machine and prints a table and
- * one JSON line (the command, the machine, the versions, the figures). --json FILE appends
- * those lines to a file.
+ * `npm run bench -- [options]`: the benchmark client (bench/cli.ts; `--help` lists the options).
+ * `npm run bench -- --suite simple|mlp|all [...]` runs the fixed suites that bench/RESULTS.md
+ * quotes (bench/suites.ts).
  */
-import { appendFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { runMlpSuite } from './suite-mlp.ts';
-import { runSimpleSuite } from './suite-simple.ts';
-import { ensureBuilt } from './processes.ts';
-
-const { values } = parseArgs({
-  options: {
-    suite: { type: 'string', default: 'all' },
-    concurrency: { type: 'string' },
-    'duration-secs': { type: 'string', default: '5' },
-    rounds: { type: 'string', default: '2' },
-    batch: { type: 'string', default: '32' },
-    json: { type: 'string' },
-  },
-});
-ensureBuilt();
-const suites = values.suite === 'all' ? ['simple', 'mlp'] : [values.suite!];
-const unknown = suites.filter((s) => s !== 'simple' && s !== 'mlp');
-if (unknown.length > 0) throw new Error(`--suite must be simple, mlp or all (got ${unknown.join(', ')})`);
-const durationMs = Number(values['duration-secs']) * 1000;
-const rounds = Number(values.rounds);
-
-for (const suite of suites) {
-  const result = suite === 'simple'
-    ? await runSimpleSuite({ concurrency: Number(values.concurrency ?? 16), durationMs, rounds })
-    : await runMlpSuite({ concurrency: Number(values.concurrency ?? 32), durationMs, rounds, batch: Number(values.batch) });
-  const line = JSON.stringify(result);
-  console.log(line);
-  if (values.json) appendFileSync(values.json, `${line}\n`);
+const argv = process.argv.slice(2);
+if (argv.some((a) => a === '--suite' || a.startsWith('--suite='))) {
+  const { runSuites } = await import('./suites.ts');
+  await runSuites(argv);
+} else {
+  const { main } = await import('./cli.ts');
+  try {
+    await main(argv);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    process.stderr.write(`bench: ${err.message}\n`);
+    process.exitCode = 2;
+  }
 }
