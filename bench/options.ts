@@ -71,7 +71,7 @@ export const QUICK = {
   concurrency: [1, 8, 32],
   protocols: ['http-binary'],
   measurementIntervalMs: 1500,
-  warmupMs: 500,
+  warmupMs: 1000,
   maxTrials: 4,
 } as const;
 
