@@ -109,6 +109,8 @@ export async function measurePoint(transport: Transport, load: PointLoad, settin
   const driving = load.mode === 'concurrency'
     ? closedLoop(transport, load.value, recorder, running)
     : openLoop(transport, load.value, settings.distribution, recorder, running);
+  // A server without the statistics extension (or a failed read) leaves the split out, not the point.
+  const read = async () => (stats ? stats().catch(() => null) : null);
   const windows: Window[] = [];
   const snapshots: (StatsSnapshot | null)[] = [];
   try {
@@ -116,7 +118,7 @@ export async function measurePoint(transport: Transport, load: PointLoad, settin
     recorder.cut();
     let windowStart = performance.now();
     let cpuStart = cpuMicros();
-    snapshots.push(stats ? await stats() : null);
+    snapshots.push(await read());
     for (let trial = 1; trial <= settings.maxTrials; trial++) {
       // Sleep to the window's end, whatever the statistics read took.
       await sleep(Math.max(0, windowStart + settings.intervalMs - performance.now()));
@@ -128,7 +130,7 @@ export async function measurePoint(transport: Transport, load: PointLoad, settin
       windows.push(w);
       windowStart = now;
       cpuStart = cpu;
-      snapshots.push(stats ? await stats() : null);
+      snapshots.push(await read());
       const stable = isStable(windows, settings.stabilityPercentage, settings.latency);
       progress(`window ${trial}/${settings.maxTrials}: ${windowThroughput(w).toFixed(1)} req/s, ${settings.latency === 'avg' ? 'avg' : `p${settings.latency}`} ${windowLatency(w, settings.latency).toFixed(2)} ms, errors ${errors}, client cpu ${((w.cpuUs / 1e6 / w.seconds) * 100).toFixed(0)}%${stable ? ', stable' : ''}`);
       if (stable) break;
