@@ -118,30 +118,26 @@ export function findModelFile(repo: string, model: string): string {
 }
 
 /**
- * The in-process ceiling at the batch size Nereid formed at each concurrency (its first
- * protocol's mean batch, rounded, at least 1), one measurement per distinct batch size.
+ * The in-process ceiling at the batch size Nereid formed at one concurrency (the mean batch of
+ * its first protocol there, rounded, at least 1), measured once per batch size (`measured`
+ * keeps them); null where bench/ceiling.ts cannot feed the model.
  */
-async function ceilingRows(o: BenchOptions, model: PreparedModel, modelFile: string, nereidRows: readonly ResultRow[], progress: (line: string) => void): Promise<ResultRow[]> {
+async function ceilingRow(o: BenchOptions, model: PreparedModel, modelFile: string, concurrency: number, nereid: ResultRow | undefined, measured: Map<number, number>, progress: (line: string) => void): Promise<ResultRow | null> {
   const inputs = model.info.inputs;
   if (inputs.length !== 1 || inputs[0].datatype !== 'FP32') {
-    progress(`ceiling skipped: bench/ceiling.ts runs one FP32 input, and '${o.model}' has ${inputs.map((t) => `${t.name} ${t.datatype}`).join(', ')}`);
-    return [];
+    if (measured.size === 0) progress(`ceiling skipped: bench/ceiling.ts runs one FP32 input, and '${o.model}' has ${inputs.map((t) => `${t.name} ${t.datatype}`).join(', ')}`);
+    measured.set(0, NaN);
+    return null;
   }
   const dims = model.inputSets[0][0].shape.slice(model.info.maxBatchSize > 0 ? 1 : 0);
-  const byBatch = new Map<number, number>();
-  const rows: ResultRow[] = [];
-  for (const c of o.load.values) {
-    const nereid = nereidRows.find((r) => r.system === 'nereid' && r.concurrency === c);
-    const formed = (nereid?.server?.meanBatch ?? 1) * o.batchSize;
-    const batch = Math.max(1, Math.min(model.info.maxBatchSize || 1, Math.round(formed)));
-    if (!byBatch.has(batch)) {
-      progress(`ceiling at batch ${batch}: ${o.measurementIntervalMs} ms of onnxruntime-node in a loop, ${o.baselineThreads} thread(s)`);
-      byBatch.set(batch, await measureCeiling(modelFile, { name: inputs[0].name, dims }, batch, o.baselineThreads, o.measurementIntervalMs));
-    }
-    const throughput = byBatch.get(batch)!;
-    rows.push({ system: 'ceiling', protocol: 'in-process', model: o.model, mode: 'batch', concurrency: c, batch, throughput, p50Ms: NaN, p90Ms: NaN, p95Ms: NaN, p99Ms: NaN, requests: 0, errors: 0, stable: true });
+  const formed = (nereid?.server?.meanBatch ?? 1) * o.batchSize;
+  const batch = Math.max(1, Math.min(model.info.maxBatchSize || 1, Math.round(formed)));
+  if (!measured.has(batch)) {
+    progress(`ceiling at batch ${batch}: ${o.measurementIntervalMs} ms of onnxruntime-node in a loop, ${o.baselineThreads} thread(s)`);
+    measured.set(batch, await measureCeiling(modelFile, { name: inputs[0].name, dims }, batch, o.baselineThreads, o.measurementIntervalMs));
   }
-  return rows;
+  const throughput = measured.get(batch)!;
+  return { system: 'ceiling', protocol: 'in-process', model: o.model, mode: 'batch', concurrency, batch, throughput, p50Ms: NaN, p90Ms: NaN, p95Ms: NaN, p99Ms: NaN, requests: 0, errors: 0, stable: true };
 }
 
 /** A progress line on stderr: rewritten in place on a terminal, one line each otherwise. */
@@ -208,14 +204,20 @@ export async function main(argv: readonly string[]): Promise<void> {
       children.push(child);
       naive = { httpUrl: `http://127.0.0.1:${child.port}`, grpcAddress: null };
     }
+    const ceilings = new Map<number, number>();
+    // Each concurrency's points follow each other (Nereid, naive, ceiling), so drift in the
+    // machine's load hits all three alike; the idle servers cost nothing meanwhile.
     for (const value of o.load.values) {
       const load = { mode: o.load.mode, value };
+      const first = rows.length;
       for (const protocol of o.protocols) rows.push(await measureSystem('nereid', protocol, nereid, model, load, o, progress.write));
       // The naive server speaks HTTP only: binary tensors unless only JSON was asked for.
       if (naive) rows.push(await measureSystem('naive', o.protocols.every((p) => p === 'http-json') ? 'http-json' : 'http-binary', naive, model, load, o, progress.write));
+      if (naive && modelFile !== null) {
+        const row = await ceilingRow(o, model, modelFile, value, rows[first], ceilings, progress.write);
+        if (row) rows.push(row);
+      }
     }
-    await Promise.all(children.splice(0).map((c) => c.stop()));
-    if (o.compare && modelFile !== null) rows.push(...await ceilingRows(o, model, modelFile, rows, progress.write));
     progress.done();
     report(o, rows, (performance.now() - started) / 1000);
   } finally {
