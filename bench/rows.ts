@@ -23,7 +23,7 @@ export interface ResultRow {
   readonly requestRate?: number;
   /** Batch size of a ceiling row. */
   readonly batch?: number;
-  /** Inferences per second (requests per second; batch items per second for the ceiling). */
+  /** Inferences per second: requests per second times the request's batch size (batch items per second for the ceiling). */
   readonly throughput: number;
   /** Client-side latency in milliseconds; NaN where there is none (the ceiling). */
   readonly p50Ms: number;

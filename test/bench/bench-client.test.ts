@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { benchNereid } from '../../bench/cli.ts';
 import { parseBenchOptions } from '../../bench/options.ts';
@@ -7,6 +10,7 @@ import { formatTable, toCsv } from '../../bench/output.ts';
 import type { ResultRow } from '../../bench/rows.ts';
 import { SHM_DIRECTORY } from '../../src/client/index.ts';
 import { startGrpcTestServer, type GrpcTestServer } from '../helpers/grpc.ts';
+import { ROOT } from '../helpers/server.ts';
 
 describe('the benchmark client against a real server', () => {
   let s: GrpcTestServer;
@@ -56,5 +60,52 @@ describe('the benchmark client against a real server', () => {
     const csv = toCsv(rows).trim().split('\n');
     assert.equal(csv.length, rows.length + 1);
     assert.match(csv[1], /^nereid,http-binary,simple,concurrency,2,/);
+  });
+});
+
+describe('the benchmark command line', () => {
+  let s: GrpcTestServer;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'nereid-bench-cli-'));
+  before(async () => {
+    s = await startGrpcTestServer(['--allow-client-shm=true']);
+  });
+  after(async () => {
+    await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Runs `npm run bench -- ...args` as npm would (node --import tsx bench/run.ts), from the repository root. */
+  function bench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += c));
+      child.stderr.on('data', (c: Buffer) => (stderr += c));
+      child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  test('loads a running server from its own process and writes the table, --json and --csv', async () => {
+    const json = path.join(dir, 'out', 'rows.json');
+    const csv = path.join(dir, 'rows.csv');
+    const r = await bench(['-u', s.url, '--grpc-url', s.grpcAddress, '-m', 'simple', '-i', 'shm', '--concurrency-range', '1:3:2', '-p', '300', '-r', '3', '--warmup', '100', '--json', json, '--csv', csv]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^nereid +shm +c=1 /m);
+    assert.match(r.stdout, /^nereid +shm +c=3 /m);
+    assert.match(r.stderr, /nereid shm c=1 window 1\/3: /);
+    const written = JSON.parse(readFileSync(json, 'utf8')) as { rows: ResultRow[]; command: string };
+    assert.deepEqual(written.rows.map((row) => `${row.protocol} ${row.concurrency}`), ['shm 1', 'shm 3']);
+    for (const row of written.rows) {
+      assert.ok(row.requests > 0, `${row.protocol}: no requests answered`);
+      assert.equal(row.errors, 0);
+    }
+    assert.equal(readFileSync(csv, 'utf8').trim().split('\n').length, 3);
+  });
+
+  test('refuses a bad flag with one line naming it, and exit status 2', async () => {
+    const r = await bench(['--concurrency-range', '8:2']);
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr.trim(), 'bench: --concurrency-range: end 2 is below start 8');
   });
 });
