@@ -1,12 +1,12 @@
 /**
  * The benchmark's convolutional model: a small ResNet on FP32 images [batch, 3, 224, 224].
- * A 7x7 stride-2 stem (32 channels), ReLU and a 3x3 stride-2 max pool, then three stages of two
+ * A 7x7 stride-2 stem (32 channels), ReLU and a 3x3 stride-2 max pool, then three stages of three
  * residual basic blocks each (32, 64, 128 channels; the first block of stages 2 and 3 halves the
  * resolution and projects its skip with a 1x1 stride-2 convolution), global average pool,
- * flatten and a fully connected layer to 1000 classes. About 0.38 G multiply-adds per image and 0.8 M
- * weights (3.3 MB): it generates in well under a second, and one core runs some tens of images
- * per second, so the serving overhead per request is small next to the model's work (the
- * opposite end from `simple`).
+ * flatten and a fully connected layer to 1000 classes. About 0.55 G multiply-adds per image and
+ * 1.2 M weights (4.9 MB): it generates in a fraction of a second, and one core runs a few dozen
+ * images per second (40 to 60 on the development machine, busy), so the serving overhead per
+ * request is small next to the model's work (the opposite end from `simple`).
  *
  * There is no batch normalisation: the weights are deterministic (xorshift, see mlp-model.ts)
  * and scaled He-style (uniform with variance 2 / fan-in), with the second convolution of each
@@ -25,7 +25,7 @@ export const RESNET_CLASSES = 1000;
 export const RESNET_STEM_CHANNELS = 32;
 export const RESNET_STAGES = [32, 64, 128] as const;
 /** Residual basic blocks per stage. */
-export const RESNET_BLOCKS_PER_STAGE = 2;
+export const RESNET_BLOCKS_PER_STAGE = 3;
 /** The model's name in the repository. */
 export const RESNET_NAME = 'resnet';
 
