@@ -12,7 +12,7 @@ export const MLP_LAYERS = [1024, 4096, 4096, 1000] as const;
 export const BENCH_REPO = path.join(path.dirname(fileURLToPath(import.meta.url)), 'models');
 
 /** Uniform values in [-scale, scale) from a xorshift32 stream: the same bytes every run. */
-function weights(count: number, seed: number, scale: number): Float32Array {
+export function weights(count: number, seed: number, scale: number): Float32Array {
   const out = new Float32Array(count);
   let x = seed >>> 0 || 1;
   for (let i = 0; i < count; i++) {

@@ -2,65 +2,141 @@
  * The naive baseline: what most people write first. One fastify route, one onnxruntime-node
  * call per request on the main thread, no batching, no workers. It speaks the same KServe v2
  * infer path as Nereid, JSON or Triton's binary tensor extension (so the comparison measures
- * serving, not codecs), and the same load generator drives both.
+ * serving, not codecs), and the same load generator drives both. Any model whose inputs and
+ * outputs are numeric (FP16/32/64, INT8..64, UINT8..64), BOOL or BYTES tensors; the model name
+ * in the path is not checked (one model per server).
  *
- *   node --import tsx bench/naive-server.ts --model model_repository/simple/1/model.onnx --port 0
+ *   node --import tsx bench/naive-server.ts --model model_repository/simple/1/model.onnx --port 0 [--threads T]
  */
 import Fastify from 'fastify';
 import * as ort from 'onnxruntime-node';
 import { parseArgs } from 'node:util';
 import os from 'node:os';
+import { decodeBytesElements, encodeBytesElements } from '../src/bytes-elements.ts';
+import { ALL_DATATYPES, datatypeFromWire, elementCount, floatToHalf, halfToFloat, type DatatypeInfo } from '../src/dtypes.ts';
 
-interface WireInput { name: string; datatype: string; shape: number[]; data?: number[]; parameters?: { binary_data_size?: number } }
+interface WireInput { name: string; datatype: string; shape: number[]; data?: unknown[]; parameters?: { binary_data_size?: number } }
+interface WireOutput { name: string; parameters?: { binary_data?: boolean } }
+interface WireRequest { id?: string; inputs: WireInput[]; outputs?: WireOutput[]; parameters?: { binary_data_output?: boolean } }
 
-const ortType: Record<string, 'int32' | 'float32'> = { INT32: 'int32', FP32: 'float32' };
-const arrays = { int32: Int32Array, float32: Float32Array };
-const wireType: Record<string, string> = { int32: 'INT32', float32: 'FP32' };
+const byOrtType = new Map(ALL_DATATYPES.filter((d) => d.ort !== null).map((d) => [d.ort as string, d]));
+
+/** A wire input (JSON values, or its slice of the binary body) as a runtime tensor. */
+function inputTensor(input: WireInput, binary: Buffer | undefined): ort.Tensor {
+  const dt = datatypeFromWire(input.datatype);
+  if (!dt || dt.ort === null) throw new Error(`input '${input.name}': unsupported datatype ${input.datatype}`);
+  const count = elementCount(input.shape);
+  let data: ort.Tensor['data'];
+  if (binary !== undefined) {
+    if (dt.wire === 'BYTES') {
+      data = decodeBytesElements(binary, count, `input '${input.name}'`);
+    } else {
+      // A copy into a fresh, aligned buffer: the body's bytes may sit at any offset.
+      const bytes = new Uint8Array(binary.length);
+      bytes.set(binary);
+      data = new dt.array!(bytes.buffer) as ort.Tensor['data'];
+    }
+  } else {
+    const values = (input.data ?? []).flat(Infinity) as unknown[];
+    data = jsonToData(dt, values);
+  }
+  if ((data as ArrayLike<unknown>).length !== count) throw new Error(`input '${input.name}': shape [${input.shape}] needs ${count} elements, got ${(data as ArrayLike<unknown>).length}`);
+  return new ort.Tensor(dt.ort as 'float32', data as Float32Array, input.shape);
+}
+
+function jsonToData(dt: DatatypeInfo, values: unknown[]): ort.Tensor['data'] {
+  switch (dt.json) {
+    case 'string': return values.map(String);
+    case 'bool': return Uint8Array.from(values, (v) => (v ? 1 : 0));
+    case 'half': return Uint16Array.from(values, (v) => floatToHalf(Number(v)));
+    case 'bigint': {
+      const arr = new dt.array!(new ArrayBuffer(values.length * 8)) as BigInt64Array;
+      values.forEach((v, i) => { arr[i] = BigInt(v as number); });
+      return arr;
+    }
+    default: {
+      const arr = new dt.array!(new ArrayBuffer(values.length * dt.byteSize)) as Float32Array;
+      values.forEach((v, i) => { arr[i] = Number(v); });
+      return arr;
+    }
+  }
+}
+
+/** An output's values as JSON numbers, booleans or strings. */
+function dataToJson(dt: DatatypeInfo, data: ort.Tensor['data']): unknown[] {
+  const values = Array.from(data as ArrayLike<unknown>);
+  switch (dt.json) {
+    case 'bigint': return values.map(Number);
+    case 'bool': return values.map(Boolean);
+    case 'half': return values.map((v) => halfToFloat(v as number));
+    default: return values;
+  }
+}
+
+function dataToBytes(dt: DatatypeInfo, data: ort.Tensor['data']): Buffer {
+  if (dt.wire === 'BYTES') return encodeBytesElements(data as string[]);
+  const view = data as ArrayBufferView;
+  return Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+}
 
 export async function startNaiveServer(modelPath: string, port: number, threads = os.availableParallelism()): Promise<{ port: number; close(): Promise<void> }> {
   const session = await ort.InferenceSession.create(modelPath, { intraOpNumThreads: threads, interOpNumThreads: 1 });
-  const app = Fastify({ bodyLimit: 64 * 1024 * 1024 });
-  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  const app = Fastify({ bodyLimit: 256 * 1024 * 1024 });
+  // Every body as bytes: binary requests carry Inference-Header-Content-Length, JSON ones do not.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.get('/v2/health/live', async () => '');
+  app.get('/v2/health/ready', async () => '');
   app.post('/v2/models/:model/infer', async (req, reply) => {
-    const headerLength = req.headers['inference-header-content-length'];
-    const raw = req.body as Buffer | { inputs: WireInput[]; parameters?: Record<string, unknown> };
-    const binary = Buffer.isBuffer(raw);
-    const header = binary ? JSON.parse(raw.subarray(0, Number(headerLength)).toString()) : raw;
-    let offset = binary ? Number(headerLength) : 0;
+    const body = req.body as Buffer;
+    const lengthHeader = req.headers['inference-header-content-length'];
+    const headerLength = lengthHeader === undefined ? body.length : Number(lengthHeader);
+    let header: WireRequest;
     const feeds: Record<string, ort.Tensor> = {};
-    for (const input of header.inputs as WireInput[]) {
-      const type = ortType[input.datatype];
-      let data: Int32Array | Float32Array;
-      if (input.parameters?.binary_data_size !== undefined) {
-        const size = input.parameters.binary_data_size;
-        data = new arrays[type](Uint8Array.from((raw as Buffer).subarray(offset, offset + size)).buffer);
-        offset += size;
-      } else {
-        data = arrays[type].from((input.data as number[]).flat(Infinity) as number[]);
+    try {
+      header = JSON.parse(body.subarray(0, headerLength).toString('utf8')) as WireRequest;
+      let offset = headerLength;
+      for (const input of header.inputs) {
+        const size = input.parameters?.binary_data_size;
+        feeds[input.name] = inputTensor(input, size === undefined ? undefined : body.subarray(offset, offset + size));
+        offset += size ?? 0;
       }
-      feeds[input.name] = new ort.Tensor(type, data, input.shape);
+    } catch (err) {
+      return reply.code(400).send({ error: (err as Error).message });
     }
-    const result = await session.run(feeds);
+    const names = header.outputs?.map((o) => o.name) ?? session.outputNames;
+    let result: ort.InferenceSession.ReturnType;
+    try {
+      result = header.outputs ? await session.run(feeds, names) : await session.run(feeds);
+    } catch (err) {
+      return reply.code(400).send({ error: (err as Error).message });
+    }
     const model = (req.params as { model: string }).model;
-    const outputs = Object.entries(result);
-    if (header.parameters?.binary_data_output !== true) {
-      return {
-        model_name: model,
-        model_version: '1',
-        outputs: outputs.map(([name, t]) => ({ name, datatype: wireType[t.type], shape: t.dims, data: Array.from(t.data as Int32Array) })),
-      };
-    }
-    const parts = outputs.map(([, t]) => Buffer.from((t.data as Float32Array).buffer, (t.data as Float32Array).byteOffset, (t.data as Float32Array).byteLength));
-    const json = Buffer.from(JSON.stringify({
-      model_name: model,
-      model_version: '1',
-      outputs: outputs.map(([name, t], i) => ({ name, datatype: wireType[t.type], shape: t.dims, parameters: { binary_data_size: parts[i].length } })),
-    }));
+    const parts: Buffer[] = [];
+    const outputs = names.map((name, i) => {
+      const t = result[name];
+      const dt = byOrtType.get(t.type)!;
+      const binary = header.outputs?.[i]?.parameters?.binary_data ?? header.parameters?.binary_data_output ?? false;
+      const base = { name, datatype: dt.wire, shape: t.dims };
+      if (!binary) return { ...base, data: dataToJson(dt, t.data) };
+      const bytes = dataToBytes(dt, t.data);
+      parts.push(bytes);
+      return { ...base, parameters: { binary_data_size: bytes.length } };
+    });
+    const response = { ...(header.id !== undefined ? { id: header.id } : {}), model_name: model, model_version: '1', outputs };
+    if (parts.length === 0) return response;
+    const json = Buffer.from(JSON.stringify(response));
     reply.header('inference-header-content-length', json.length).type('application/octet-stream');
     return Buffer.concat([json, ...parts]);
   });
   await app.listen({ host: '127.0.0.1', port });
-  return { port: (app.server.address() as { port: number }).port, close: () => app.close() };
+  return {
+    port: (app.server.address() as { port: number }).port,
+    close: async () => {
+      await app.close();
+      await session.release();
+    },
+  };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -37,7 +37,7 @@ export async function runMlpSuite(o: MlpOptions): Promise<Record<string, unknown
         results.set(s.name, [...(results.get(s.name) ?? []), r]);
         process.stderr.write(`mlp round ${round + 1}/${o.rounds} ${s.name}: ${r.throughput.toFixed(0)} req/s, p50 ${r.p50Ms.toFixed(1)} ms, errors ${r.errors}\n`);
       }
-      const ceiling = await measureCeiling(modelFile, { name: 'INPUT0', dims: [MLP_LAYERS[0]] }, o.batch, 1, o.durationMs);
+      const ceiling = await measureCeiling(modelFile, [{ name: 'INPUT0', datatype: 'FP32', dims: [MLP_LAYERS[0]] }], o.batch, 1, o.durationMs);
       ceilings.push(ceiling);
       process.stderr.write(`mlp round ${round + 1}/${o.rounds} in-process ceiling at batch ${o.batch}: ${ceiling.toFixed(0)} items/s\n`);
     }
