@@ -11,6 +11,8 @@ import { measurePoint, OPEN_LOOP_SLOTS, type PointLoad, type WindowSettings } fr
 import { buildInputSets, fetchModelInfo, resolveDims, type ModelInfo } from './inputs.ts';
 import { SATURATED_CLIENT_CPU } from './measure.ts';
 import { BENCH_REPO, ensureMlpRepository } from './mlp-model.ts';
+import { writePlots } from './plot.ts';
+import { ensureResnetRepository } from './resnet-model.ts';
 import { parseBenchOptions, USAGE, type BenchOptions, type LoadProtocol } from './options.ts';
 import { formatRatios, formatTable, ratios, toCsv, toJson } from './output.ts';
 import { ensureBuilt, ROOT, startNaive, startNereidWithGrpc, type Child } from './processes.ts';
@@ -120,21 +122,16 @@ export function findModelFile(repo: string, model: string): string {
 /**
  * The in-process ceiling at the batch size Nereid formed at one concurrency (the mean batch of
  * its first protocol there, rounded, at least 1), measured once per batch size (`measured`
- * keeps them); null where bench/ceiling.ts cannot feed the model.
+ * keeps them), with the dims the requests carry.
  */
-async function ceilingRow(o: BenchOptions, model: PreparedModel, modelFile: string, concurrency: number, nereid: ResultRow | undefined, measured: Map<number, number>, progress: (line: string) => void): Promise<ResultRow | null> {
-  const inputs = model.info.inputs;
-  if (inputs.length !== 1 || inputs[0].datatype !== 'FP32') {
-    if (measured.size === 0) progress(`ceiling skipped: bench/ceiling.ts runs one FP32 input, and '${o.model}' has ${inputs.map((t) => `${t.name} ${t.datatype}`).join(', ')}`);
-    measured.set(0, NaN);
-    return null;
-  }
-  const dims = model.inputSets[0][0].shape.slice(model.info.maxBatchSize > 0 ? 1 : 0);
+async function ceilingRow(o: BenchOptions, model: PreparedModel, modelFile: string, concurrency: number, nereid: ResultRow | undefined, measured: Map<number, number>, progress: (line: string) => void): Promise<ResultRow> {
+  const batched = model.info.maxBatchSize > 0;
+  const inputs = model.inputSets[0].map((t) => ({ name: t.name, datatype: t.datatype, dims: t.shape.slice(batched ? 1 : 0) }));
   const formed = (nereid?.server?.meanBatch ?? 1) * o.batchSize;
-  const batch = Math.max(1, Math.min(model.info.maxBatchSize || 1, Math.round(formed)));
+  const batch = batched ? Math.max(1, Math.min(model.info.maxBatchSize, Math.round(formed))) : 1;
   if (!measured.has(batch)) {
     progress(`ceiling at batch ${batch}: ${o.measurementIntervalMs} ms of onnxruntime-node in a loop, ${o.baselineThreads} thread(s)`);
-    measured.set(batch, await measureCeiling(modelFile, { name: inputs[0].name, dims }, batch, o.baselineThreads, o.measurementIntervalMs));
+    measured.set(batch, await measureCeiling(modelFile, inputs, batch, o.baselineThreads, o.measurementIntervalMs));
   }
   const throughput = measured.get(batch)!;
   return { system: 'ceiling', protocol: 'in-process', model: o.model, mode: 'batch', concurrency, batch, throughput, p50Ms: NaN, p90Ms: NaN, p95Ms: NaN, p99Ms: NaN, requests: 0, errors: 0, stable: true };
@@ -165,8 +162,13 @@ function progressLine(): { write(line: string): void; done(): void } {
 /** The repository a self-started server serves. */
 function selfStartedRepository(o: BenchOptions): string {
   if (o.modelRepository !== null) return path.resolve(o.modelRepository);
+  // Generated models share bench/models, and a server started there serves each of them.
   if (o.benchModel === 'mlp') {
     ensureMlpRepository(32);
+    return BENCH_REPO;
+  }
+  if (o.benchModel === 'resnet') {
+    ensureResnetRepository(8);
     return BENCH_REPO;
   }
   return path.join(ROOT, 'model_repository');
@@ -213,10 +215,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       for (const protocol of o.protocols) rows.push(await measureSystem('nereid', protocol, nereid, model, load, o, progress.write));
       // The naive server speaks HTTP only: binary tensors unless only JSON was asked for.
       if (naive) rows.push(await measureSystem('naive', o.protocols.every((p) => p === 'http-json') ? 'http-json' : 'http-binary', naive, model, load, o, progress.write));
-      if (naive && modelFile !== null) {
-        const row = await ceilingRow(o, model, modelFile, value, rows[first], ceilings, progress.write);
-        if (row) rows.push(row);
-      }
+      if (naive && modelFile !== null) rows.push(await ceilingRow(o, model, modelFile, value, rows[first], ceilings, progress.write));
     }
     progress.done();
     report(o, rows, (performance.now() - started) / 1000);
@@ -243,5 +242,9 @@ function report(o: BenchOptions, rows: ResultRow[], seconds: number): void {
     mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     writeFileSync(file, text());
     console.log(`wrote ${file}`);
+  }
+  if (o.plot !== null) {
+    writePlots(o.plot, rows, `${o.model}: Nereid${o.compare ? ', the naive server and the in-process ceiling' : ''} (${o.protocols.join(', ')}, batch size ${o.batchSize})`);
+    console.log(`wrote ${o.plot}`);
   }
 }

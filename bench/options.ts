@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 export type LoadProtocol = 'http-json' | 'http-binary' | 'grpc' | 'shm';
 
 /** The repositories the client can generate and serve itself. */
-export type BenchModel = 'simple' | 'mlp';
+export type BenchModel = 'simple' | 'mlp' | 'resnet';
 
 export type InputData = { readonly kind: 'zeros' } | { readonly kind: 'random' } | { readonly kind: 'file'; readonly path: string };
 
@@ -51,6 +51,8 @@ export interface BenchOptions {
   readonly quick: boolean;
   readonly json: string | null;
   readonly csv: string | null;
+  /** Where the SVG plots go (null: none). */
+  readonly plot: string | null;
   readonly help: boolean;
 }
 
@@ -64,6 +66,9 @@ export const DEFAULTS = {
   outputSharedMemorySize: 102400,
   baselineThreads: 1,
 } as const;
+
+/** Where --compare draws its plots unless --plot says otherwise. */
+export const DEFAULT_PLOT = 'bench/out/plots.svg';
 
 /** What --quick sets (flags given beside it still win): the MLP comparison in under two minutes. */
 export const QUICK = {
@@ -80,7 +85,8 @@ export const USAGE = `npm run bench -- [options]        (the old suites: npm run
   -u, --url URL                  a running Nereid's HTTP address (default: start one here)
       --grpc-url HOST:PORT       its gRPC address (default: the --url host, port 8001)
       --model-repository DIR     the repository a self-started server serves
-      --bench-model simple|mlp   the repository to generate and serve (default simple; --quick: mlp)
+      --bench-model simple|mlp|resnet  the model to generate (mlp, resnet: bench/models) and serve
+                                 (default simple, from model_repository; --quick: mlp)
   -m, --model NAME               the model to load (default: the bench model's)
   -x, --model-version V
       --model-file FILE          the ONNX file the baselines run (default: found in the repository)
@@ -101,6 +107,7 @@ export const USAGE = `npm run bench -- [options]        (the old suites: npm run
       --baseline-threads N       runtime threads of the baselines (default 1)
       --quick                    the MLP comparison at 1, 8 and 32 clients, short windows
       --json FILE, --csv FILE    write the rows
+      --plot FILE.svg            throughput and latency plots (default with --compare: bench/out/plots.svg)
   -h, --help
 `;
 
@@ -130,6 +137,7 @@ const optionSpec = {
   quick: { type: 'boolean' },
   json: { type: 'string' },
   csv: { type: 'string' },
+  plot: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -189,7 +197,7 @@ function number(flag: string, text: string | undefined, fallback: number, rule: 
   return n;
 }
 
-const BENCH_MODEL_NAMES: Record<BenchModel, string> = { simple: 'simple', mlp: 'mlp' };
+const BENCH_MODEL_NAMES: Record<BenchModel, string> = { simple: 'simple', mlp: 'mlp', resnet: 'resnet' };
 
 /** Parses and checks the command line (without node and script); throws a RangeError naming the flag. */
 export function parseBenchOptions(argv: readonly string[]): BenchOptions {
@@ -204,7 +212,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     throw new RangeError('--concurrency-range and --request-rate-range exclude each other');
   }
   const benchModelText = values['bench-model'] ?? (quick ? QUICK.benchModel : 'simple');
-  if (!(benchModelText in BENCH_MODEL_NAMES)) throw new RangeError(`--bench-model must be simple or mlp (got '${benchModelText}')`);
+  if (!(benchModelText in BENCH_MODEL_NAMES)) throw new RangeError(`--bench-model must be simple, mlp or resnet (got '${benchModelText}')`);
   const benchModel = benchModelText as BenchModel;
   const load = values['request-rate-range'] !== undefined
     ? { mode: 'request-rate' as const, values: parseRange('request-rate-range', values['request-rate-range'], false) }
@@ -230,6 +238,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   if (compare && values.url !== undefined && values['model-file'] === undefined) {
     throw new RangeError('--compare against a running server (--url) needs --model-file for the naive server and the ceiling');
   }
+  if (values.plot !== undefined && !values.plot.endsWith('.svg')) throw new RangeError(`--plot must name an .svg file (got '${values.plot}')`);
   if (values['model-repository'] !== undefined && values.model === undefined) throw new RangeError('--model-repository needs -m/--model to name the model');
   if (values.url !== undefined && values.model === undefined) throw new RangeError('--url needs -m/--model to name the model');
   return Object.freeze({
@@ -257,6 +266,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     quick,
     json: values.json ?? null,
     csv: values.csv ?? null,
+    plot: values.plot ?? (compare ? DEFAULT_PLOT : null),
     help: values.help === true,
   });
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DEFAULTS, parseBenchOptions, parseRange, parseShape, QUICK } from '../../bench/options.ts';
+import { DEFAULT_PLOT, DEFAULTS, parseBenchOptions, parseRange, parseShape, QUICK } from '../../bench/options.ts';
 
 describe('benchmark ranges', () => {
   const cases: { input: string; integer: boolean; output?: number[]; error?: RegExp }[] = [
@@ -76,6 +76,15 @@ describe('benchmark options', () => {
     assert.ok(o.measurementIntervalMs < DEFAULTS.measurementIntervalMs);
     assert.ok(o.maxTrials <= 4);
     assert.equal(o.baselineThreads, 1);
+    assert.equal(o.plot, DEFAULT_PLOT);
+  });
+
+  test('--bench-model resnet serves the generated ResNet; --plot names the SVG, and plots are off without --compare', () => {
+    const o = parseBenchOptions(['--bench-model', 'resnet', '--compare', '--plot', 'x/p.svg']);
+    assert.equal(o.model, 'resnet');
+    assert.equal(o.plot, 'x/p.svg');
+    assert.equal(parseBenchOptions([]).plot, null);
+    assert.equal(parseBenchOptions(['--plot', 'q.svg']).plot, 'q.svg');
   });
 
   test('flags given beside --quick win', () => {
@@ -109,7 +118,8 @@ describe('benchmark options', () => {
   const refusals: [string[], RegExp][] = [
     [['--concurrency-range', '1', '--request-rate-range', '5'], /exclude each other/],
     [['--protocol', 'udp'], /--protocol takes http, http-binary, http-json, grpc or shm/],
-    [['--bench-model', 'bert'], /--bench-model must be simple or mlp/],
+    [['--bench-model', 'bert'], /--bench-model must be simple, mlp or resnet/],
+    [['--plot', 'out.png'], /--plot must name an \.svg file/],
     [['-p', '0'], /--measurement-interval must be a positive integer \(got '0'\)/],
     [['-r', '2.5'], /--max-trials must be a positive integer/],
     [['--stability-percentage=-3'], /--stability-percentage must be a positive number/],
