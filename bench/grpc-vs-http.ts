@@ -1,8 +1,8 @@
 /**
  * `simple` over gRPC against `simple` over HTTP, on one Nereid server, in one run on one
- * machine, at the same number of concurrent clients. The server runs in a child process; the
- * load runs in this one. Rounds alternate between the protocols so drift in the machine's load
- * hits each. Prints a table and one JSON line.
+ * machine, at the same number of concurrent clients. The server runs in a child process, as
+ * `npm start` runs it (compiled, from dist/); the load runs in this one. Rounds alternate
+ * between the systems so drift in the machine's load hits each. Prints a table and one JSON line.
  *
  *   node --import tsx bench/grpc-vs-http.ts --concurrency 16 --duration-secs 5 --rounds 3
  */
@@ -16,6 +16,7 @@ import * as ort from 'onnxruntime-node';
 import { encodeGrpcInferRequest, encodeInferRequest } from '../src/client/index.ts';
 import { runGrpcLoad } from './grpc-load.ts';
 import { runLoad, type LoadResult } from './load.ts';
+import { ensureBuilt } from './processes.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -31,7 +32,7 @@ const rounds = Number(values.rounds);
 
 /** Starts Nereid and resolves once it has printed both ports. */
 function startNereid(): Promise<{ child: ChildProcess; http: number; grpc: number }> {
-  const args = ['--import', 'tsx', 'src/main.ts', '--model-repository', 'model_repository',
+  const args = ['dist/main.js', '--model-repository', 'model_repository',
     '--http-address', '127.0.0.1', '--http-port', '0', '--grpc-address', '127.0.0.1', '--grpc-port', '0'];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -64,10 +65,12 @@ function serverCpuSecs(pid: number): number {
   }
 }
 
+ensureBuilt();
 const server = await startNereid();
 const systems: { name: string; run: () => Promise<LoadResult> }[] = [
   { name: 'http json', run: () => runLoad({ url: `http://127.0.0.1:${server.http}/v2/models/simple/infer`, body: json.body, headers: json.headers, concurrency, durationMs }) },
   { name: 'http binary', run: () => runLoad({ url: `http://127.0.0.1:${server.http}/v2/models/simple/infer`, body: binary.body, headers: binary.headers, concurrency, durationMs }) },
+  { name: 'grpc unary stub', run: () => runGrpcLoad({ address: `127.0.0.1:${server.grpc}`, request: grpcRequest, mode: 'unary-stub', concurrency, durationMs }) },
   { name: 'grpc unary', run: () => runGrpcLoad({ address: `127.0.0.1:${server.grpc}`, request: grpcRequest, mode: 'unary', concurrency, durationMs }) },
   { name: 'grpc unary h2', run: () => runGrpcLoad({ address: `127.0.0.1:${server.grpc}`, request: grpcRequest, mode: 'unary-h2', concurrency, durationMs }) },
   { name: 'grpc stream', run: () => runGrpcLoad({ address: `127.0.0.1:${server.grpc}`, request: grpcRequest, mode: 'stream', concurrency, durationMs }) },
@@ -106,9 +109,9 @@ const summary = [...results].map(([name, list]) => {
 });
 const httpJson = summary.find((s) => s.system === 'http json')!.throughput;
 console.log(`\nsimple on one Nereid server, ${concurrency} concurrent clients, ${rounds} x ${durationMs / 1000} s per system\n`);
-console.log('system            req/s     p50 ms   p90 ms   p99 ms   server CPU us/req   client CPU us/req   vs http json');
+console.log('system               req/s     p50 ms   p90 ms   p99 ms   server CPU us/req   client CPU us/req   vs http json');
 for (const s of summary) {
-  console.log(`${s.system.padEnd(14)} ${s.throughput.toFixed(0).padStart(8)} ${s.p50Ms.toFixed(2).padStart(9)} ${s.p90Ms.toFixed(2).padStart(8)} ${s.p99Ms.toFixed(2).padStart(8)} ${s.serverCpuUsPerRequest.toFixed(0).padStart(19)} ${s.clientCpuUsPerRequest.toFixed(0).padStart(19)} ${(s.throughput / httpJson).toFixed(2).padStart(12)}x`);
+  console.log(`${s.system.padEnd(17)} ${s.throughput.toFixed(0).padStart(8)} ${s.p50Ms.toFixed(2).padStart(9)} ${s.p90Ms.toFixed(2).padStart(8)} ${s.p99Ms.toFixed(2).padStart(8)} ${s.serverCpuUsPerRequest.toFixed(0).padStart(19)} ${s.clientCpuUsPerRequest.toFixed(0).padStart(19)} ${(s.throughput / httpJson).toFixed(2).padStart(12)}x`);
 }
 console.log(JSON.stringify({
   bench: 'grpc-vs-http-simple',
