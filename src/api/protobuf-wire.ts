@@ -113,8 +113,7 @@ export class ProtoReader {
   }
 
   float(): number {
-    const v = this.fixed(4).readFloatLE(this.pos - 4);
-    return v;
+    return this.fixed(4).readFloatLE(this.pos - 4);
   }
 
   double(): number {
