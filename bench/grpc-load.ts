@@ -1,19 +1,24 @@
 /**
  * A closed-loop load generator over gRPC: `concurrency` clients each send one request, wait
  * for its answer, and send the next, for a fixed time, after a warm-up. Reports what
- * bench/load.ts reports for HTTP. Three ways to send:
+ * bench/load.ts reports for HTTP. Four ways to send, all on one HTTP/2 connection:
  *
- * - 'unary': grpc-js unary calls on one channel (one HTTP/2 connection), as a Node.js client
- *   of Triton would send them. grpc-js spends over 100 µs of CPU per call on the client side,
- *   which on a small machine is taken from the server under test.
- * - 'unary-h2': the same calls framed by hand on one node:http2 session (one connection, as
- *   grpc-js uses): the lean client, as bench/load.ts uses node:http rather than a library.
+ * - 'unary-stub': grpc-js's generated client on @grpc/proto-loader's own definitions
+ *   (protobufjs encodes each request and decodes each answer), as a Node.js client of Triton
+ *   is usually written. grpc-js's Client spends well over 100 µs of CPU per call, which on a
+ *   small machine is taken from the server under test.
+ * - 'unary': src/client's GrpcClient.modelInfer: ModelInfer straight on a grpc-js channel,
+ *   with the request encoded once and each answer decoded by the hand-written codec.
+ * - 'unary-h2': the same calls framed by hand on one node:http2 session: the lean client, as
+ *   bench/load.ts uses node:http rather than a library.
  * - 'stream': one grpc-js ModelStreamInfer stream per client, one request in flight on each.
  */
 import http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
 import type { ModelInferRequestMessage, ModelStreamInferResponseMessage } from '../src/api/grpc-messages.ts';
-import { inferenceClientConstructor, inferenceServiceDefinition } from '../src/api/grpc-proto.ts';
+import { GRPC_LOADER_OPTIONS, inferenceClientConstructor, INFERENCE_SERVICE } from '../src/api/grpc-proto.ts';
+import { encodeModelInferRequest, GrpcClient } from '../src/client/index.ts';
 import { closedLoop, type LoadResult } from './load.ts';
 
 export interface GrpcLoadOptions {
@@ -21,7 +26,7 @@ export interface GrpcLoadOptions {
   readonly address: string;
   /** The ModelInfer request, encoded once and sent again and again. */
   readonly request: ModelInferRequestMessage;
-  readonly mode: 'unary' | 'unary-h2' | 'stream';
+  readonly mode: 'unary-stub' | 'unary' | 'unary-h2' | 'stream';
   readonly concurrency: number;
   readonly durationMs: number;
   readonly warmupMs?: number;
@@ -30,14 +35,19 @@ export interface GrpcLoadOptions {
 type Send = () => Promise<boolean>;
 
 export async function runGrpcLoad(options: GrpcLoadOptions): Promise<LoadResult> {
-  const client = new (inferenceClientConstructor())(options.address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': -1 });
+  const channelOptions = { 'grpc.max_receive_message_length': -1 };
+  const client = new (inferenceClientConstructor())(options.address, grpc.credentials.createInsecure(), channelOptions);
+  const stub = options.mode === 'unary-stub' ? new (protoLoaderClientConstructor())(options.address, grpc.credentials.createInsecure(), channelOptions) : null;
+  const lean = options.mode === 'unary' ? new GrpcClient(options.address) : null;
   const streams: grpc.ClientDuplexStream<ModelInferRequestMessage, ModelStreamInferResponseMessage>[] = [];
   const session = options.mode === 'unary-h2' ? http2.connect(`http://${options.address}`) : null;
-  const framed = grpcFrame(options.request);
+  const bytes = encodeModelInferRequest(options.request);
+  const framed = grpcFrame(bytes);
   const senders: Send[] = Array.from({ length: options.concurrency }, (): Send => {
     if (session) return () => h2Call(session, framed);
-    if (options.mode === 'unary') {
-      const call = (client as unknown as Record<string, Function>).ModelInfer.bind(client);
+    if (lean) return () => lean.modelInfer(bytes).then(() => true);
+    if (stub) {
+      const call = (stub as unknown as Record<string, Function>).ModelInfer.bind(stub);
       return () => new Promise((resolve) => call(options.request, (err: Error | null) => resolve(err === null)));
     }
     const stream = (client as unknown as { ModelStreamInfer(): grpc.ClientDuplexStream<ModelInferRequestMessage, ModelStreamInferResponseMessage> }).ModelStreamInfer();
@@ -47,7 +57,7 @@ export async function runGrpcLoad(options: GrpcLoadOptions): Promise<LoadResult>
     stream.on('error', () => waiting?.(false));
     return () => new Promise((resolve) => {
       waiting = resolve;
-      stream.write(options.request);
+      stream.write(bytes as unknown as ModelInferRequestMessage);
     });
   });
 
@@ -56,13 +66,20 @@ export async function runGrpcLoad(options: GrpcLoadOptions): Promise<LoadResult>
   } finally {
     for (const s of streams) s.end();
     client.close();
+    stub?.close();
+    lean?.close();
     session?.close();
   }
 }
 
+/** A client class on proto-loader's own definitions of the service (protobufjs codec). */
+function protoLoaderClientConstructor(): grpc.ServiceClientConstructor {
+  const definition = protoLoader.loadSync('grpc_service.proto', GRPC_LOADER_OPTIONS);
+  return grpc.makeGenericClientConstructor(definition[INFERENCE_SERVICE] as grpc.ServiceDefinition, 'GRPCInferenceService');
+}
+
 /** The request as a gRPC length-prefixed message: flag byte 0 (uncompressed), 4-byte length, bytes. */
-function grpcFrame(request: ModelInferRequestMessage): Buffer {
-  const bytes = (inferenceServiceDefinition().ModelInfer.requestSerialize as (m: object) => Buffer)(request);
+function grpcFrame(bytes: Buffer): Buffer {
   const framed = Buffer.alloc(5 + bytes.length);
   framed.writeUInt32BE(bytes.length, 1);
   bytes.copy(framed, 5);

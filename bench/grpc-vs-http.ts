@@ -1,8 +1,8 @@
 /**
  * `simple` over gRPC against `simple` over HTTP, on one Nereid server, in one run on one
- * machine, at the same number of concurrent clients. The server runs in a child process; the
- * load runs in this one. Rounds alternate between the protocols so drift in the machine's load
- * hits each. Prints a table and one JSON line.
+ * machine, at the same number of concurrent clients. The server runs in a child process, as
+ * `npm start` runs it (compiled, from dist/); the load runs in this one. Rounds alternate
+ * between the systems so drift in the machine's load hits each. Prints a table and one JSON line.
  *
  *   node --import tsx bench/grpc-vs-http.ts --concurrency 16 --duration-secs 5 --rounds 3
  */
@@ -16,6 +16,7 @@ import * as ort from 'onnxruntime-node';
 import { encodeGrpcInferRequest, encodeInferRequest } from '../src/client/index.ts';
 import { runGrpcLoad } from './grpc-load.ts';
 import { runLoad, type LoadResult } from './load.ts';
+import { ensureBuilt } from './processes.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -31,7 +32,7 @@ const rounds = Number(values.rounds);
 
 /** Starts Nereid and resolves once it has printed both ports. */
 function startNereid(): Promise<{ child: ChildProcess; http: number; grpc: number }> {
-  const args = ['--import', 'tsx', 'src/main.ts', '--model-repository', 'model_repository',
+  const args = ['dist/main.js', '--model-repository', 'model_repository',
     '--http-address', '127.0.0.1', '--http-port', '0', '--grpc-address', '127.0.0.1', '--grpc-port', '0'];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -64,22 +65,34 @@ function serverCpuSecs(pid: number): number {
   }
 }
 
+ensureBuilt();
 const server = await startNereid();
+
+/** `simple`'s inference and execution counts (statistics extension): their ratio is the mean batch size. */
+async function simpleCounts(): Promise<{ inferences: number; executions: number }> {
+  const res = await fetch(`http://127.0.0.1:${server.http}/v2/models/simple/stats`);
+  const stats = (await res.json()) as { model_stats: { inference_count: number; execution_count: number }[] };
+  return { inferences: stats.model_stats[0].inference_count, executions: stats.model_stats[0].execution_count };
+}
+
 const systems: { name: string; run: () => Promise<LoadResult> }[] = [
   { name: 'http json', run: () => runLoad({ url: `http://127.0.0.1:${server.http}/v2/models/simple/infer`, body: json.body, headers: json.headers, concurrency, durationMs }) },
   { name: 'http binary', run: () => runLoad({ url: `http://127.0.0.1:${server.http}/v2/models/simple/infer`, body: binary.body, headers: binary.headers, concurrency, durationMs }) },
+  { name: 'grpc unary stub', run: () => runGrpcLoad({ address: `127.0.0.1:${server.grpc}`, request: grpcRequest, mode: 'unary-stub', concurrency, durationMs }) },
   { name: 'grpc unary', run: () => runGrpcLoad({ address: `127.0.0.1:${server.grpc}`, request: grpcRequest, mode: 'unary', concurrency, durationMs }) },
   { name: 'grpc unary h2', run: () => runGrpcLoad({ address: `127.0.0.1:${server.grpc}`, request: grpcRequest, mode: 'unary-h2', concurrency, durationMs }) },
   { name: 'grpc stream', run: () => runGrpcLoad({ address: `127.0.0.1:${server.grpc}`, request: grpcRequest, mode: 'stream', concurrency, durationMs }) },
 ];
-const results = new Map<string, (LoadResult & { serverCpuUsPerRequest: number; clientCpuUsPerRequest: number })[]>();
+const results = new Map<string, (LoadResult & { serverCpuUsPerRequest: number; clientCpuUsPerRequest: number; meanBatch: number })[]>();
 try {
   for (let round = 0; round < rounds; round++) {
     for (const s of systems) {
+      const counts0 = await simpleCounts();
       const cpu0 = serverCpuSecs(server.child.pid!);
       const client0 = process.cpuUsage();
       const load = await s.run();
       const client = process.cpuUsage(client0);
+      const counts = await simpleCounts();
       // CPU per answered request on each side; the warm-up second is counted in both the CPU
       // and (scaled) the requests, so these are ratios of work, not times.
       const answered = load.requests * (1 + 1000 / durationMs);
@@ -87,9 +100,12 @@ try {
         ...load,
         serverCpuUsPerRequest: ((serverCpuSecs(server.child.pid!) - cpu0) * 1e6) / answered,
         clientCpuUsPerRequest: (client.user + client.system) / answered,
+        // Fewer requests queued at once (a client slow to send) means smaller batches, and
+        // more server work per request.
+        meanBatch: (counts.inferences - counts0.inferences) / (counts.executions - counts0.executions),
       };
       results.set(s.name, [...(results.get(s.name) ?? []), r]);
-      process.stderr.write(`round ${round + 1}/${rounds} ${s.name}: ${r.throughput.toFixed(0)} req/s, p50 ${r.p50Ms.toFixed(2)} ms, server CPU ${r.serverCpuUsPerRequest.toFixed(0)} us/request, client CPU ${r.clientCpuUsPerRequest.toFixed(0)} us/request, errors ${r.errors}\n`);
+      process.stderr.write(`round ${round + 1}/${rounds} ${s.name}: ${r.throughput.toFixed(0)} req/s, p50 ${r.p50Ms.toFixed(2)} ms, server CPU ${r.serverCpuUsPerRequest.toFixed(0)} us/request, client CPU ${r.clientCpuUsPerRequest.toFixed(0)} us/request, mean batch ${r.meanBatch.toFixed(1)}, errors ${r.errors}\n`);
     }
   }
 } finally {
@@ -102,13 +118,13 @@ try {
 
 const summary = [...results].map(([name, list]) => {
   const mean = (f: (r: (typeof list)[number]) => number) => list.reduce((n, r) => n + f(r), 0) / list.length;
-  return { system: name, throughput: mean((r) => r.throughput), serverCpuUsPerRequest: mean((r) => r.serverCpuUsPerRequest), clientCpuUsPerRequest: mean((r) => r.clientCpuUsPerRequest), p50Ms: mean((r) => r.p50Ms), p90Ms: mean((r) => r.p90Ms), p99Ms: mean((r) => r.p99Ms), errors: list.reduce((n, r) => n + r.errors, 0) };
+  return { system: name, throughput: mean((r) => r.throughput), serverCpuUsPerRequest: mean((r) => r.serverCpuUsPerRequest), clientCpuUsPerRequest: mean((r) => r.clientCpuUsPerRequest), meanBatch: mean((r) => r.meanBatch), p50Ms: mean((r) => r.p50Ms), p90Ms: mean((r) => r.p90Ms), p99Ms: mean((r) => r.p99Ms), errors: list.reduce((n, r) => n + r.errors, 0) };
 });
 const httpJson = summary.find((s) => s.system === 'http json')!.throughput;
 console.log(`\nsimple on one Nereid server, ${concurrency} concurrent clients, ${rounds} x ${durationMs / 1000} s per system\n`);
-console.log('system            req/s     p50 ms   p90 ms   p99 ms   server CPU us/req   client CPU us/req   vs http json');
+console.log('system               req/s     p50 ms   p90 ms   p99 ms   server CPU us/req   client CPU us/req   mean batch   vs http json');
 for (const s of summary) {
-  console.log(`${s.system.padEnd(14)} ${s.throughput.toFixed(0).padStart(8)} ${s.p50Ms.toFixed(2).padStart(9)} ${s.p90Ms.toFixed(2).padStart(8)} ${s.p99Ms.toFixed(2).padStart(8)} ${s.serverCpuUsPerRequest.toFixed(0).padStart(19)} ${s.clientCpuUsPerRequest.toFixed(0).padStart(19)} ${(s.throughput / httpJson).toFixed(2).padStart(12)}x`);
+  console.log(`${s.system.padEnd(17)} ${s.throughput.toFixed(0).padStart(8)} ${s.p50Ms.toFixed(2).padStart(9)} ${s.p90Ms.toFixed(2).padStart(8)} ${s.p99Ms.toFixed(2).padStart(8)} ${s.serverCpuUsPerRequest.toFixed(0).padStart(19)} ${s.clientCpuUsPerRequest.toFixed(0).padStart(19)} ${s.meanBatch.toFixed(1).padStart(12)} ${(s.throughput / httpJson).toFixed(2).padStart(12)}x`);
 }
 console.log(JSON.stringify({
   bench: 'grpc-vs-http-simple',

@@ -6,11 +6,24 @@
  * integers arrive as decimal strings, so an INT64 tensor value or a shape past 2^53 is never
  * rounded through a double; enums as names; every field present with its default, so handlers
  * read '' and [] instead of checking for undefined; a oneof's chosen member is named.
+ *
+ * ModelInfer and ModelStreamInfer, the calls on the inference path, carry their messages through
+ * the hand-written codec of grpc-infer-wire.ts instead, which gives the same plain objects at
+ * a fraction of the cost; the schema (for reflection) and every other RPC stay proto-loader's.
  */
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
+import {
+  decodeModelInferRequest,
+  decodeModelInferResponse,
+  decodeModelStreamInferResponse,
+  encodeModelInferRequest,
+  encodeModelInferResponse,
+  encodeModelStreamInferResponse,
+  type ModelInferRequestInput,
+} from './grpc-infer-wire.ts';
 
 const kProtoDir = fileURLToPath(new URL('../proto/', import.meta.url));
 
@@ -31,6 +44,7 @@ export const HEALTH_SERVICE = 'grpc.health.v1.Health';
 
 let cachedInference: protoLoader.PackageDefinition | undefined;
 let cachedHealth: protoLoader.PackageDefinition | undefined;
+let cachedService: grpc.ServiceDefinition | undefined;
 
 /** The `inference` package: the service, its messages and ModelConfig. */
 export function inferencePackageDefinition(): protoLoader.PackageDefinition {
@@ -46,7 +60,37 @@ export function healthPackageDefinition(): protoLoader.PackageDefinition {
 
 /** The inference service's method table, for grpc.Server.addService and for clients. */
 export function inferenceServiceDefinition(): grpc.ServiceDefinition {
-  return inferencePackageDefinition()[INFERENCE_SERVICE] as grpc.ServiceDefinition;
+  cachedService ??= withInferWireCodec(inferencePackageDefinition()[INFERENCE_SERVICE] as grpc.ServiceDefinition);
+  return cachedService;
+}
+
+/**
+ * A request message, or a request already encoded (a Buffer, sent as it is: a client that sends
+ * the same request again and again encodes it once).
+ */
+export type ModelInferRequestOrBytes = ModelInferRequestInput | Buffer;
+
+const serializeRequest = (m: ModelInferRequestOrBytes): Buffer => (Buffer.isBuffer(m) ? m : encodeModelInferRequest(m));
+
+/** The service's methods, with ModelInfer and ModelStreamInfer on the hand-written codec. */
+function withInferWireCodec(service: grpc.ServiceDefinition): grpc.ServiceDefinition {
+  return {
+    ...service,
+    ModelInfer: {
+      ...service.ModelInfer,
+      requestSerialize: serializeRequest,
+      requestDeserialize: decodeModelInferRequest,
+      responseSerialize: encodeModelInferResponse,
+      responseDeserialize: decodeModelInferResponse,
+    },
+    ModelStreamInfer: {
+      ...service.ModelStreamInfer,
+      requestSerialize: serializeRequest,
+      requestDeserialize: decodeModelInferRequest,
+      responseSerialize: encodeModelStreamInferResponse,
+      responseDeserialize: decodeModelStreamInferResponse,
+    },
+  };
 }
 
 /** A client class for the inference service (methods named as the RPCs). */

@@ -3,19 +3,29 @@
  * benchmark: health, metadata, config, repository, shared memory, and inference over unary
  * calls or one bidirectional stream. A failed call rejects with grpc-js's ServiceError
  * (`code`, `details`).
+ *
+ * ModelInfer goes straight on the channel (grpc-unary-call.ts) with the hand-written codec of
+ * api/grpc-infer-wire.ts, and may be given a request encoded once and sent many times.
  */
 import * as grpc from '@grpc/grpc-js';
+import { decodeModelInferResponse, encodeModelInferRequest, type ModelInferRequestInput } from '../api/grpc-infer-wire.ts';
 import type { ModelInferRequestMessage, ModelInferResponseMessage, ModelStreamInferResponseMessage } from '../api/grpc-messages.ts';
-import { healthClientConstructor, inferenceClientConstructor } from '../api/grpc-proto.ts';
+import { healthClientConstructor, inferenceClientConstructor, INFERENCE_SERVICE, type ModelInferRequestOrBytes } from '../api/grpc-proto.ts';
+import { unaryCall, type UnaryCallOptions } from './grpc-unary-call.ts';
 import type { ClientShmTensor, ClientTensor } from './http-client.ts';
 import { decodeGrpcInferResponse, encodeGrpcInferRequest, type GrpcInferOptions, type GrpcInferResult } from './grpc-tensor-codec.ts';
 
 export interface GrpcClientOptions {
   /** Default: plaintext. */
   readonly credentials?: grpc.ChannelCredentials;
-  /** grpc-js channel options; the receive limit defaults to unlimited, as Triton's client sets it. */
+  /**
+   * grpc-js channel options. Defaults: no receive limit, as Triton's client sets it, and
+   * channelz off (nothing reads it, and it costs time on every call).
+   */
   readonly channelOptions?: grpc.ChannelOptions;
 }
+
+const kModelInferPath = `/${INFERENCE_SERVICE}/ModelInfer`;
 
 export interface TensorMetadataResult {
   readonly name: string;
@@ -41,7 +51,7 @@ export class GrpcClient {
   /** `address` is "host:port". */
   constructor(readonly address: string, options: GrpcClientOptions = {}) {
     const credentials = options.credentials ?? grpc.credentials.createInsecure();
-    const channelOptions = { 'grpc.max_receive_message_length': -1, ...options.channelOptions };
+    const channelOptions = { 'grpc.max_receive_message_length': -1, 'grpc.enable_channelz': 0, ...options.channelOptions };
     this.client = new (inferenceClientConstructor())(address, credentials, channelOptions);
     // The health client shares the inference client's channel (one connection).
     this.health = new (healthClientConstructor())(address, credentials, { channelOverride: this.client.getChannel() });
@@ -127,8 +137,16 @@ export class GrpcClient {
    * regions (`sharedMemory`), and `options.outputs` may name a region for an output.
    */
   async infer(model: string, inputs: readonly (ClientTensor | ClientShmTensor)[], options: GrpcInferOptions = {}): Promise<GrpcInferResult> {
-    const response = await this.call<ModelInferResponseMessage>('ModelInfer', encodeGrpcInferRequest(model, inputs, options));
-    return decodeGrpcInferResponse(response);
+    return decodeGrpcInferResponse(await this.modelInfer(encodeGrpcInferRequest(model, inputs, options)));
+  }
+
+  /**
+   * One ModelInfer call with a request message, or with its bytes (encodeModelInferRequest),
+   * which saves encoding a request sent many times. Resolves with the response message.
+   */
+  async modelInfer(request: ModelInferRequestOrBytes, options: UnaryCallOptions = {}): Promise<ModelInferResponseMessage> {
+    const bytes = Buffer.isBuffer(request) ? request : encodeModelInferRequest(request as ModelInferRequestInput);
+    return decodeModelInferResponse(await unaryCall(this.client.getChannel(), kModelInferPath, bytes, options));
   }
 
   /** Opens a ModelStreamInfer stream. */
@@ -190,8 +208,8 @@ export class GrpcInferStream {
     this.call.write(encodeGrpcInferRequest(model, inputs, options));
   }
 
-  /** Sends a request message as the loader shapes it (for hand-made requests). */
-  sendMessage(msg: Partial<ModelInferRequestMessage>): void {
+  /** Sends a request message as the loader shapes it (for hand-made requests), or its bytes. */
+  sendMessage(msg: Partial<ModelInferRequestMessage> | Buffer): void {
     this.call.write(msg as ModelInferRequestMessage);
   }
 

@@ -1,0 +1,26 @@
+/**
+ * The inference messages of Triton's grpc_service.proto on the wire, by hand (protobuf-wire.ts
+ * says why): ModelInferRequest, ModelInferResponse and ModelStreamInferResponse, both ways.
+ * The server decodes requests and encodes responses with these; the client in src/client does
+ * the reverse. Field numbers are the proto's:
+ *
+ *   InferParameter            oneof parameter_choice { bool 1, int64 2, string 3, double 4, uint64 5 }
+ *   InferTensorContents       bool 1, int32 2, int64 3, uint32 4, uint64 5, float 6, double 7, bytes 8
+ *   tensor (input and output) name 1, datatype 2, shape 3, parameters 4, contents 5
+ *   InferRequestedOutputTensor name 1, parameters 2
+ *   ModelInferRequest         model_name 1, model_version 2, id 3, parameters 4, inputs 5,
+ *                             outputs 6, raw_input_contents 7
+ *   ModelInferResponse        model_name 1, model_version 2, id 3, parameters 4, outputs 5,
+ *                             raw_output_contents 6
+ *   ModelStreamInferResponse  error_message 1, infer_response 2
+ *
+ * Decoding gives exactly the plain objects that @grpc/proto-loader gives with the options of
+ * grpc-proto.ts (every field present, 64-bit integers as decimal strings, `parameter_choice`
+ * naming a parameter's member, bytes as views into the message), so the code after it is the
+ * same either way. Unknown fields, and known fields of an unexpected wire type, are skipped.
+ * Encoding leaves out fields at their default ('' and empty lists), as protobuf's own encoders
+ * do; a parameter's value is always written (it is a oneof member).
+ */
+export { decodeModelInferRequest, decodeModelInferResponse, decodeModelStreamInferResponse } from './grpc-infer-wire-read.ts';
+export { encodeModelInferRequest, encodeModelInferResponse, encodeModelStreamInferResponse } from './grpc-infer-wire-write.ts';
+export type { ModelInferRequestInput, ModelInferResponseInput, TensorInput } from './grpc-infer-wire-write.ts';
