@@ -15,7 +15,7 @@ import { writePlots } from './plot.ts';
 import { ensureResnetRepository } from './resnet-model.ts';
 import { parseBenchOptions, USAGE, type BenchOptions, type LoadProtocol } from './options.ts';
 import { formatRatios, formatTable, ratios, toCsv, toJson } from './output.ts';
-import { ensureBuilt, ROOT, startNaive, startNereidWithGrpc, type Child } from './processes.ts';
+import { ensureBuilt, pinCpus, ROOT, startNaive, startNereidWithGrpc, type Child } from './processes.ts';
 import { environment } from './report.ts';
 import type { BenchProtocol, BenchSystem, ResultRow } from './rows.ts';
 import { fetchStats } from './server-stats.ts';
@@ -180,6 +180,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
+  pinCpus(o.serverCpus, o.clientCpus);
   const started = performance.now();
   const progress = progressLine();
   const children: Child[] = [];

@@ -53,6 +53,9 @@ export interface BenchOptions {
   readonly csv: string | null;
   /** Where the SVG plots go (null: none). */
   readonly plot: string | null;
+  /** taskset CPU lists: the servers started here run on `serverCpus`, the load on `clientCpus`. */
+  readonly serverCpus: string | null;
+  readonly clientCpus: string | null;
   readonly help: boolean;
 }
 
@@ -108,6 +111,8 @@ export const USAGE = `npm run bench -- [options]        (the old suites: npm run
       --quick                    the MLP comparison at 1, 8 and 32 clients, short windows
       --json FILE, --csv FILE    write the rows
       --plot FILE.svg            throughput and latency plots (default with --compare: bench/out/plots.svg)
+      --server-cpus LIST         run the servers started here on these CPUs (taskset list, e.g. 1)
+      --client-cpus LIST         run the load generator on these CPUs (e.g. 0)
   -h, --help
 `;
 
@@ -138,6 +143,8 @@ const optionSpec = {
   json: { type: 'string' },
   csv: { type: 'string' },
   plot: { type: 'string' },
+  'server-cpus': { type: 'string' },
+  'client-cpus': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -239,6 +246,10 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     throw new RangeError('--compare against a running server (--url) needs --model-file for the naive server and the ceiling');
   }
   if (values.plot !== undefined && !values.plot.endsWith('.svg')) throw new RangeError(`--plot must name an .svg file (got '${values.plot}')`);
+  for (const flag of ['server-cpus', 'client-cpus'] as const) {
+    const list = values[flag];
+    if (list !== undefined && !/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(list)) throw new RangeError(`--${flag} must be a CPU list such as 1 or 0,2-3 (got '${list}')`);
+  }
   if (values['model-repository'] !== undefined && values.model === undefined) throw new RangeError('--model-repository needs -m/--model to name the model');
   if (values.url !== undefined && values.model === undefined) throw new RangeError('--url needs -m/--model to name the model');
   return Object.freeze({
@@ -267,6 +278,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     json: values.json ?? null,
     csv: values.csv ?? null,
     plot: values.plot ?? (compare ? DEFAULT_PLOT : null),
+    serverCpus: values['server-cpus'] ?? null,
+    clientCpus: values['client-cpus'] ?? null,
     help: values.help === true,
   });
 }

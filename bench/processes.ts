@@ -17,9 +17,36 @@ export interface Child {
 }
 
 /** Runs `node --import tsx ...args` (or plain `node ...args`) and resolves with the port printed on the line matching `pattern`. */
+/**
+ * CPU pinning (Linux taskset lists such as "1" or "0,1"): servers started from here run on
+ * `server` CPUs, and this process (the load generator) on `client` CPUs. Without it, the load
+ * generator and the server under test compete for the same cores, and each system's share of
+ * them depends on how many threads it runs; with it, every system under test gets the same
+ * cores to itself, as when the load comes from another machine.
+ */
+let serverCpus: string | null = null;
+let clientCpus: string | null = null;
+
+export function pinCpus(server: string | null, client: string | null): void {
+  for (const [flag, list] of [['--server-cpus', server], ['--client-cpus', client]] as const) {
+    if (list !== null && !/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(list)) throw new RangeError(`${flag} must be a CPU list such as 1 or 0,2-3 (got '${list}')`);
+  }
+  serverCpus = server;
+  clientCpus = client;
+  // -a: every thread this process already has; threads started later inherit the main thread's set.
+  if (client !== null) execFileSync('taskset', ['-a', '-p', '-c', client, String(process.pid)], { stdio: 'ignore' });
+}
+
+/** The pinning in force, for the record of a run. */
+export function cpuPinning(): { server: string | null; client: string | null } {
+  return { server: serverCpus, client: clientCpus };
+}
+
 export function startChild(args: string[], pattern: RegExp, env: Record<string, string> = {}, typescript = true): Promise<Child> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...(typescript ? ['--import', 'tsx'] : []), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+    const node = [process.execPath, ...(typescript ? ['--import', 'tsx'] : []), ...args];
+    const [command, ...rest] = serverCpus === null ? node : ['taskset', '-c', serverCpus, ...node];
+    const child = spawn(command, rest, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
     let out = '';
     const onExit = (code: number | null) => reject(new Error(`${args.join(' ')} exited with ${code}:\n${out}`));
     child.on('exit', onExit);

@@ -5,6 +5,7 @@
 import os from 'node:os';
 import * as ort from 'onnxruntime-node';
 import type { LoadResult } from './load.ts';
+import { cpuPinning } from './processes.ts';
 
 export interface Row {
   readonly system: string;
@@ -36,5 +37,6 @@ export function environment(): Record<string, unknown> {
     machine: { cpus: os.availableParallelism(), model: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30) },
     node: process.version,
     onnxruntime: ort.env.versions.common,
+    cpus: cpuPinning(),
   };
 }

@@ -1,5 +1,6 @@
 /**
  * `npm run bench -- --suite simple|mlp|all [--concurrency N] [--duration-secs S] [--rounds R]`
+ *   `[--server-cpus LIST --client-cpus LIST]` (taskset CPU lists: the servers on some cores, the load on others)
  *
  * Each suite runs Nereid and its baselines in one run on this machine and prints a table and
  * one JSON line (the command, the machine, the versions, the figures). --json FILE appends
@@ -9,7 +10,7 @@ import { appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { runMlpSuite } from './suite-mlp.ts';
 import { runSimpleSuite } from './suite-simple.ts';
-import { ensureBuilt } from './processes.ts';
+import { ensureBuilt, pinCpus } from './processes.ts';
 
 /** The fixed suites, as bench/RESULTS.md runs them. */
 export async function runSuites(argv: readonly string[]): Promise<void> {
@@ -22,8 +23,11 @@ export async function runSuites(argv: readonly string[]): Promise<void> {
       rounds: { type: 'string', default: '2' },
       batch: { type: 'string', default: '32' },
       json: { type: 'string' },
+      'server-cpus': { type: 'string' },
+      'client-cpus': { type: 'string' },
     },
   });
+  pinCpus(values['server-cpus'] ?? null, values['client-cpus'] ?? null);
   ensureBuilt();
   const suites = values.suite === 'all' ? ['simple', 'mlp'] : [values.suite!];
   const unknown = suites.filter((s) => s !== 'simple' && s !== 'mlp');

@@ -140,3 +140,19 @@ describe('benchmark options', () => {
     });
   }
 });
+
+describe('benchmark CPU pinning', () => {
+  test('--server-cpus and --client-cpus take taskset lists', () => {
+    const o = parseBenchOptions(['--server-cpus', '1', '--client-cpus', '0,2-3']);
+    assert.equal(o.serverCpus, '1');
+    assert.equal(o.clientCpus, '0,2-3');
+    const none = parseBenchOptions([]);
+    assert.equal(none.serverCpus, null);
+    assert.equal(none.clientCpus, null);
+  });
+  for (const bad of ['one', '1;rm', '1,', '1-', '']) {
+    test(`'${bad}' is refused, naming the flag`, () => {
+      assert.throws(() => parseBenchOptions(['--server-cpus', bad]), new RegExp(`--server-cpus must be a CPU list .*\\(got '${bad.replace(/[-;,]/g, '\\$&')}'\\)`));
+    });
+  }
+});
