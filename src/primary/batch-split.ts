@@ -4,7 +4,7 @@
  * slot is reused as soon as the split is done.
  */
 import { elementCount } from '../dtypes.ts';
-import { isSlotTensor, isStringTensor, isWrittenTensor, type BatchTensor, type DirectOutput } from '../shm/index.ts';
+import { isMovedTensor, isSlotTensor, isStringTensor, isWrittenTensor, type BatchTensor, type DirectOutput } from '../shm/index.ts';
 import type { ModelConfig } from './config/model-config.ts';
 import type { DirectSink, InferOutput, TensorSink } from './infer-request.ts';
 
@@ -33,8 +33,7 @@ export function splitBatch(
     const spec = specs.get(t.name)!;
     const total = batched ? t.dims[0] : 1;
     const perRow = batched ? elementCount(t.dims.slice(1)) : elementCount(t.dims);
-    const bytes = isStringTensor(t) || isWrittenTensor(t) ? null
-      : isSlotTensor(t) ? slot!.subarray(t.offset, t.offset + t.byteLength) : new Uint8Array((t as { buffer: ArrayBuffer }).buffer);
+    const bytes = isSlotTensor(t) ? slot!.subarray(t.offset, t.offset + t.byteLength) : isMovedTensor(t) ? new Uint8Array(t.buffer) : null;
     let row = 0;
     rows.forEach((n, r) => {
       const own = batched ? n : total;
@@ -55,8 +54,8 @@ export function splitBatch(
         data = isStringTensor(t) ? [] : NO_BYTES;
       } else if (isStringTensor(t)) {
         data = rows.length === 1 ? [...t.strings] : t.strings.slice(from * perRow, (from + own) * perRow);
-      } else if (!isSlotTensor(t) && rows.length === 1) {
-        data = (t as { buffer: ArrayBuffer }).buffer; // moved buffer of a lone request: hand it on as is
+      } else if (isMovedTensor(t) && rows.length === 1) {
+        data = t.buffer; // moved buffer of a lone request: hand it on as is
       } else {
         const rowBytes = bytes!.length / Math.max(1, total);
         data = bytes!.slice(from * rowBytes, (from + own) * rowBytes).buffer;

@@ -2,7 +2,7 @@
 export { TensorRing } from './tensor-ring.ts';
 export { alignUp, kAlign, SlotState } from './ring-layout.ts';
 export type { BatchTensor, DirectOutput, DirectWriteOutcome, FailedRead, FilePart, GatheredTensor, GatherPart, MovedTensor, SlotTensor, StringTensor, WrittenTensor } from './slot-descriptor.ts';
-export { isFilePart, isGatheredTensor, isSlotTensor, isStringTensor, isWrittenTensor } from './slot-descriptor.ts';
+export { isFilePart, isGatheredTensor, isMovedTensor, isSlotTensor, isStringTensor, isWrittenTensor } from './slot-descriptor.ts';
 export { kShrunk, readFully, writeFully, type FileRange } from './file-range.ts';
 export { ClientRegions, kMaxNameLength, kMaxRegions, shmObjectName, type ClientRegionsOptions, type RegionStatus } from './client-regions.ts';
 export { openSharedObjects, RegionLease } from './shared-object.ts';

@@ -108,6 +108,10 @@ export function isStringTensor(t: BatchTensor): t is StringTensor {
   return (t as StringTensor).strings !== undefined;
 }
 
+export function isMovedTensor(t: BatchTensor): t is MovedTensor {
+  return (t as MovedTensor).buffer !== undefined;
+}
+
 export function isGatheredTensor(t: BatchTensor): t is GatheredTensor {
   return (t as GatheredTensor).parts !== undefined;
 }

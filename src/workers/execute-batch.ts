@@ -15,7 +15,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import {
-  alignUp, isFilePart, isGatheredTensor, isSlotTensor, isStringTensor, readFully, writeFully,
+  alignUp, isFilePart, isGatheredTensor, isMovedTensor, isSlotTensor, isStringTensor, readFully, writeFully,
   type BatchTensor, type DirectOutput, type DirectWriteOutcome, type FailedRead, type TensorRing,
 } from '../shm/index.ts';
 import type { OrtInstance } from './ort-instance.ts';
@@ -72,7 +72,7 @@ export class BatchExecutor {
           }
         }
         feeds[t.name] = tensorOver(t.type, local, t.byteLength, t.dims);
-      } else if ('buffer' in t) {
+      } else if (isMovedTensor(t)) {
         feeds[t.name] = tensorOver(t.type, t.buffer, t.buffer.byteLength, t.dims);
       } else {
         throw new Error(`input '${t.name}' came without data`);
