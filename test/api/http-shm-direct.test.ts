@@ -47,6 +47,7 @@ describe('tensors read and written by the worker next to tensors in the slot', (
       eight: { from: 'simple', config: `${simpleIo}dynamic_batching { preferred_batch_size: [ 8 ] max_queue_delay_microseconds: 30000000 }` },
       four: { from: 'simple', config: `${simpleIo}dynamic_batching { preferred_batch_size: [ 4 ] max_queue_delay_microseconds: 30000000 }` },
       busy: { from: 'simple', config: `${simpleIo}dynamic_batching { max_queue_delay_microseconds: 2000 }` },
+      whole: { from: 'whole_shape', config: 'platform: "onnxruntime_onnx"\nmax_batch_size: 0\ninput [ { name: "INPUT0" data_type: TYPE_FP32 dims: [ 2, 3 ] } ]\noutput [ { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 2, 3 ] } ]\n' },
     }, ['--allow-client-shm=true']);
   });
   after(async () => {
@@ -132,6 +133,17 @@ describe('tensors read and written by the worker next to tensors in the slot', (
     assert.ok(shrunkOut.read(0, 128).every((byte) => byte === 0), 'nothing was written for it');
     // The server carries on, with the same regions.
     await inferChecked('four', io, 'mix4', 0, 4, 'regions');
+  });
+
+  test('reads and writes the whole tensor of a model without batching', guard, async () => {
+    const io = await region('whole', 64);
+    const values = [1.5, -2, 3.25, 4, 5, 6.5];
+    const res = await s.client.infer('whole', [
+      { name: 'INPUT0', datatype: 'FP32', shape: [2, 3], sharedMemory: io.writeTensor({ datatype: 'FP32', data: values }, 'whole', 0) },
+    ], { outputs: [{ name: 'OUTPUT0', sharedMemory: { region: 'whole', offset: 32, byteSize: 32 } }] });
+    assert.deepEqual(res.outputs[0].parameters, { shared_memory_region: 'whole', shared_memory_offset: 32, shared_memory_byte_size: 24 });
+    assert.deepEqual(res.outputs[0].shape, [2, 3]);
+    assert.deepEqual([...(io.readTensor('FP32', [2, 3], 32) as Float32Array)], values.map((v) => 2 * v), 'whole_shape doubles its input');
   });
 
   test('releases the leases of a batch whose worker dies, and serves the regions again after', guard, async () => {
