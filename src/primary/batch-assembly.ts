@@ -1,19 +1,28 @@
 /**
  * Writes a batch's inputs: each request's tensor contents straight into the ring slot at its
- * batch offset (the one write of the primary's side), strings into the descriptor. A batch too
+ * batch offset (the one write of the primary's side), strings into the descriptor. Contents in a
+ * client's shared-memory region are not written at all: the input becomes a gathered tensor whose
+ * part names the region's descriptor and position, and the worker reads it itself. A batch too
  * large for its slot (or one that got no slot) takes the slow path: one ArrayBuffer per input,
- * moved to the worker.
+ * moved to the worker, region contents included.
  */
 import { elementCount } from '../dtypes.ts';
-import { alignUp, type BatchTensor } from '../shm/index.ts';
+import { alignUp, type BatchTensor, type GatherPart } from '../shm/index.ts';
 import type { ModelConfig, TensorConfig } from './config/model-config.ts';
-import { writeData, type InferInput, type TensorWriter } from './infer-request.ts';
+import { writeData, type DirectSource, type InferInput, type TensorWriter } from './infer-request.ts';
 
 export interface AssembledBatch {
   readonly inputs: BatchTensor[];
-  /** True when every numeric input lies in the slot (false: the slow path was taken). */
+  /**
+   * True when every numeric input lies in the slot or is read by the worker from a client region
+   * (false: the slow path was taken).
+   */
   readonly inSlot: boolean;
+  /** The region contents the worker reads itself; a gathered part's `source` indexes this. */
+  readonly sources: readonly DirectSource[];
 }
+
+const directOf = (i: InferInput): DirectSource | undefined => (i.data as TensorWriter).direct;
 
 /** The batch's value for one input: each request's tensor, in batch order. */
 function column(requests: readonly (readonly InferInput[])[], name: string): InferInput[] {
@@ -29,12 +38,17 @@ export function assembleBatch(config: ModelConfig, requests: readonly (readonly 
   const names = requests[0].map((i) => i.name);
   const specs = new Map(config.inputs.map((t) => [t.name, t]));
   const columns = names.map((name) => column(requests, name));
-  // Lay out first: every numeric input must fit, or none goes in the slot.
+  // Lay out first: every numeric input the worker does not read itself must fit, or none goes in
+  // the slot.
   let total = 0;
+  let allDirect = true;
   for (const col of columns) {
-    if (!Array.isArray(col[0].data)) total = alignUp(total + col.reduce((n, i) => n + (i.data as TensorWriter).byteLength, 0));
+    if (Array.isArray(col[0].data)) continue;
+    total = alignUp(total + col.reduce((n, i) => n + (directOf(i) ? 0 : (i.data as TensorWriter).byteLength), 0));
+    allDirect &&= col.every(directOf);
   }
-  const inSlot = slot !== null && total <= slot.length;
+  const inSlot = slot !== null ? total <= slot.length : allDirect;
+  const sources: DirectSource[] = [];
   let cursor = 0;
   const inputs = columns.map((col, k): BatchTensor => {
     const spec = specs.get(names[k])!;
@@ -49,6 +63,21 @@ export function assembleBatch(config: ModelConfig, requests: readonly (readonly 
     }
     const sizes = col.map((i) => (i.data as TensorWriter).byteLength);
     const byteLength = sizes.reduce((a, b) => a + b, 0);
+    if (inSlot && col.some(directOf)) {
+      const parts = col.map((i, r): GatherPart => {
+        const direct = directOf(i);
+        if (direct) {
+          sources.push(direct);
+          return { file: direct.file, request: r, source: sources.length - 1 };
+        }
+        const part = { offset: cursor, byteLength: sizes[r] };
+        writeData(i.data as ArrayBuffer | TensorWriter, slot!.subarray(cursor, cursor + sizes[r]));
+        cursor += sizes[r];
+        return part;
+      });
+      cursor = alignUp(cursor);
+      return { name: spec.name, type, dims, byteLength, parts };
+    }
     if (inSlot) {
       const offset = cursor;
       let at = offset;
@@ -69,7 +98,7 @@ export function assembleBatch(config: ModelConfig, requests: readonly (readonly 
     });
     return { name: spec.name, type, dims, buffer };
   });
-  return { inputs, inSlot };
+  return { inputs, inSlot, sources };
 }
 
 /** Applies a config reshape, keeping the batch dim and resolving one -1 from the element count. */

@@ -7,7 +7,7 @@
 import { serverError, ServerError } from '../errors.ts';
 import { assembleBatch } from './batch-assembly.ts';
 import { decideBatch, type BatchPolicy, type PendingView } from './batch-decision.ts';
-import { splitBatch } from './batch-split.ts';
+import { planDirectOutputs, splitBatch } from './batch-split.ts';
 import type { ModelConfig } from './config/model-config.ts';
 import type { InferOutput, InferRequest, TensorSink } from './infer-request.ts';
 import type { InstancePool } from './instance-pool.ts';
@@ -224,13 +224,20 @@ export class BatchScheduler implements Scheduler {
       const names = batch.some((p) => p.wanted === null)
         ? this.config.outputs.map((t) => t.name)
         : this.config.outputs.map((t) => t.name).filter((n) => batch.some((p) => p.wanted!.has(n)));
+      const wanted = batch.map((p) => p.wanted);
+      const sinks = batch.map((p) => p.sinks);
+      // Outputs into client regions are written by the worker itself (as their inputs are read).
+      const plan = planDirectOutputs(this.config, names, rows, wanted, sinks);
       // Fault injection for tests; workers ignore it unless the server has NEREID_FAULT_INJECTION=1.
       const crash = batch.some((p) => p.request.parameters.nereid_crash_worker === true);
       reason = 'BACKEND';
-      const result = await pool.run(slot, assembled.inputs, names, crash);
+      const result = await pool.run(slot, assembled.inputs, names, plan.direct.length > 0 ? { direct: plan.direct, writtenOnly: plan.writtenOnly, crash } : { crash });
       reason = 'OTHER';
       const splitStartNs = process.hrtime.bigint();
-      const outputs = splitBatch(this.config, result.outputs, slotBytes, rows, batch.map((p) => p.wanted), batch.map((p) => p.sinks));
+      // Each failure belongs to one request, which its regions report when it settles.
+      for (const f of result.direct.failedReads) assembled.sources[f.source].failed(f.reason);
+      result.direct.writes.forEach((outcome, k) => plan.sinks[k].settle(outcome));
+      const outputs = splitBatch(this.config, result.outputs, slotBytes, rows, wanted, sinks, plan.delivered);
       const doneNs = process.hrtime.bigint();
       const inputNs = Number(assembledNs - batchStartNs) + result.timings.inputNs;
       const outputNs = result.timings.outputNs + Number(doneNs - splitStartNs);

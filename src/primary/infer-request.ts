@@ -5,6 +5,7 @@
  */
 import { datatypeFromWire, type DatatypeInfo } from '../dtypes.ts';
 import { serverError } from '../errors.ts';
+import type { DirectWriteOutcome, FileRange } from '../shm/index.ts';
 import type { ModelConfig, TensorConfig } from './config/model-config.ts';
 
 /**
@@ -15,6 +16,19 @@ import type { ModelConfig, TensorConfig } from './config/model-config.ts';
 export interface TensorWriter {
   readonly byteLength: number;
   writeTo(target: Uint8Array): void;
+  /** Set when the bytes lie in a client's shared-memory object, which a worker may read itself. */
+  readonly direct?: DirectSource;
+}
+
+/**
+ * Numeric input bytes in a client's shared-memory object. The batcher may hand `file` to the
+ * worker, which reads it straight into the runtime's buffer instead of the batcher calling
+ * `writeTo`; the descriptor stays open until the request settles.
+ */
+export interface DirectSource {
+  readonly file: FileRange;
+  /** The worker could not read the bytes: fails the request alone. Must not throw. */
+  failed(reason: string): void;
 }
 
 /** Tensor contents: raw little-endian bytes, a writer of them, or strings for BYTES. */
@@ -45,6 +59,18 @@ export interface InferInput extends InputHeader {
  */
 export interface TensorSink {
   accept(data: Uint8Array | readonly string[]): void;
+  /** Set when the sink is a client's shared-memory object, which a worker may write itself. */
+  readonly direct?: DirectSink;
+}
+
+/**
+ * A client's shared-memory range a worker may write a numeric output into itself (`file`, at most
+ * `file.byteLength` bytes), instead of the batcher calling `accept`. `settle` then reports what the
+ * worker did. Must not throw, as `accept`.
+ */
+export interface DirectSink {
+  readonly file: FileRange;
+  settle(outcome: DirectWriteOutcome): void;
 }
 
 export interface RequestedOutput {

@@ -4,8 +4,8 @@
  * pool only while one of its instances is free, so piscina never queues.
  */
 import { Piscina } from 'piscina';
-import { TensorRing, type BatchTensor } from '../shm/index.ts';
-import type { RunTimings, WorkerReply, WorkerSetup, WorkerTask } from '../workers/protocol.ts';
+import { TensorRing, type BatchTensor, type DirectOutput } from '../shm/index.ts';
+import type { DirectResults, RunTimings, WorkerReply, WorkerSetup, WorkerTask } from '../workers/protocol.ts';
 
 // Run the worker from the same kind of file as this module: .ts under tsx, .js once built.
 const workerFile = new URL(`../workers/worker-entry${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
@@ -15,6 +15,18 @@ export interface RunResult {
   readonly timings: RunTimings;
   /** The thread id of the worker (instance) that ran the batch. */
   readonly instance: number;
+  /** The worker's reads and writes of client regions. */
+  readonly direct: DirectResults;
+}
+
+/** What a run may carry besides its inputs and output names. */
+export interface RunExtras {
+  /** Output rows the worker writes straight into client regions. */
+  readonly direct?: readonly DirectOutput[];
+  /** Outputs `direct` delivers to every request that wants them (nothing comes back). */
+  readonly writtenOnly?: readonly string[];
+  /** Fault injection for tests: the worker dies instead of running the batch. */
+  readonly crash?: boolean;
 }
 
 export interface InstancePlacement {
@@ -78,9 +90,10 @@ export class InstancePool {
   /**
    * Runs one batch. `slot` holds the inputs (or -1); moved input buffers are unusable here after.
    * Rejects when the worker reports an error or dies (piscina then starts a replacement, which
-   * loads its own session).
+   * loads its own session). Either way it settles only once the worker no longer touches the
+   * slot or any client region the batch names, so leases may be released then.
    */
-  async run(slot: number, inputs: readonly BatchTensor[], outputs: readonly string[], crash = false): Promise<RunResult> {
+  async run(slot: number, inputs: readonly BatchTensor[], outputs: readonly string[], extras: RunExtras = {}): Promise<RunResult> {
     const transferList: ArrayBuffer[] = [];
     for (const t of inputs) {
       const buffer = (t as { buffer?: ArrayBuffer }).buffer;
@@ -88,10 +101,11 @@ export class InstancePool {
     }
     this.inflightCount++;
     try {
-      const reply = await this.pool.run({ op: 'run', slot, inputs, outputs, crash }, { transferList });
+      const task: WorkerTask = { op: 'run', slot, inputs, outputs, ...extras };
+      const reply = await this.pool.run(task, { transferList });
       if (!reply.ok) throw new Error(reply.message);
       if (reply.op !== 'run') throw new Error('worker answered a run with a load reply');
-      return { outputs: reply.outputs, timings: reply.timings, instance: reply.instance };
+      return { outputs: reply.outputs, timings: reply.timings, instance: reply.instance, direct: reply.direct };
     } finally {
       this.inflightCount--;
     }

@@ -5,9 +5,14 @@
  * each tensor that names a region into tensor data (`input`) or a sink (`output`). Each takes a
  * lease at once, so an unknown region or a range past a region's end is refused before anything
  * is queued, and a region unregistered meanwhile stays readable until the request is answered.
- * Numeric inputs are read when the batch is formed, straight into the batch's slot; outputs are
- * written straight out of the slot. Reads and writes during the batch never throw into the
- * scheduler: a failure is kept and thrown by `finish()` for this request alone.
+ * Numeric inputs and outputs also offer the region's descriptor and position (`direct`): then the
+ * worker that runs the batch reads the input straight into the runtime's buffer and writes the
+ * output straight out of the runtime's, and no byte passes through the primary or the slot.
+ * Otherwise numeric inputs are read when the batch is formed, straight into the batch's slot, and
+ * outputs are written straight out of the slot. Reads and writes during the batch never throw
+ * into the scheduler: a failure is kept and thrown by `finish()` for this request alone. The
+ * leases, and so the descriptors a worker uses, are released only by `release()`, once the
+ * request has settled, which is after its batch's worker has answered or died.
  *
  * Usage: `try { ...; await enqueue(...); regions.finish(); ... } finally { regions.release(); }`
  */
@@ -48,6 +53,10 @@ export class RequestRegions {
     if (ref.byteSize !== expected) throw serverError('SHM_INPUT_SIZE', this.rid, name, this.model, expected, ref.byteSize);
     return {
       byteLength: expected,
+      direct: {
+        file: lease.file,
+        failed: (reason) => this.fail(serverError('SHM_IO_FAILED', ref.region, 'read', reason)),
+      },
       writeTo: (target) => {
         try {
           lease.read(target);
@@ -69,6 +78,14 @@ export class RequestRegions {
   output(name: string, ref: RegionRef): TensorSink {
     const lease = this.take(ref);
     return {
+      direct: {
+        file: lease.file,
+        settle: (outcome) => {
+          if ('written' in outcome) this.written.set(name, outcome.written);
+          else if ('tooLarge' in outcome) this.fail(serverError('SHM_OUTPUT_TOO_SMALL', name, ref.byteSize, outcome.tooLarge));
+          else this.fail(serverError('SHM_IO_FAILED', ref.region, 'written', outcome.failed));
+        },
+      },
       accept: (data) => {
         // A request whose inputs could not be read has no output worth writing.
         if (this.failure) return;

@@ -3,9 +3,11 @@
  *
  * A client creates a POSIX shared-memory object (a file under /dev/shm), registers a range of it
  * under a name, and then names the region, an offset and a size in its requests. The server holds
- * one file descriptor per region and moves bytes with positioned reads and writes (pread/pwrite)
- * between the object and the tensor plane: one copy each way, as a mapping would give, with no
- * native addon. It also avoids a mapping's failure mode: a client that shrinks its object under a
+ * one file descriptor per region and moves bytes with positioned reads and writes (pread/pwrite):
+ * the worker thread that runs the batch reads numeric inputs straight into the runtime's buffers
+ * and writes numeric outputs straight out of the runtime's (the descriptor is process-wide), so
+ * each moves once each way, as a mapping would give, with no native addon and no byte through the
+ * main thread or the tensor plane. It also avoids a mapping's failure mode: a client that shrinks its object under a
  * mapping kills the server with SIGBUS, while under pread it gets a short read, and its request
  * fails with 400.
  *

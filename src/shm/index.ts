@@ -1,8 +1,9 @@
 /** The tensor plane between the primary and the workers, and the client shared-memory regions. */
 export { TensorRing } from './tensor-ring.ts';
 export { alignUp, kAlign, SlotState } from './ring-layout.ts';
-export type { BatchTensor, MovedTensor, SlotTensor, StringTensor } from './slot-descriptor.ts';
-export { isSlotTensor, isStringTensor } from './slot-descriptor.ts';
+export type { BatchTensor, DirectOutput, DirectWriteOutcome, FailedRead, FilePart, GatheredTensor, GatherPart, MovedTensor, SlotTensor, StringTensor, WrittenTensor } from './slot-descriptor.ts';
+export { isFilePart, isGatheredTensor, isMovedTensor, isSlotTensor, isStringTensor, isWrittenTensor } from './slot-descriptor.ts';
+export { kShrunk, readFully, writeFully, type FileRange } from './file-range.ts';
 export { ClientRegions, kMaxNameLength, kMaxRegions, shmObjectName, type ClientRegionsOptions, type RegionStatus } from './client-regions.ts';
 export { openSharedObjects, RegionLease } from './shared-object.ts';
 export { regionRefOf, regionResponseParameters, type RegionRef } from './region-params.ts';

@@ -6,9 +6,7 @@
  */
 import fs from 'node:fs';
 import { serverError } from '../errors.ts';
-
-/** Largest single pread/pwrite: Node refuses more than 2 GiB - 1 bytes in one call. */
-const kIoChunkBytes = 1 << 30;
+import { readFully, writeFully, type FileRange } from './file-range.ts';
 
 let openDescriptors = 0;
 
@@ -53,30 +51,19 @@ export class SharedObject {
 
   /** Fills `target` from `offset` in the region. Only a live lease calls this (so fd is open). */
   readAt(region: string, target: Uint8Array, offset: number): void {
-    let done = 0;
-    while (done < target.length) {
-      let n: number;
-      try {
-        n = fs.readSync(this.fd, target, done, Math.min(target.length - done, kIoChunkBytes), this.base + offset + done);
-      } catch (err) {
-        // The code only: a system message could carry the object's path, which is its key.
-        throw serverError('SHM_IO_FAILED', region, 'read', (err as NodeJS.ErrnoException).code ?? 'I/O error');
-      }
-      if (n === 0) throw serverError('SHM_IO_FAILED', region, 'read', 'the shared memory object is now smaller than the registered region');
-      done += n;
-    }
+    const failure = readFully(this.fd, target, this.base + offset);
+    if (failure !== null) throw serverError('SHM_IO_FAILED', region, 'read', failure);
   }
 
   /** Writes `source` at `offset` in the region. Only a live lease calls this (so fd is open). */
   writeAt(region: string, source: Uint8Array, offset: number): void {
-    let done = 0;
-    while (done < source.length) {
-      try {
-        done += fs.writeSync(this.fd, source, done, Math.min(source.length - done, kIoChunkBytes), this.base + offset + done);
-      } catch (err) {
-        throw serverError('SHM_IO_FAILED', region, 'written', (err as NodeJS.ErrnoException).code ?? 'I/O error');
-      }
-    }
+    const failure = writeFully(this.fd, source, this.base + offset);
+    if (failure !== null) throw serverError('SHM_IO_FAILED', region, 'written', failure);
+  }
+
+  /** `byteSize` bytes at `offset` in the region, as the object's descriptor and position. */
+  rangeAt(offset: number, byteSize: number): FileRange {
+    return { fd: this.fd, position: this.base + offset, byteLength: byteSize };
   }
 }
 
@@ -100,6 +87,16 @@ export class RegionLease {
   write(source: Uint8Array): void {
     this.check(source.length <= this.byteSize, 'written past its end');
     this.object.writeAt(this.region, source, this.offset);
+  }
+
+  /**
+   * The leased range as the object's descriptor and position, for a worker thread to pread or
+   * pwrite itself. The descriptor stays valid until this lease is released: release it only once
+   * the batch that uses the range has settled (answered, failed, or its worker gone).
+   */
+  get file(): FileRange {
+    this.check(true, '');
+    return this.object.rangeAt(this.offset, this.byteSize);
   }
 
   /** Ends the use; idempotent. */

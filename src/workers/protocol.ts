@@ -3,7 +3,7 @@
  * the pool's tensor ring (a SharedArrayBuffer), or, for a batch too large for its slot, in
  * ArrayBuffers that are moved (transferred), never copied by structured clone.
  */
-import type { BatchTensor } from '../shm/index.ts';
+import type { BatchTensor, DirectOutput, DirectWriteOutcome, FailedRead } from '../shm/index.ts';
 
 /** What a worker is told when it starts (piscina workerData). One worker holds one instance. */
 export interface WorkerSetup {
@@ -20,17 +20,23 @@ export interface WorkerSetup {
   readonly faultInjection: boolean;
 }
 
-export type WorkerTask =
-  | { readonly op: 'load' }
-  | {
-    readonly op: 'run';
-    /** The ring slot holding the inputs, or -1 when every input is moved or a string. */
-    readonly slot: number;
-    readonly inputs: readonly BatchTensor[];
-    readonly outputs: readonly string[];
-    /** Fault injection for tests: the worker dies instead of running the batch. */
-    readonly crash?: boolean;
-  };
+/** One batch to run. */
+export interface RunTask {
+  readonly op: 'run';
+  /** The ring slot holding the inputs, or -1 when every input is moved or a string. */
+  readonly slot: number;
+  readonly inputs: readonly BatchTensor[];
+  /** The outputs to fetch from the model. */
+  readonly outputs: readonly string[];
+  /** Rows of outputs to write straight into client regions (absent: none). */
+  readonly direct?: readonly DirectOutput[];
+  /** Outputs that `direct` delivers to every request that wants them: only their shape comes back. */
+  readonly writtenOnly?: readonly string[];
+  /** Fault injection for tests: the worker dies instead of running the batch. */
+  readonly crash?: boolean;
+}
+
+export type WorkerTask = { readonly op: 'load' } | RunTask;
 
 export interface IoMetadata {
   readonly name: string;
@@ -39,16 +45,23 @@ export interface IoMetadata {
 }
 
 export interface RunTimings {
-  /** Copying inputs out of the slot and making runtime tensors. */
+  /** Copying inputs out of the slot (and reading them from client regions) into runtime tensors. */
   readonly inputNs: number;
   /** The runtime's run call. */
   readonly inferNs: number;
-  /** Writing outputs into the slot. */
+  /** Writing outputs into the slot (and into client regions). */
   readonly outputNs: number;
+}
+
+/** What a run did besides its outputs: gathered parts it could not read, and each direct write. */
+export interface DirectResults {
+  readonly failedReads: readonly FailedRead[];
+  /** One per entry of the task's `direct`, in its order. */
+  readonly writes: readonly DirectWriteOutcome[];
 }
 
 export type WorkerReply =
   | { readonly ok: true; readonly op: 'load'; readonly inputs: readonly IoMetadata[]; readonly outputs: readonly IoMetadata[] }
   /** `instance` is the worker's thread id: which instance ran the batch. */
-  | { readonly ok: true; readonly op: 'run'; readonly outputs: readonly BatchTensor[]; readonly timings: RunTimings; readonly instance: number }
+  | { readonly ok: true; readonly op: 'run'; readonly outputs: readonly BatchTensor[]; readonly timings: RunTimings; readonly instance: number; readonly direct: DirectResults }
   | { readonly ok: false; readonly message: string };

@@ -47,8 +47,8 @@ export default async function handle(task: WorkerTask): Promise<unknown> {
       });
       return await new Promise(() => {});
     }
-    const { outputs, moved, timings } = await loaded.executor.run(task.slot, task.inputs, task.outputs);
-    return withMovedBuffers({ ok: true, op: 'run', outputs, timings, instance: threadId }, moved);
+    const { outputs, moved, timings, direct } = await loaded.executor.run(task);
+    return withMovedBuffers({ ok: true, op: 'run', outputs, timings, instance: threadId, direct }, moved);
   } catch (err) {
     return { ok: false, message: messageOf(err) } satisfies WorkerReply;
   }
