@@ -9,11 +9,13 @@
  * stream goes on.
  */
 import type * as grpc from '@grpc/grpc-js';
-import { ServerError } from '../errors.ts';
+import { serverError, ServerError } from '../errors.ts';
 import type { ApiContext } from './api-context.ts';
 import { decodeGrpcInferRequest, encodeGrpcInferResponse, materializeGrpcInputs } from './codec-protobuf.ts';
 import { grpcErrorReply } from './error-reply.ts';
+import { encodeModelInferResponse, MalformedInferRequest, readModelInferRequest } from './grpc-infer-wire.ts';
 import type { ModelInferRequestMessage, ModelInferResponseMessage, ModelStreamInferResponseMessage } from './grpc-messages.ts';
+import type { GrpcStatus } from './grpc-unary-direct.ts';
 import { runInference } from './run-inference.ts';
 
 /** Called with every error that is not the client's fault (INTERNAL), for the log. */
@@ -23,7 +25,8 @@ export type InternalErrorLog = (err: unknown, what: string) => void;
  * Runs one inference request; rejects with a ServerError (or, for a bug, anything else). Leases
  * on client shared-memory regions are held until the response is encoded, as over HTTP.
  */
-export async function runGrpcInfer(ctx: ApiContext, msg: ModelInferRequestMessage): Promise<ModelInferResponseMessage> {
+export async function runGrpcInfer(ctx: ApiContext, msg: ModelInferRequestMessage | MalformedInferRequest): Promise<ModelInferResponseMessage> {
+  if (msg instanceof MalformedInferRequest) throw serverError('BAD_REQUEST', `the request is not a ModelInferRequest: ${msg.reason}`);
   const target = ctx.registry.ready(msg.model_name, msg.model_version);
   const decoded = decodeGrpcInferRequest(msg);
   return runInference(ctx, target, decoded,
@@ -33,10 +36,25 @@ export async function runGrpcInfer(ctx: ApiContext, msg: ModelInferRequestMessag
 
 const isInternal = (err: unknown): boolean => !(err instanceof ServerError) || err.kind === 'INTERNAL';
 
+/**
+ * ModelInfer from request bytes to response bytes, for the direct route (grpc-unary-direct.ts):
+ * the same work as the grpc-js handler below, with the codec grpc-js would call.
+ */
+export function modelInferOnBytes(ctx: ApiContext, logInternal: InternalErrorLog): (request: Buffer) => Promise<Buffer | GrpcStatus> {
+  return async (request) => {
+    try {
+      return encodeModelInferResponse(await runGrpcInfer(ctx, readModelInferRequest(request)));
+    } catch (err) {
+      if (isInternal(err)) logInternal(err, 'ModelInfer');
+      return grpcErrorReply(err);
+    }
+  };
+}
+
 /** The two inference handlers, for grpc.Server.addService. */
 export function grpcInferHandlers(ctx: ApiContext, logInternal: InternalErrorLog): grpc.UntypedServiceImplementation {
   const ModelInfer = (
-    call: grpc.ServerUnaryCall<ModelInferRequestMessage, ModelInferResponseMessage>,
+    call: grpc.ServerUnaryCall<ModelInferRequestMessage | MalformedInferRequest, ModelInferResponseMessage>,
     callback: grpc.sendUnaryData<ModelInferResponseMessage>,
   ): void => {
     runGrpcInfer(ctx, call.request).then(
@@ -48,7 +66,7 @@ export function grpcInferHandlers(ctx: ApiContext, logInternal: InternalErrorLog
     );
   };
 
-  const ModelStreamInfer = (call: grpc.ServerDuplexStream<ModelInferRequestMessage, ModelStreamInferResponseMessage>): void => {
+  const ModelStreamInfer = (call: grpc.ServerDuplexStream<ModelInferRequestMessage | MalformedInferRequest, ModelStreamInferResponseMessage>): void => {
     // `written` settles after the previous response is written: chaining each response on it
     // keeps request order while the requests themselves run side by side.
     let written: Promise<void> = Promise.resolve();
@@ -58,7 +76,7 @@ export function grpcInferHandlers(ctx: ApiContext, logInternal: InternalErrorLog
     };
     call.on('cancelled', stop);
     call.on('error', stop);
-    call.on('data', (msg: ModelInferRequestMessage) => {
+    call.on('data', (msg: ModelInferRequestMessage | MalformedInferRequest) => {
       const answer = runGrpcInfer(ctx, msg).then(
         (response): ModelStreamInferResponseMessage => ({ error_message: '', infer_response: response }),
         (err: unknown): ModelStreamInferResponseMessage => {
@@ -66,7 +84,7 @@ export function grpcInferHandlers(ctx: ApiContext, logInternal: InternalErrorLog
           return {
             error_message: grpcErrorReply(err).details,
             // Only the id, so the client knows which request failed.
-            infer_response: { model_name: '', model_version: '', id: msg.id, parameters: {}, outputs: [], raw_output_contents: [] },
+            infer_response: { model_name: '', model_version: '', id: msg instanceof MalformedInferRequest ? '' : msg.id, parameters: {}, outputs: [], raw_output_contents: [] },
           };
         },
       );

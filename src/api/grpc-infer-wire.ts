@@ -21,6 +21,27 @@
  * Encoding leaves out fields at their default ('' and empty lists), as protobuf's own encoders
  * do; a parameter's value is always written (it is a oneof member).
  */
+import { decodeModelInferRequest as decodeRequest } from './grpc-infer-wire-read.ts';
+import type { ModelInferRequestMessage } from './grpc-messages.ts';
+
 export { decodeModelInferRequest, decodeModelInferResponse, decodeModelStreamInferResponse } from './grpc-infer-wire-read.ts';
 export { encodeModelInferRequest, encodeModelInferResponse, encodeModelStreamInferResponse } from './grpc-infer-wire-write.ts';
 export type { ModelInferRequestInput, ModelInferResponseInput, TensorInput } from './grpc-infer-wire-write.ts';
+
+/**
+ * Request bytes that are not a ModelInferRequest, carried to the handler in place of the message,
+ * so the call is answered INVALID_ARGUMENT (a bad request) rather than grpc-js's INTERNAL
+ * "Error deserializing request", and a stream carrying it goes on.
+ */
+export class MalformedInferRequest {
+  constructor(readonly reason: string) {}
+}
+
+/** decodeModelInferRequest for the server: malformed bytes give a MalformedInferRequest instead of throwing. */
+export function readModelInferRequest(bytes: Buffer): ModelInferRequestMessage | MalformedInferRequest {
+  try {
+    return decodeRequest(bytes);
+  } catch (err) {
+    return new MalformedInferRequest((err as Error).message);
+  }
+}

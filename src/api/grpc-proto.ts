@@ -22,6 +22,7 @@ import {
   encodeModelInferRequest,
   encodeModelInferResponse,
   encodeModelStreamInferResponse,
+  readModelInferRequest,
   type ModelInferRequestInput,
 } from './grpc-infer-wire.ts';
 
@@ -72,21 +73,25 @@ export type ModelInferRequestOrBytes = ModelInferRequestInput | Buffer;
 
 const serializeRequest = (m: ModelInferRequestOrBytes): Buffer => (Buffer.isBuffer(m) ? m : encodeModelInferRequest(m));
 
-/** The service's methods, with ModelInfer and ModelStreamInfer on the hand-written codec. */
+/**
+ * The service's methods, with ModelInfer and ModelStreamInfer on the hand-written codec. The
+ * server's decoder does not throw: malformed request bytes reach the handler, which answers
+ * INVALID_ARGUMENT.
+ */
 function withInferWireCodec(service: grpc.ServiceDefinition): grpc.ServiceDefinition {
   return {
     ...service,
     ModelInfer: {
       ...service.ModelInfer,
       requestSerialize: serializeRequest,
-      requestDeserialize: decodeModelInferRequest,
+      requestDeserialize: readModelInferRequest,
       responseSerialize: encodeModelInferResponse,
       responseDeserialize: decodeModelInferResponse,
     },
     ModelStreamInfer: {
       ...service.ModelStreamInfer,
       requestSerialize: serializeRequest,
-      requestDeserialize: decodeModelInferRequest,
+      requestDeserialize: readModelInferRequest,
       responseSerialize: encodeModelStreamInferResponse,
       responseDeserialize: decodeModelStreamInferResponse,
     },

@@ -9,8 +9,9 @@ import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import { unenforcedGrpcFlags, type GrpcOptions } from '../primary/grpc-cli-options.ts';
 import type { ApiContext } from './api-context.ts';
-import { grpcInferHandlers, type InternalErrorLog } from './grpc-infer-service.ts';
+import { grpcInferHandlers, modelInferOnBytes, type InternalErrorLog } from './grpc-infer-service.ts';
 import { grpcModelHandlers } from './grpc-model-service.ts';
+import { routeUnaryDirectly, type DirectRoute } from './grpc-unary-direct.ts';
 import { healthPackageDefinition, inferencePackageDefinition, inferenceServiceDefinition, INFERENCE_SERVICE } from './grpc-proto.ts';
 
 export interface GrpcServerSettings extends GrpcOptions {
@@ -23,6 +24,8 @@ export interface GrpcFrontEnd {
   readonly port: number;
   /** "ADDRESS:PORT", as the start-up line prints it. */
   readonly endpoint: string;
+  /** ModelInfer's direct route (grpc-unary-direct.ts), or null where this grpc-js release hides its HTTP/2 servers. */
+  readonly modelInferDirect: DirectRoute | null;
   /** Re-reads the server's readiness for the health service now (it also does once a second). */
   refreshHealth(): void;
   /** Stops taking calls and resolves once the calls in flight have finished. */
@@ -114,6 +117,11 @@ export async function startGrpcServer(ctx: ApiContext, settings: GrpcServerSetti
     server.forceShutdown();
     throw err;
   }
+  const modelInferDirect = routeUnaryDirectly(server, {
+    path: `/${INFERENCE_SERVICE}/ModelInfer`,
+    maxRequestBytes: settings.maxMessageSizeBytes,
+    call: modelInferOnBytes(ctx, logInternal),
+  });
   const healthTimer = setInterval(refreshHealth, kHealthRefreshMs);
   healthTimer.unref();
 
@@ -122,9 +130,11 @@ export async function startGrpcServer(ctx: ApiContext, settings: GrpcServerSetti
     start.announce(`--grpc-infer-response-compression-level=${settings.responseCompressionLevel}: @grpc/grpc-js cannot compress responses, so they are sent uncompressed (compressed requests are accepted)`);
   }
   for (const flag of unenforcedGrpcFlags(settings)) start.announce(`${flag} has no effect: @grpc/grpc-js has no such setting`);
+  if (modelInferDirect === null) start.announce('gRPC: this @grpc/grpc-js release hides its HTTP/2 servers, so ModelInfer runs through grpc-js alone (slower, same answers)');
 
   return {
     port,
+    modelInferDirect,
     endpoint: endpoint(settings.address, port),
     refreshHealth,
     drain: () => {

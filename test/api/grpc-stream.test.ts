@@ -67,6 +67,19 @@ describe('gRPC ModelStreamInfer', () => {
     await stream.end();
   });
 
+  test('answers bytes that are not a ModelInferRequest with error_message, and keeps the stream open', async () => {
+    const stream = ts.grpc.stream();
+    // A string field whose length runs past the end of the message.
+    stream.sendMessage(Buffer.from([0x0a, 0x40, 0x73]));
+    stream.send('simple', simpleInputs(1, 4), { id: 'after-garbage' });
+    const garbage = await stream.next();
+    assert.match(garbage.error!, /^the request is not a ModelInferRequest: message truncated$/);
+    const after = await stream.next();
+    assert.equal(after.id, 'after-garbage');
+    assert.deepEqual(Array.from(after.result!.outputs[0].data as Int32Array), simpleExpected(1, 4).sum);
+    await stream.end();
+  });
+
   test('answers hand-made bad messages on the stream without closing it', async () => {
     const stream = ts.grpc.stream();
     stream.sendMessage({ model_name: 'simple', id: 'empty', inputs: [], raw_input_contents: [] });

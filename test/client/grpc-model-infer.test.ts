@@ -44,10 +44,10 @@ describe('GrpcClient.modelInfer', () => {
     assert.deepEqual([ours.code, ours.details, ours.message], [theirs.code, theirs.details, theirs.message]);
   });
 
-  test('refuses bytes that are not a ModelInferRequest with INTERNAL, and answers the next request', async () => {
+  test('refuses bytes that are not a ModelInferRequest with INVALID_ARGUMENT, and answers the next request', async () => {
     // A string field whose length runs past the end of the message.
     await assert.rejects(ts.grpc.modelInfer(Buffer.from([0x0a, 0x40, 0x73])),
-      (e: grpc.ServiceError) => e.code === grpc.status.INTERNAL && /Error deserializing request/.test(e.details));
+      (e: grpc.ServiceError) => e.code === grpc.status.INVALID_ARGUMENT && /the request is not a ModelInferRequest: message truncated/.test(e.details));
     const res = await ts.grpc.modelInfer(encodeGrpcInferRequest('simple', simpleInputs()));
     assert.deepEqual(res.raw_output_contents.map(int32s), [simpleExpected().sum, simpleExpected().difference]);
   });
