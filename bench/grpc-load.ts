@@ -9,7 +9,7 @@
  *   small machine is taken from the server under test.
  * - 'unary': src/client's GrpcClient.modelInfer: ModelInfer straight on a grpc-js channel,
  *   with the request encoded once and each answer decoded by the hand-written codec.
- * - 'unary-h2': the same calls framed by hand on one node:http2 session: the lean client, as
+ * - 'unary-h2': the same calls framed by hand on node:http2 sessions: the lean client, as
  *   bench/load.ts uses node:http rather than a library.
  * - 'stream': one grpc-js ModelStreamInfer stream per client, one request in flight on each.
  */
@@ -30,6 +30,8 @@ export interface GrpcLoadOptions {
   readonly concurrency: number;
   readonly durationMs: number;
   readonly warmupMs?: number;
+  /** HTTP/2 connections for 'unary-h2', the clients dealt out over them in turn (default 1). */
+  readonly connections?: number;
 }
 
 type Send = () => Promise<boolean>;
@@ -40,11 +42,14 @@ export async function runGrpcLoad(options: GrpcLoadOptions): Promise<LoadResult>
   const stub = options.mode === 'unary-stub' ? new (protoLoaderClientConstructor())(options.address, grpc.credentials.createInsecure(), channelOptions) : null;
   const lean = options.mode === 'unary' ? new GrpcClient(options.address) : null;
   const streams: grpc.ClientDuplexStream<ModelInferRequestMessage, ModelStreamInferResponseMessage>[] = [];
-  const session = options.mode === 'unary-h2' ? http2.connect(`http://${options.address}`) : null;
+  const sessions = options.mode === 'unary-h2' ? Array.from({ length: options.connections ?? 1 }, () => http2.connect(`http://${options.address}`)) : [];
   const bytes = encodeModelInferRequest(options.request);
   const framed = grpcFrame(bytes);
-  const senders: Send[] = Array.from({ length: options.concurrency }, (): Send => {
-    if (session) return () => h2Call(session, framed);
+  const senders: Send[] = Array.from({ length: options.concurrency }, (_, i): Send => {
+    if (sessions.length > 0) {
+      const session = sessions[i % sessions.length];
+      return () => h2Call(session, framed);
+    }
     if (lean) return () => lean.modelInfer(bytes).then(() => true);
     if (stub) {
       const call = (stub as unknown as Record<string, Function>).ModelInfer.bind(stub);
@@ -68,7 +73,7 @@ export async function runGrpcLoad(options: GrpcLoadOptions): Promise<LoadResult>
     client.close();
     stub?.close();
     lean?.close();
-    session?.close();
+    for (const s of sessions) s.close();
   }
 }
 

@@ -3,8 +3,11 @@
  * machine, at the same number of concurrent clients. The server runs in a child process, as
  * `npm start` runs it (compiled, from dist/); the load runs in this one. Rounds alternate
  * between the systems so drift in the machine's load hits each. Prints a table and one JSON line.
+ * The gRPC clients are described in grpc-load.ts; 'grpc unary h2 /6' spreads the clients over
+ * one connection per 6, as Triton's C++ client library does.
  *
  *   node --import tsx bench/grpc-vs-http.ts --concurrency 16 --duration-secs 5 --rounds 3
+ *   node --import tsx bench/grpc-vs-http.ts --server-cpus 1 --client-cpus 0   # each its own core
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -16,7 +19,7 @@ import * as ort from 'onnxruntime-node';
 import { encodeGrpcInferRequest, encodeInferRequest } from '../src/client/index.ts';
 import { runGrpcLoad } from './grpc-load.ts';
 import { runLoad, type LoadResult } from './load.ts';
-import { ensureBuilt } from './processes.ts';
+import { ensureBuilt, pinCpus } from './processes.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -24,18 +27,25 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     'duration-secs': { type: 'string', default: '5' },
     rounds: { type: 'string', default: '3' },
+    'server-cpus': { type: 'string' },
+    'client-cpus': { type: 'string' },
   },
 });
 const concurrency = Number(values.concurrency);
 const durationMs = Number(values['duration-secs']) * 1000;
 const rounds = Number(values.rounds);
+// Give the server and this load generator their own cores (taskset), as the suites can.
+const serverCpus = values['server-cpus'] ?? null;
+pinCpus(serverCpus, values['client-cpus'] ?? null);
 
 /** Starts Nereid and resolves once it has printed both ports. */
 function startNereid(): Promise<{ child: ChildProcess; http: number; grpc: number }> {
   const args = ['dist/main.js', '--model-repository', 'model_repository',
     '--http-address', '127.0.0.1', '--http-port', '0', '--grpc-address', '127.0.0.1', '--grpc-port', '0'];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = serverCpus === null
+      ? spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
+      : spawn('taskset', ['-c', serverCpus, process.execPath, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
@@ -81,6 +91,9 @@ const systems: { name: string; run: () => Promise<LoadResult> }[] = [
   { name: 'grpc unary stub', run: () => runGrpcLoad({ address: `127.0.0.1:${server.grpc}`, request: grpcRequest, mode: 'unary-stub', concurrency, durationMs }) },
   { name: 'grpc unary', run: () => runGrpcLoad({ address: `127.0.0.1:${server.grpc}`, request: grpcRequest, mode: 'unary', concurrency, durationMs }) },
   { name: 'grpc unary h2', run: () => runGrpcLoad({ address: `127.0.0.1:${server.grpc}`, request: grpcRequest, mode: 'unary-h2', concurrency, durationMs }) },
+  // Triton's C++ client library (which perf_analyzer uses) shares one channel, so one HTTP/2
+  // connection, among at most 6 clients: 16 clients use 3 connections.
+  { name: 'grpc unary h2 /6', run: () => runGrpcLoad({ address: `127.0.0.1:${server.grpc}`, request: grpcRequest, mode: 'unary-h2', concurrency, durationMs, connections: Math.ceil(concurrency / 6) }) },
   { name: 'grpc stream', run: () => runGrpcLoad({ address: `127.0.0.1:${server.grpc}`, request: grpcRequest, mode: 'stream', concurrency, durationMs }) },
 ];
 const results = new Map<string, (LoadResult & { serverCpuUsPerRequest: number; clientCpuUsPerRequest: number; meanBatch: number })[]>();
