@@ -84,7 +84,7 @@ function protoLoaderClientConstructor(): grpc.ServiceClientConstructor {
 }
 
 /** The request as a gRPC length-prefixed message: flag byte 0 (uncompressed), 4-byte length, bytes. */
-function grpcFrame(bytes: Buffer): Buffer {
+export function grpcFrame(bytes: Buffer): Buffer {
   const framed = Buffer.alloc(5 + bytes.length);
   framed.writeUInt32BE(bytes.length, 1);
   bytes.copy(framed, 5);
@@ -94,7 +94,7 @@ function grpcFrame(bytes: Buffer): Buffer {
 const kModelInferHeaders = { ':method': 'POST', ':path': '/inference.GRPCInferenceService/ModelInfer', 'content-type': 'application/grpc', te: 'trailers' };
 
 /** One ModelInfer call on an HTTP/2 session; true when the trailers say grpc-status 0. */
-function h2Call(session: http2.ClientHttp2Session, framed: Buffer): Promise<boolean> {
+export function h2Call(session: http2.ClientHttp2Session, framed: Buffer): Promise<boolean> {
   return new Promise((resolve) => {
     const req = session.request(kModelInferHeaders);
     let ok = false;
