@@ -1,8 +1,9 @@
 /**
  * The inference messages' codecs side by side: @grpc/proto-loader's (protobufjs, with the
  * conversions to and from plain objects) against the hand-written one of
- * src/api/grpc-infer-wire.ts, on `simple`'s request and answer (INT32 [1,16] twice, raw
- * contents), in one process. Prints a table and one JSON line.
+ * src/api/grpc-infer-wire.ts (plain objects straight to and from protobufjs's Reader and Writer),
+ * on `simple`'s request and answer (INT32 [1,16] twice, raw contents), in one process. Prints a
+ * table and one JSON line.
  *
  *   node --import tsx bench/grpc-codec.ts --iterations 200000
  */

@@ -1,8 +1,9 @@
 /**
  * Decoding of the inference messages (grpc-infer-wire.ts has the field table): bytes → the plain
- * objects @grpc/proto-loader gives with the options of grpc-proto.ts.
+ * objects @grpc/proto-loader gives with the options of grpc-proto.ts, read field by field with
+ * protobufjs's Reader.
  */
-import { ProtoReader, WIRE_FIXED32, WIRE_FIXED64, WIRE_LDELIM, WIRE_VARINT } from './protobuf-wire.ts';
+import protobuf from 'protobufjs';
 import type {
   InferInputTensorMessage,
   InferParameterMessage,
@@ -14,95 +15,146 @@ import type {
   TensorContentsMessage,
 } from './grpc-messages.ts';
 
-function readParameter(r: ProtoReader): InferParameterMessage {
+type Reader = protobuf.Reader;
+
+const WIRE_VARINT = 0;
+const WIRE_FIXED64 = 1;
+const WIRE_LDELIM = 2;
+const WIRE_FIXED32 = 5;
+
+/**
+ * Reads the length-delimited field whose key was just read with `read`, which sees only its bytes:
+ * the reader's end (`len`) is narrowed to theirs meanwhile, as protobufjs's generated decoders do,
+ * so a read past them fails as a read past the message does.
+ */
+function sub<T>(r: Reader, read: (r: Reader) => T): T {
+  const end = r.size() + r.pos;
+  if (end > r.len) throw new RangeError('message truncated');
+  const len = r.len;
+  r.len = end;
+  const value = read(r);
+  r.len = len;
+  return value;
+}
+
+/** Skips the field whose key was just read (unknown, or of an unexpected wire type). */
+function skip(r: Reader, key: number): void {
+  const start = r.pos;
+  r.skipType(key & 7, 0, key >>> 3);
+  // skipType passes over a varint of any length; protobuf allows ten bytes at most.
+  if ((key & 7) === WIRE_VARINT && r.pos - start > 10) throw new RangeError('invalid varint');
+}
+
+const k2Pow32 = 4294967296;
+
+/** A 64-bit integer as protobufjs reads it (a Long) as a decimal string, exactly. */
+function decimal(v: protobuf.Long): string {
+  const lo = v.low >>> 0;
+  const hi = v.high >>> 0;
+  if (hi < 0x200000) return String(hi * k2Pow32 + lo); // below 2^53: exact as a double
+  const bits = (BigInt(hi) << 32n) | BigInt(lo);
+  return (v.unsigned ? bits : BigInt.asIntN(64, bits)).toString();
+}
+
+const readInt64 = (r: Reader): string => decimal(r.int64());
+const readUint64 = (r: Reader): string => decimal(r.uint64());
+
+/**
+ * The elements of a repeated scalar field whose key was just read: a packed run when
+ * length-delimited, else one element of `elementWire`. Parsers must accept both encodings.
+ */
+function repeated<T>(r: Reader, key: number, elementWire: number, read: (r: Reader) => T, into: T[]): void {
+  const wire = key & 7;
+  if (wire === WIRE_LDELIM) sub(r, () => { while (r.pos < r.len) into.push(read(r)); });
+  else if (wire === elementWire) into.push(read(r));
+  else skip(r, key);
+}
+
+function readParameter(r: Reader): InferParameterMessage {
   let p: InferParameterMessage = {};
-  while (r.pos < r.end) {
+  while (r.pos < r.len) {
     const key = r.tag();
-    const field = key >>> 3;
-    const wire = key & 7;
     // A oneof keeps the member read last.
-    if (field === 1 && wire === WIRE_VARINT) p = { bool_param: r.bool(), parameter_choice: 'bool_param' };
-    else if (field === 2 && wire === WIRE_VARINT) p = { int64_param: r.int64(), parameter_choice: 'int64_param' };
-    else if (field === 3 && wire === WIRE_LDELIM) p = { string_param: r.string(), parameter_choice: 'string_param' };
-    else if (field === 4 && wire === WIRE_FIXED64) p = { double_param: r.double(), parameter_choice: 'double_param' };
-    else if (field === 5 && wire === WIRE_VARINT) p = { uint64_param: r.uint64(), parameter_choice: 'uint64_param' };
-    else r.skip(wire, field);
+    switch (key) {
+      case (1 << 3) | WIRE_VARINT: p = { bool_param: r.bool(), parameter_choice: 'bool_param' }; break;
+      case (2 << 3) | WIRE_VARINT: p = { int64_param: readInt64(r), parameter_choice: 'int64_param' }; break;
+      case (3 << 3) | WIRE_LDELIM: p = { string_param: r.string(), parameter_choice: 'string_param' }; break;
+      case (4 << 3) | WIRE_FIXED64: p = { double_param: r.double(), parameter_choice: 'double_param' }; break;
+      case (5 << 3) | WIRE_VARINT: p = { uint64_param: readUint64(r), parameter_choice: 'uint64_param' }; break;
+      default: skip(r, key);
+    }
   }
   return p;
 }
 
 /** One map<string, InferParameter> entry into `map`. */
-function readParameterEntry(r: ProtoReader, map: ParameterMap): void {
+function readParameterEntry(r: Reader, map: ParameterMap): void {
   let name = '';
   let value: InferParameterMessage = {};
-  while (r.pos < r.end) {
+  while (r.pos < r.len) {
     const key = r.tag();
     if (key === ((1 << 3) | WIRE_LDELIM)) name = r.string();
-    else if (key === ((2 << 3) | WIRE_LDELIM)) value = readParameter(r.sub());
-    else r.skip(key & 7, key >>> 3);
+    else if (key === ((2 << 3) | WIRE_LDELIM)) value = sub(r, readParameter);
+    else skip(r, key);
   }
   map[name] = value;
 }
 
-const readBool = (r: ProtoReader) => r.bool();
-const readInt32 = (r: ProtoReader) => r.int32();
-const readInt64 = (r: ProtoReader) => r.int64();
-const readUint32 = (r: ProtoReader) => r.uint32();
-const readUint64 = (r: ProtoReader) => r.uint64();
-const readFloat = (r: ProtoReader) => r.float();
-const readDouble = (r: ProtoReader) => r.double();
+const readBool = (r: Reader) => r.bool();
+const readInt32 = (r: Reader) => r.int32();
+const readUint32 = (r: Reader) => r.uint32();
+const readFloat = (r: Reader) => r.float();
+const readDouble = (r: Reader) => r.double();
 
-function readContents(r: ProtoReader): TensorContentsMessage {
+function readContents(r: Reader): TensorContentsMessage {
   const c: TensorContentsMessage = {
     bool_contents: [], int_contents: [], int64_contents: [], uint_contents: [],
     uint64_contents: [], fp32_contents: [], fp64_contents: [], bytes_contents: [],
   };
-  while (r.pos < r.end) {
+  while (r.pos < r.len) {
     const key = r.tag();
-    const wire = key & 7;
     switch (key >>> 3) {
-      case 1: r.repeated(wire, WIRE_VARINT, readBool, c.bool_contents); break;
-      case 2: r.repeated(wire, WIRE_VARINT, readInt32, c.int_contents); break;
-      case 3: r.repeated(wire, WIRE_VARINT, readInt64, c.int64_contents as string[]); break;
-      case 4: r.repeated(wire, WIRE_VARINT, readUint32, c.uint_contents); break;
-      case 5: r.repeated(wire, WIRE_VARINT, readUint64, c.uint64_contents as string[]); break;
-      case 6: r.repeated(wire, WIRE_FIXED32, readFloat, c.fp32_contents); break;
-      case 7: r.repeated(wire, WIRE_FIXED64, readDouble, c.fp64_contents); break;
+      case 1: repeated(r, key, WIRE_VARINT, readBool, c.bool_contents); break;
+      case 2: repeated(r, key, WIRE_VARINT, readInt32, c.int_contents); break;
+      case 3: repeated(r, key, WIRE_VARINT, readInt64, c.int64_contents as string[]); break;
+      case 4: repeated(r, key, WIRE_VARINT, readUint32, c.uint_contents); break;
+      case 5: repeated(r, key, WIRE_VARINT, readUint64, c.uint64_contents as string[]); break;
+      case 6: repeated(r, key, WIRE_FIXED32, readFloat, c.fp32_contents); break;
+      case 7: repeated(r, key, WIRE_FIXED64, readDouble, c.fp64_contents); break;
       case 8:
-        if (wire === WIRE_LDELIM) c.bytes_contents.push(r.bytes());
-        else r.skip(wire, 8);
+        if ((key & 7) === WIRE_LDELIM) c.bytes_contents.push(r.bytes());
+        else skip(r, key);
         break;
-      default: r.skip(wire, key >>> 3);
+      default: skip(r, key);
     }
   }
   return c;
 }
 
 /** An InferInputTensor or InferOutputTensor (the same fields). */
-function readTensor(r: ProtoReader): InferInputTensorMessage {
+function readTensor(r: Reader): InferInputTensorMessage {
   const t: InferInputTensorMessage = { name: '', datatype: '', shape: [], parameters: {}, contents: null };
-  while (r.pos < r.end) {
+  while (r.pos < r.len) {
     const key = r.tag();
-    const wire = key & 7;
-    switch (key >>> 3) {
-      case 1: if (wire === WIRE_LDELIM) t.name = r.string(); else r.skip(wire, 1); break;
-      case 2: if (wire === WIRE_LDELIM) t.datatype = r.string(); else r.skip(wire, 2); break;
-      case 3: r.repeated(wire, WIRE_VARINT, readInt64, t.shape as string[]); break;
-      case 4: if (wire === WIRE_LDELIM) readParameterEntry(r.sub(), t.parameters); else r.skip(wire, 4); break;
-      case 5: if (wire === WIRE_LDELIM) t.contents = readContents(r.sub()); else r.skip(wire, 5); break;
-      default: r.skip(wire, key >>> 3);
+    switch (key) {
+      case (1 << 3) | WIRE_LDELIM: t.name = r.string(); break;
+      case (2 << 3) | WIRE_LDELIM: t.datatype = r.string(); break;
+      case (3 << 3) | WIRE_LDELIM: case (3 << 3) | WIRE_VARINT: repeated(r, key, WIRE_VARINT, readInt64, t.shape as string[]); break;
+      case (4 << 3) | WIRE_LDELIM: sub(r, (r) => readParameterEntry(r, t.parameters)); break;
+      case (5 << 3) | WIRE_LDELIM: t.contents = sub(r, readContents); break;
+      default: skip(r, key);
     }
   }
   return t;
 }
 
-function readRequestedOutput(r: ProtoReader): RequestedOutputMessage {
+function readRequestedOutput(r: Reader): RequestedOutputMessage {
   const o: RequestedOutputMessage = { name: '', parameters: {} };
-  while (r.pos < r.end) {
+  while (r.pos < r.len) {
     const key = r.tag();
     if (key === ((1 << 3) | WIRE_LDELIM)) o.name = r.string();
-    else if (key === ((2 << 3) | WIRE_LDELIM)) readParameterEntry(r.sub(), o.parameters);
-    else r.skip(key & 7, key >>> 3);
+    else if (key === ((2 << 3) | WIRE_LDELIM)) sub(r, (r) => readParameterEntry(r, o.parameters));
+    else skip(r, key);
   }
   return o;
 }
@@ -111,57 +163,83 @@ function readRequestedOutput(r: ProtoReader): RequestedOutputMessage {
  * The header fields both messages share (1 to 4) into `m`; false for any other field, which the
  * caller reads.
  */
-function readHeaderField(r: ProtoReader, key: number, m: { model_name: string; model_version: string; id: string; parameters: ParameterMap }): boolean {
+function readHeaderField(r: Reader, key: number, m: { model_name: string; model_version: string; id: string; parameters: ParameterMap }): boolean {
   switch (key) {
     case (1 << 3) | WIRE_LDELIM: m.model_name = r.string(); return true;
     case (2 << 3) | WIRE_LDELIM: m.model_version = r.string(); return true;
     case (3 << 3) | WIRE_LDELIM: m.id = r.string(); return true;
-    case (4 << 3) | WIRE_LDELIM: readParameterEntry(r.sub(), m.parameters); return true;
+    case (4 << 3) | WIRE_LDELIM: sub(r, (r) => readParameterEntry(r, m.parameters)); return true;
     default: return false;
   }
 }
 
-/** ModelInferRequest bytes → the plain message; throws a RangeError for malformed bytes. */
-export function decodeModelInferRequest(buf: Buffer): ModelInferRequestMessage {
-  const r = new ProtoReader(buf);
+/**
+ * `read` over all of `buf`. protobufjs refuses malformed bytes with Errors of its own wording
+ * ("index out of range: …" for a read past the end); they become RangeErrors, that one saying
+ * "message truncated".
+ */
+function decode<T>(buf: Buffer, read: (r: Reader) => T): T {
+  try {
+    // The plain Reader, not the BufferReader that Reader.create makes for a Buffer: its strings
+    // are decoded by a loop in JavaScript up to 64 bytes (names and datatypes are short, and the
+    // BufferReader's native call costs more than the loop), and its bytes are still Buffer views.
+    return read(new protobuf.Reader(buf));
+  } catch (err) {
+    const message = (err as Error).message;
+    throw new RangeError(message.startsWith('index out of range') ? 'message truncated' : message);
+  }
+}
+
+function readRequest(r: Reader): ModelInferRequestMessage {
   const m: ModelInferRequestMessage = { model_name: '', model_version: '', id: '', parameters: {}, inputs: [], outputs: [], raw_input_contents: [] };
-  while (r.pos < r.end) {
+  while (r.pos < r.len) {
     const key = r.tag();
     if (readHeaderField(r, key, m)) continue;
-    if (key === ((5 << 3) | WIRE_LDELIM)) m.inputs.push(readTensor(r.sub()));
-    else if (key === ((6 << 3) | WIRE_LDELIM)) m.outputs.push(readRequestedOutput(r.sub()));
+    if (key === ((5 << 3) | WIRE_LDELIM)) m.inputs.push(sub(r, readTensor));
+    else if (key === ((6 << 3) | WIRE_LDELIM)) m.outputs.push(sub(r, readRequestedOutput));
     else if (key === ((7 << 3) | WIRE_LDELIM)) m.raw_input_contents.push(r.bytes());
-    else r.skip(key & 7, key >>> 3);
+    else skip(r, key);
   }
   return m;
 }
 
-function readResponse(r: ProtoReader): ModelInferResponseMessage {
+function readResponse(r: Reader): ModelInferResponseMessage {
   const m: ModelInferResponseMessage = { model_name: '', model_version: '', id: '', parameters: {}, outputs: [], raw_output_contents: [] };
-  while (r.pos < r.end) {
+  while (r.pos < r.len) {
     const key = r.tag();
     if (readHeaderField(r, key, m)) continue;
-    if (key === ((5 << 3) | WIRE_LDELIM)) m.outputs.push(readTensor(r.sub()));
+    if (key === ((5 << 3) | WIRE_LDELIM)) m.outputs.push(sub(r, readTensor));
     else if (key === ((6 << 3) | WIRE_LDELIM)) m.raw_output_contents.push(r.bytes());
-    else r.skip(key & 7, key >>> 3);
+    else skip(r, key);
   }
   return m;
+}
+
+function readStreamResponse(r: Reader): ModelStreamInferResponseMessage {
+  const m: ModelStreamInferResponseMessage = { error_message: '', infer_response: null };
+  while (r.pos < r.len) {
+    const key = r.tag();
+    if (key === ((1 << 3) | WIRE_LDELIM)) m.error_message = r.string();
+    else if (key === ((2 << 3) | WIRE_LDELIM)) m.infer_response = sub(r, readResponse);
+    else skip(r, key);
+  }
+  return m;
+}
+
+/**
+ * ModelInferRequest bytes → the plain message; throws a RangeError for malformed bytes. Bytes
+ * fields are views into `buf` (Reader#bytes is Buffer#subarray on a Buffer: no copy).
+ */
+export function decodeModelInferRequest(buf: Buffer): ModelInferRequestMessage {
+  return decode(buf, readRequest);
 }
 
 /** ModelInferResponse bytes → the plain message; throws a RangeError for malformed bytes. */
 export function decodeModelInferResponse(buf: Buffer): ModelInferResponseMessage {
-  return readResponse(new ProtoReader(buf));
+  return decode(buf, readResponse);
 }
 
 /** ModelStreamInferResponse bytes → the plain message; throws a RangeError for malformed bytes. */
 export function decodeModelStreamInferResponse(buf: Buffer): ModelStreamInferResponseMessage {
-  const r = new ProtoReader(buf);
-  const m: ModelStreamInferResponseMessage = { error_message: '', infer_response: null };
-  while (r.pos < r.end) {
-    const key = r.tag();
-    if (key === ((1 << 3) | WIRE_LDELIM)) m.error_message = r.string();
-    else if (key === ((2 << 3) | WIRE_LDELIM)) m.infer_response = readResponse(r.sub());
-    else r.skip(key & 7, key >>> 3);
-  }
-  return m;
+  return decode(buf, readStreamResponse);
 }

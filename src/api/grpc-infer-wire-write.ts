@@ -1,16 +1,18 @@
 /**
  * Encoding of the inference messages (grpc-infer-wire.ts has the field table): plain objects in
- * the loader's shape, any field left out, → bytes of exactly the right size.
+ * the loader's shape, any field left out, → bytes, written field by field with protobufjs's
+ * Writer (sub-messages by fork/ldelim, which fills in their length once they are written).
  */
-import { int64Halves, ProtoWriter, utf8Length, varint64Size, varintSize, WIRE_FIXED64, WIRE_LDELIM, WIRE_VARINT } from './protobuf-wire.ts';
+import protobuf from 'protobufjs';
 import type { InferParameterMessage, ParameterMap, TensorContentsMessage } from './grpc-messages.ts';
 
-const kChoices = [undefined, 'bool_param', 'int64_param', 'string_param', 'double_param', 'uint64_param'] as const;
+type Writer = protobuf.Writer;
 
-// Two passes over the message: the first sums sizes and records, in visiting order, the length
-// of every length-delimited part whose length is not at hand (sub-messages, packed runs,
-// strings); the second writes into a buffer of exactly that size, taking the lengths in the
-// same order. So each part is measured once and the bytes are written once.
+const WIRE_VARINT = 0;
+const WIRE_FIXED64 = 1;
+const WIRE_LDELIM = 2;
+
+const kChoices = [undefined, 'bool_param', 'int64_param', 'string_param', 'double_param', 'uint64_param'] as const;
 
 /** A tensor as the encoders take it: the message shape, any field left out. */
 export interface TensorInput {
@@ -42,20 +44,25 @@ export interface ModelInferResponseInput {
   readonly raw_output_contents?: readonly Uint8Array[];
 }
 
-type Lengths = number[];
+/** A field's key. */
+const key = (w: Writer, field: number, wireType: number): Writer => w.uint32((field << 3) | wireType);
 
-/** Size of a string field (key, length, bytes), its byte length recorded; 0 when empty. */
-function stringFieldSize(s: string | undefined, lengths: Lengths): number {
-  if (!s) return 0;
-  const n = utf8Length(s);
-  lengths.push(n);
-  return 1 + varintSize(n) + n;
+function writeStringField(w: Writer, field: number, s: string | undefined): void {
+  if (s) key(w, field, WIRE_LDELIM).string(s);
 }
 
-function writeStringField(w: ProtoWriter, field: number, s: string | undefined, lengths: Lengths, at: { i: number }): void {
-  if (!s) return;
-  w.key(field, WIRE_LDELIM);
-  w.string(s, lengths[at.i++]);
+type Int64 = string | number | bigint;
+
+const kDecimal = /^-?\d+$/;
+
+/**
+ * A 64-bit integer as Writer#int64 takes it: a number or a decimal string. protobufjs takes no
+ * bigints, and writes NaN, or a string that is no decimal integer, as 0 or a part of it ('1.5' as
+ * 1); BigInt converts the bigints and refuses the rest (a RangeError or SyntaxError).
+ */
+function int64Value(v: Int64): number | string {
+  if (typeof v === 'number' ? Number.isFinite(v) : typeof v === 'string' && kDecimal.test(v)) return v as number | string;
+  return BigInt(v).toString();
 }
 
 /** The member of a parameter that is set: the one named, else the first one present. */
@@ -72,256 +79,136 @@ function parameterChoice(p: InferParameterMessage): number {
   }
 }
 
-/** Body size of one InferParameter. */
-function parameterSize(p: InferParameterMessage, lengths: Lengths): number {
+function writeParameter(w: Writer, p: InferParameterMessage): void {
   switch (parameterChoice(p)) {
-    case 1: return 2;
-    case 2: { const [lo, hi] = int64Halves(p.int64_param ?? 0); return 1 + varint64Size(lo, hi); }
-    case 3: { const n = utf8Length(String(p.string_param ?? '')); lengths.push(n); return 1 + varintSize(n) + n; }
-    case 4: return 9;
-    case 5: { const [lo, hi] = int64Halves(p.uint64_param ?? 0); return 1 + varint64Size(lo, hi); }
-    default: return 0;
+    case 1: key(w, 1, WIRE_VARINT).bool(!!p.bool_param); return;
+    case 2: key(w, 2, WIRE_VARINT).int64(int64Value(p.int64_param ?? 0)); return;
+    case 3: key(w, 3, WIRE_LDELIM).string(String(p.string_param ?? '')); return;
+    case 4: key(w, 4, WIRE_FIXED64).double(Number(p.double_param)); return;
+    case 5: key(w, 5, WIRE_VARINT).uint64(int64Value(p.uint64_param ?? 0)); return;
   }
 }
 
-function writeParameter(w: ProtoWriter, p: InferParameterMessage, lengths: Lengths, at: { i: number }): void {
-  const choice = parameterChoice(p);
-  switch (choice) {
-    case 1: w.key(1, WIRE_VARINT); w.varint(p.bool_param ? 1 : 0); return;
-    case 2: case 5: {
-      const [lo, hi] = int64Halves((choice === 2 ? p.int64_param : p.uint64_param) ?? 0);
-      w.key(choice, WIRE_VARINT);
-      w.varint64(lo, hi);
-      return;
-    }
-    case 3: w.key(3, WIRE_LDELIM); w.string(String(p.string_param ?? ''), lengths[at.i++]); return;
-    case 4: w.key(4, WIRE_FIXED64); w.double(Number(p.double_param)); return;
-  }
-}
-
-/** Size of a map<string, InferParameter> field (every entry with its key). */
-function parameterMapSize(map: Readonly<ParameterMap> | null | undefined, lengths: Lengths): number {
-  if (!map) return 0;
-  let size = 0;
-  for (const name in map) {
-    const entryAt = lengths.length;
-    lengths.push(0);
-    const keyLen = utf8Length(name);
-    lengths.push(keyLen);
-    const valueAt = lengths.length;
-    lengths.push(0);
-    const value = parameterSize(map[name], lengths);
-    lengths[valueAt] = value;
-    const entry = 1 + varintSize(keyLen) + keyLen + 1 + varintSize(value) + value;
-    lengths[entryAt] = entry;
-    size += 1 + varintSize(entry) + entry;
-  }
-  return size;
-}
-
-function writeParameterMap(w: ProtoWriter, field: number, map: Readonly<ParameterMap> | null | undefined, lengths: Lengths, at: { i: number }): void {
+/** A map<string, InferParameter> field: one entry message (key 1, value 2) per name. */
+function writeParameterMap(w: Writer, field: number, map: Readonly<ParameterMap> | null | undefined): void {
   if (!map) return;
   for (const name in map) {
-    w.key(field, WIRE_LDELIM);
-    w.varint(lengths[at.i++]);
-    w.key(1, WIRE_LDELIM);
-    w.string(name, lengths[at.i++]);
-    w.key(2, WIRE_LDELIM);
-    w.varint(lengths[at.i++]);
-    writeParameter(w, map[name], lengths, at);
+    key(w, field, WIRE_LDELIM).fork();
+    key(w, 1, WIRE_LDELIM).string(name);
+    key(w, 2, WIRE_LDELIM).fork();
+    writeParameter(w, map[name]);
+    w.ldelim().ldelim();
   }
 }
 
-type Int64 = string | number | bigint;
-
-/** Body size of a packed run of 64-bit varints. */
-function packedInt64Size(values: readonly Int64[]): number {
-  let size = 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (typeof v === 'number' && v >= 0 && v <= Number.MAX_SAFE_INTEGER && Number.isInteger(v)) size += varintSize(v);
-    else { const [lo, hi] = int64Halves(v); size += varint64Size(lo, hi); }
-  }
-  return size;
+/** A packed run of 64-bit varints. */
+function writePackedInt64(w: Writer, field: number, values: readonly Int64[]): void {
+  key(w, field, WIRE_LDELIM).fork();
+  for (let i = 0; i < values.length; i++) w.int64(int64Value(values[i]));
+  w.ldelim();
 }
 
-function writePackedInt64(w: ProtoWriter, values: readonly Int64[]): void {
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (typeof v === 'number' && v >= 0 && v <= Number.MAX_SAFE_INTEGER && Number.isInteger(v)) w.varint(v);
-    else { const [lo, hi] = int64Halves(v); w.varint64(lo, hi); }
-  }
+function writeContents(w: Writer, c: Readonly<Partial<TensorContentsMessage>>): void {
+  if (c.bool_contents?.length) key(w, 1, WIRE_LDELIM).bools(c.bool_contents);
+  if (c.int_contents?.length) key(w, 2, WIRE_LDELIM).int32s(c.int_contents);
+  if (c.int64_contents?.length) writePackedInt64(w, 3, c.int64_contents);
+  if (c.uint_contents?.length) key(w, 4, WIRE_LDELIM).uint32s(c.uint_contents);
+  if (c.uint64_contents?.length) writePackedInt64(w, 5, c.uint64_contents);
+  if (c.fp32_contents?.length) key(w, 6, WIRE_LDELIM).floats(c.fp32_contents);
+  if (c.fp64_contents?.length) key(w, 7, WIRE_LDELIM).doubles(c.fp64_contents);
+  writeBytesFields(w, 8, c.bytes_contents);
 }
 
-const int32Size = (v: number): number => { const n = v | 0; return n < 0 ? 10 : varintSize(n); };
-
-/** Body size of InferTensorContents; records each packed run's length. */
-function contentsSize(c: Readonly<Partial<TensorContentsMessage>>, lengths: Lengths): number {
-  let size = 0;
-  const packed = (n: number) => {
-    lengths.push(n);
-    size += 1 + varintSize(n) + n;
-  };
-  if (c.bool_contents?.length) packed(c.bool_contents.length);
-  if (c.int_contents?.length) { let n = 0; for (const v of c.int_contents) n += int32Size(v); packed(n); }
-  if (c.int64_contents?.length) packed(packedInt64Size(c.int64_contents));
-  if (c.uint_contents?.length) { let n = 0; for (const v of c.uint_contents) n += varintSize(v >>> 0); packed(n); }
-  if (c.uint64_contents?.length) packed(packedInt64Size(c.uint64_contents));
-  if (c.fp32_contents?.length) packed(4 * c.fp32_contents.length);
-  if (c.fp64_contents?.length) packed(8 * c.fp64_contents.length);
-  for (const b of c.bytes_contents ?? []) size += 1 + varintSize(b.length) + b.length;
-  return size;
-}
-
-function writeContents(w: ProtoWriter, c: Readonly<Partial<TensorContentsMessage>>, lengths: Lengths, at: { i: number }): void {
-  const start = (field: number) => {
-    w.key(field, WIRE_LDELIM);
-    w.varint(lengths[at.i++]);
-  };
-  if (c.bool_contents?.length) { start(1); for (const v of c.bool_contents) w.buf[w.pos++] = v ? 1 : 0; }
-  if (c.int_contents?.length) {
-    start(2);
-    for (const v of c.int_contents) { const n = v | 0; if (n < 0) w.varint64(n >>> 0, 0xffffffff); else w.varint(n); }
-  }
-  if (c.int64_contents?.length) { start(3); writePackedInt64(w, c.int64_contents); }
-  if (c.uint_contents?.length) { start(4); for (const v of c.uint_contents) w.varint(v >>> 0); }
-  if (c.uint64_contents?.length) { start(5); writePackedInt64(w, c.uint64_contents); }
-  if (c.fp32_contents?.length) { start(6); for (const v of c.fp32_contents) w.float(Number(v)); }
-  if (c.fp64_contents?.length) { start(7); for (const v of c.fp64_contents) w.double(Number(v)); }
-  for (const b of c.bytes_contents ?? []) { w.key(8, WIRE_LDELIM); w.bytes(b); }
-}
-
-/** Body size of an input or output tensor. */
-function tensorSize(t: TensorInput, lengths: Lengths): number {
-  let size = stringFieldSize(t.name, lengths) + stringFieldSize(t.datatype, lengths);
-  if (t.shape?.length) {
-    const n = packedInt64Size(t.shape);
-    lengths.push(n);
-    size += 1 + varintSize(n) + n;
-  }
-  size += parameterMapSize(t.parameters, lengths);
+function writeTensor(w: Writer, t: TensorInput): void {
+  writeStringField(w, 1, t.name);
+  writeStringField(w, 2, t.datatype);
+  if (t.shape?.length) writePackedInt64(w, 3, t.shape);
+  writeParameterMap(w, 4, t.parameters);
   if (t.contents) {
-    const at = lengths.length;
-    lengths.push(0);
-    const n = contentsSize(t.contents, lengths);
-    lengths[at] = n;
-    size += 1 + varintSize(n) + n;
-  }
-  return size;
-}
-
-function writeTensor(w: ProtoWriter, t: TensorInput, lengths: Lengths, at: { i: number }): void {
-  writeStringField(w, 1, t.name, lengths, at);
-  writeStringField(w, 2, t.datatype, lengths, at);
-  if (t.shape?.length) {
-    w.key(3, WIRE_LDELIM);
-    w.varint(lengths[at.i++]);
-    writePackedInt64(w, t.shape);
-  }
-  writeParameterMap(w, 4, t.parameters, lengths, at);
-  if (t.contents) {
-    w.key(5, WIRE_LDELIM);
-    w.varint(lengths[at.i++]);
-    writeContents(w, t.contents, lengths, at);
+    key(w, 5, WIRE_LDELIM).fork();
+    writeContents(w, t.contents);
+    w.ldelim();
   }
 }
 
-/** Size of a repeated message field whose items have `bodySize`. */
-function messagesSize<T>(items: readonly T[] | undefined, lengths: Lengths, bodySize: (item: T, lengths: Lengths) => number): number {
-  let size = 0;
+/** A repeated message field: each item's body by `write`, behind its key and length. */
+function writeMessages<T>(w: Writer, field: number, items: readonly T[] | undefined, write: (w: Writer, item: T) => void): void {
   for (const item of items ?? []) {
-    const at = lengths.length;
-    lengths.push(0);
-    const n = bodySize(item, lengths);
-    lengths[at] = n;
-    size += 1 + varintSize(n) + n;
-  }
-  return size;
-}
-
-function writeMessages<T>(w: ProtoWriter, field: number, items: readonly T[] | undefined, lengths: Lengths, at: { i: number }, write: (w: ProtoWriter, item: T, lengths: Lengths, at: { i: number }) => void): void {
-  for (const item of items ?? []) {
-    w.key(field, WIRE_LDELIM);
-    w.varint(lengths[at.i++]);
-    write(w, item, lengths, at);
+    key(w, field, WIRE_LDELIM).fork();
+    write(w, item);
+    w.ldelim();
   }
 }
 
-function bytesFieldsSize(list: readonly Uint8Array[] | undefined): number {
-  let size = 0;
-  for (const b of list ?? []) size += 1 + varintSize(b.length) + b.length;
-  return size;
+function writeBytesFields(w: Writer, field: number, list: readonly Uint8Array[] | undefined): void {
+  for (const b of list ?? []) key(w, field, WIRE_LDELIM).bytes(b);
 }
 
 type Header = { readonly model_name?: string; readonly model_version?: string; readonly id?: string; readonly parameters?: Readonly<ParameterMap> | null };
 
-function headerSize(m: Header, lengths: Lengths): number {
-  return stringFieldSize(m.model_name, lengths) + stringFieldSize(m.model_version, lengths) + stringFieldSize(m.id, lengths) + parameterMapSize(m.parameters, lengths);
+function writeHeader(w: Writer, m: Header): void {
+  writeStringField(w, 1, m.model_name);
+  writeStringField(w, 2, m.model_version);
+  writeStringField(w, 3, m.id);
+  writeParameterMap(w, 4, m.parameters);
 }
 
-function writeHeader(w: ProtoWriter, m: Header, lengths: Lengths, at: { i: number }): void {
-  writeStringField(w, 1, m.model_name, lengths, at);
-  writeStringField(w, 2, m.model_version, lengths, at);
-  writeStringField(w, 3, m.id, lengths, at);
-  writeParameterMap(w, 4, m.parameters, lengths, at);
+function writeRequestedOutput(w: Writer, o: { name?: string; parameters?: Readonly<ParameterMap> | null }): void {
+  writeStringField(w, 1, o.name);
+  writeParameterMap(w, 2, o.parameters);
 }
 
-const requestedOutputSize = (o: { name?: string; parameters?: Readonly<ParameterMap> | null }, lengths: Lengths): number =>
-  stringFieldSize(o.name, lengths) + parameterMapSize(o.parameters, lengths);
-
-function writeRequestedOutput(w: ProtoWriter, o: { name?: string; parameters?: Readonly<ParameterMap> | null }, lengths: Lengths, at: { i: number }): void {
-  writeStringField(w, 1, o.name, lengths, at);
-  writeParameterMap(w, 2, o.parameters, lengths, at);
+function writeResponse(w: Writer, m: ModelInferResponseInput): void {
+  writeHeader(w, m);
+  writeMessages(w, 5, m.outputs, writeTensor);
+  writeBytesFields(w, 6, m.raw_output_contents);
 }
+
+/**
+ * A writer whose first buffer has room for `raw` (raw contents, written last) besides the
+ * default: the Writer grows its buffer by doubling, copying what it holds each time, which for
+ * large tensors would cost several times the one copy of them into the message.
+ */
+function writer(raw: readonly Uint8Array[] | null | undefined): Writer {
+  let size = 0;
+  for (const b of raw ?? []) size += 6 + b.length; // key, length (up to 5 bytes), bytes
+  if (size === 0) return protobuf.Writer.create();
+  const initial = protobuf.Writer.initialBufferSize;
+  protobuf.Writer.initialBufferSize = initial + size;
+  try {
+    return protobuf.Writer.create();
+  } finally {
+    protobuf.Writer.initialBufferSize = initial;
+  }
+}
+
+/**
+ * The bytes written, as a view into the writer's buffer rather than a copy of them (the writer is
+ * dropped). In Node the writer is a BufferWriter, so that is a Buffer.
+ */
+const finish = (w: Writer): Buffer => w.finish(true) as Buffer;
 
 /** A ModelInferRequest as bytes. */
 export function encodeModelInferRequest(m: ModelInferRequestInput): Buffer {
-  const lengths: Lengths = [];
-  const size = headerSize(m, lengths) + messagesSize(m.inputs, lengths, tensorSize)
-    + messagesSize(m.outputs, lengths, requestedOutputSize) + bytesFieldsSize(m.raw_input_contents);
-  const w = new ProtoWriter(Buffer.allocUnsafe(size));
-  const at = { i: 0 };
-  writeHeader(w, m, lengths, at);
-  writeMessages(w, 5, m.inputs, lengths, at, writeTensor);
-  writeMessages(w, 6, m.outputs, lengths, at, writeRequestedOutput);
-  for (const b of m.raw_input_contents ?? []) { w.key(7, WIRE_LDELIM); w.bytes(b); }
-  return w.buf;
-}
-
-function responseSize(m: ModelInferResponseInput, lengths: Lengths): number {
-  return headerSize(m, lengths) + messagesSize(m.outputs, lengths, tensorSize) + bytesFieldsSize(m.raw_output_contents);
-}
-
-function writeResponse(w: ProtoWriter, m: ModelInferResponseInput, lengths: Lengths, at: { i: number }): void {
-  writeHeader(w, m, lengths, at);
-  writeMessages(w, 5, m.outputs, lengths, at, writeTensor);
-  for (const b of m.raw_output_contents ?? []) { w.key(6, WIRE_LDELIM); w.bytes(b); }
+  const w = writer(m.raw_input_contents);
+  writeHeader(w, m);
+  writeMessages(w, 5, m.inputs, writeTensor);
+  writeMessages(w, 6, m.outputs, writeRequestedOutput);
+  writeBytesFields(w, 7, m.raw_input_contents);
+  return finish(w);
 }
 
 /** A ModelInferResponse as bytes. */
 export function encodeModelInferResponse(m: ModelInferResponseInput): Buffer {
-  const lengths: Lengths = [];
-  const w = new ProtoWriter(Buffer.allocUnsafe(responseSize(m, lengths)));
-  writeResponse(w, m, lengths, { i: 0 });
-  return w.buf;
+  const w = writer(m.raw_output_contents);
+  writeResponse(w, m);
+  return finish(w);
 }
 
 /** A ModelStreamInferResponse as bytes. */
 export function encodeModelStreamInferResponse(m: { readonly error_message?: string; readonly infer_response?: ModelInferResponseInput | null }): Buffer {
-  const lengths: Lengths = [];
-  let size = stringFieldSize(m.error_message, lengths);
-  let body = 0;
-  if (m.infer_response) {
-    body = responseSize(m.infer_response, lengths);
-    size += 1 + varintSize(body) + body;
-  }
-  const w = new ProtoWriter(Buffer.allocUnsafe(size));
-  const at = { i: 0 };
-  writeStringField(w, 1, m.error_message, lengths, at);
-  if (m.infer_response) {
-    w.key(2, WIRE_LDELIM);
-    w.varint(body);
-    writeResponse(w, m.infer_response, lengths, at);
-  }
-  return w.buf;
+  const w = writer(m.infer_response?.raw_output_contents);
+  writeStringField(w, 1, m.error_message);
+  if (m.infer_response) writeMessages(w, 2, [m.infer_response], writeResponse);
+  return finish(w);
 }

@@ -1,8 +1,17 @@
 /**
- * The inference messages of Triton's grpc_service.proto on the wire, by hand (protobuf-wire.ts
- * says why): ModelInferRequest, ModelInferResponse and ModelStreamInferResponse, both ways.
- * The server decodes requests and encodes responses with these; the client in src/client does
- * the reverse. Field numbers are the proto's:
+ * The inference messages of Triton's grpc_service.proto on the wire: ModelInferRequest,
+ * ModelInferResponse and ModelStreamInferResponse, both ways, read and written field by field by
+ * hand over protobufjs's wire-format Reader and Writer. The server decodes requests and encodes
+ * responses with these; the client in src/client does the reverse. The rest of the schema goes
+ * through @grpc/proto-loader.
+ *
+ * Why by hand: proto-loader decodes into protobufjs message objects and then converts them into
+ * plain objects (toObject), and encodes by converting plain objects into message objects
+ * (fromObject) first; for a small ModelInfer call those conversions cost more than the wire
+ * format itself. Reading and writing the plain objects directly skips both (bench/grpc-codec.ts
+ * compares the two).
+ *
+ * Field numbers are the proto's:
  *
  *   InferParameter            oneof parameter_choice { bool 1, int64 2, string 3, double 4, uint64 5 }
  *   InferTensorContents       bool 1, int32 2, int64 3, uint32 4, uint64 5, float 6, double 7, bytes 8
@@ -19,7 +28,8 @@
  * naming a parameter's member, bytes as views into the message), so the code after it is the
  * same either way. Unknown fields, and known fields of an unexpected wire type, are skipped.
  * Encoding leaves out fields at their default ('' and empty lists), as protobuf's own encoders
- * do; a parameter's value is always written (it is a oneof member).
+ * do; a parameter's value is always written (it is a oneof member). 64-bit integers may be
+ * given to the encoders as numbers, decimal strings or bigints.
  */
 import { decodeModelInferRequest as decodeRequest } from './grpc-infer-wire-read.ts';
 import type { ModelInferRequestMessage } from './grpc-messages.ts';

@@ -215,6 +215,7 @@ describe('gRPC inference messages: unknown fields and encodings protobufjs does 
     ['a fixed64 cut short', Buffer.concat([key(14, 1), Buffer.alloc(3)])],
     ['a varint of more than ten bytes', Buffer.concat([key(15, 0), Buffer.alloc(11, 0xff), Buffer.from([1])]), false],
     ['wire type 6', Buffer.from([(9 << 3) | 6])],
+    ['field number 0', Buffer.concat([key(0, 0), varint(1n)])],
     ['a group that is never ended', Buffer.concat([key(11, 3), key(1, 0), varint(1n)])],
   ];
   for (const [name, bytes, theyRefuse = true] of malformed) {
