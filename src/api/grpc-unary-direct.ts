@@ -2,19 +2,20 @@
  * ModelInfer's plain unary calls, answered straight on the HTTP/2 streams of grpc-js's own
  * server, without grpc-js's per-call machinery.
  *
- * Why: grpc-js spends about 15 µs of CPU on each unary call (its intercepting call object,
+ * Why: grpc-js spends 13–16 µs of CPU on each unary call (its intercepting call object,
  * metadata objects, a promise chain per message, listeners on the stream) on top of what
- * node:http2 itself costs, and node:http2 alone costs about what node:http does. Measured with
- * a do-nothing handler, the server at 16 clients on one connection: node:http 25 µs a request,
- * bare node:http2 24 µs, grpc-js 40 µs. That difference was what kept unary gRPC behind HTTP
- * JSON in bench/grpc-vs-http.ts.
+ * node:http2 itself costs, and node:http2 alone costs about what node:http does. With handlers
+ * that do nothing, at 16 clients on one connection (bench/http2-floor.ts): node:http 30 µs of
+ * server CPU a request, bare node:http2 28 µs, grpc-js 41 µs. On `simple` that was the
+ * difference between unary gRPC and HTTP JSON in the server's CPU (bench/RESULTS.md).
  *
  * What takes this path: a call to the route's path with a gRPC content type, no request
  * compression (no grpc-encoding, or identity) and no deadline (no grpc-timeout). Every other
  * call, and every other RPC, goes to grpc-js's handler exactly as before: compressed requests,
  * deadlines, the health and reflection services. grpc-js keeps the port, TLS, sessions,
  * keepalive, connection age and shutdown; tryShutdown waits for these streams as for its own,
- * since it closes sessions gracefully.
+ * since it closes sessions gracefully. (grpc-js's idle-connection timer, which Nereid does not
+ * set, would not see these calls; nor does channelz count them.)
  *
  * The hook is the one place that reads grpc-js internals (the http2 servers it listens with).
  * When they are not there, as in a grpc-js release that renamed them, nothing is installed and
