@@ -20,7 +20,7 @@ import type { RequestRegions } from '../primary/request-regions.ts';
 import type { InferResponse } from '../primary/scheduler.ts';
 import { regionRefOf, regionResponseParameters, type RegionRef } from '../shm/index.ts';
 import { outputBytes, tensorFromRaw, tensorFromValues } from './codec-tensor.ts';
-import type { DecodedOutput } from './run-inference.ts';
+import type { DecodedInference, DecodedOutput } from './run-inference.ts';
 import {
   CONTENTS_FIELD,
   CONTENTS_FIELD_TYPE,
@@ -38,12 +38,7 @@ export interface GrpcInputHeader extends InputHeader {
   readonly region?: RegionRef;
 }
 
-export interface DecodedGrpcRequest {
-  readonly id: string | undefined;
-  readonly inputs: readonly GrpcInputHeader[];
-  readonly outputs: readonly DecodedOutput[] | null;
-  readonly parameters: Readonly<Record<string, unknown>>;
-}
+export type DecodedGrpcRequest = DecodedInference<GrpcInputHeader>;
 
 const utf8 = new TextDecoder('utf-8');
 

@@ -15,10 +15,13 @@ export interface DecodedOutput extends RequestedOutput {
   readonly region?: RegionRef;
 }
 
-/** A request as a front-end decoded it: headers only, data still in the wire message. */
-export interface DecodedInference {
+/**
+ * A request as a front-end decoded it: headers only, data still in the wire message. `I` lets a
+ * front-end keep more per input (where its bytes are).
+ */
+export interface DecodedInference<I extends InputHeader = InputHeader> {
   readonly id: string | undefined;
-  readonly inputs: readonly InputHeader[];
+  readonly inputs: readonly I[];
   readonly outputs: readonly DecodedOutput[] | null;
   readonly parameters: Readonly<Record<string, unknown>>;
 }
