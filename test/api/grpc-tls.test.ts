@@ -52,9 +52,11 @@ describe('gRPC over TLS', () => {
     rmSync(pki.dir, { recursive: true, force: true });
   });
 
-  test('serves inference to a client that trusts the CA', async () => {
+  test('serves inference to a client that trusts the CA, unary calls on the direct route', async () => {
+    const direct = ts.server.grpc!.modelInferDirect!.calls;
     const result = await ts.grpc.infer('simple', simpleInputs());
     assert.deepEqual(Array.from(result.outputs[0].data as Int32Array), simpleExpected().sum);
+    assert.equal(ts.server.grpc!.modelInferDirect!.calls, direct + 1);
     assert.equal(await ts.grpc.healthCheck(), 'SERVING');
   });
 
