@@ -112,6 +112,20 @@ describe('ModelInfer on the direct route', () => {
     assert.deepEqual(Array.from(decodeGrpcInferResponse(decodeModelInferResponse(answer.body.subarray(5))).outputs[1].data as Int32Array), simpleExpected(1, 3).difference);
   });
 
+  test('reads a large request and writes a large answer (flow control, the answer written in two pieces)', async () => {
+    // About 2.5 MiB each way on a separate server without the small message limit.
+    const big = await startGrpcTestServer();
+    try {
+      const words = Array.from({ length: 40 }, (_, i) => `${i}:`.padEnd(64 * 1024, String.fromCharCode(97 + (i % 26))));
+      const before = big.server.grpc!.modelInferDirect!.calls;
+      const result = await big.grpc.infer('simple_identity', [{ name: 'INPUT0', datatype: 'BYTES', shape: [1, words.length], data: words }]);
+      assert.equal(big.server.grpc!.modelInferDirect!.calls, before + 1);
+      assert.deepEqual(result.outputs[0].data, words);
+    } finally {
+      await big.close();
+    }
+  });
+
   test('leaves calls with a deadline, compressed calls and non-gRPC content to grpc-js', async () => {
     const before = directCalls();
     const request = encodeGrpcInferRequest('simple', simpleInputs());
