@@ -28,7 +28,8 @@ const WIRE_FIXED32 = 5;
  * so a read past them fails as a read past the message does.
  */
 function sub<T>(r: Reader, read: (r: Reader) => T): T {
-  const end = r.size() + r.pos;
+  const length = r.uint32(); // the field's length prefix, read before the position is taken
+  const end = r.pos + length;
   if (end > r.len) throw new RangeError('message truncated');
   const len = r.len;
   r.len = end;
