@@ -11,7 +11,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { GRPC_LOADER_OPTIONS, INFERENCE_SERVICE, inferenceServiceDefinition } from '../src/api/grpc-proto.ts';
+import { GRPC_LOADER_OPTIONS, INFERENCE_SERVICE, inferenceServiceDefinition } from '../src/protocol/grpc-proto.ts';
 import { encodeGrpcInferRequest } from '../src/client/index.ts';
 
 const { values } = parseArgs({ options: { iterations: { type: 'string', default: '200000' } } });

@@ -16,8 +16,8 @@
 import http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import type { ModelInferRequestMessage, ModelStreamInferResponseMessage } from '../src/api/grpc-messages.ts';
-import { GRPC_LOADER_OPTIONS, inferenceClientConstructor, INFERENCE_SERVICE } from '../src/api/grpc-proto.ts';
+import type { ModelInferRequestMessage, ModelStreamInferResponseMessage } from '../src/protocol/grpc-messages.ts';
+import { GRPC_LOADER_OPTIONS, inferenceClientConstructor, INFERENCE_SERVICE } from '../src/protocol/grpc-proto.ts';
 import { encodeModelInferRequest, GrpcClient } from '../src/client/index.ts';
 import { closedLoop, type LoadResult } from './load.ts';
 

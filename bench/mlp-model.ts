@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeModel, type InitializerSpec, type NodeSpec } from '../src/onnx/onnx-model.ts';
+import { writeModel, type InitializerSpec, type NodeSpec } from '../tools/onnx-writer.ts';
 
 export const MLP_LAYERS = [1024, 4096, 4096, 1000] as const;
 export const BENCH_REPO = path.join(path.dirname(fileURLToPath(import.meta.url)), 'models');

@@ -15,7 +15,7 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { writeModel, type InitializerSpec, type NodeSpec } from '../src/onnx/onnx-model.ts';
+import { writeModel, type InitializerSpec, type NodeSpec } from '../tools/onnx-writer.ts';
 import { BENCH_REPO, weights } from './mlp-model.ts';
 
 /** One image: channels, height, width (the batch dimension comes first on the wire). */

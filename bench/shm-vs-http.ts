@@ -28,7 +28,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { encodeInferRequest, SharedMemoryRegion } from '../src/client/index.ts';
-import { writeModel } from '../src/onnx/onnx-model.ts';
+import { writeModel } from '../tools/onnx-writer.ts';
 import { BENCH_REPO } from './mlp-model.ts';
 import { ensureBuilt, startNereid } from './processes.ts';
 import { environment } from './report.ts';

@@ -7,7 +7,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { Pool } from 'undici';
 import { encodeGrpcInferRequest, encodeInferRequest, HttpClient, SharedMemoryRegion, tensorBytes, type ClientShmTensor, type ClientTensor, type RequestedClientOutput } from '../src/client/index.ts';
-import { inferenceServiceDefinition } from '../src/api/grpc-proto.ts';
+import { inferenceServiceDefinition } from '../src/protocol/grpc-proto.ts';
 import { datatypeFromWire } from '../src/dtypes.ts';
 import type { TensorInfo } from './inputs.ts';
 import type { LoadProtocol } from './options.ts';

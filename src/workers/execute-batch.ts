@@ -18,7 +18,7 @@ import {
   alignUp, isFilePart, isGatheredTensor, isMovedTensor, isSlotTensor, isStringTensor, readFully, writeFully,
   type BatchTensor, type DirectOutput, type DirectWriteOutcome, type FailedRead, type TensorRing,
 } from '../shm/index.ts';
-import type { OrtInstance } from './ort-instance.ts';
+import type { OrtInstance } from './backends/onnxruntime.ts';
 import type { DirectResults, RunTask, RunTimings } from './protocol.ts';
 
 type ArrayCtor = new (buffer: ArrayBuffer, byteOffset: number, length: number) => ArrayBufferView & { length: number };

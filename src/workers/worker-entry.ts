@@ -7,7 +7,7 @@ import { threadId } from 'node:worker_threads';
 import { move, Piscina, workerData } from 'piscina';
 import { TensorRing } from '../shm/index.ts';
 import { BatchExecutor } from './execute-batch.ts';
-import { OrtInstance } from './ort-instance.ts';
+import { OrtInstance } from './backends/onnxruntime.ts';
 import type { WorkerReply, WorkerSetup, WorkerTask } from './protocol.ts';
 
 const setup = workerData as WorkerSetup;

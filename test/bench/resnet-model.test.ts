@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { ensureResnetRepository, RESNET_CLASSES, RESNET_INPUT } from '../../bench/resnet-model.ts';
-import { readModelIo } from '../../src/onnx/onnx-model.ts';
+import { readModelIo } from '../../src/model-config/onnx-model.ts';
 
 const repo = mkdtempSync(path.join(tmpdir(), 'nereid-resnet-test-'));
 after(() => rmSync(repo, { recursive: true, force: true }));

@@ -5,8 +5,8 @@
 import { makeRepository, type RepoModel } from './repo.ts';
 import { startTestServer, type TestServer } from './server.ts';
 import { postJson, jsonOf, type RawResponse } from './http.ts';
-import type { BatchScheduler } from '../../src/primary/dynamic-batcher.ts';
-import type { ModelStatistics } from '../../src/primary/model-statistics.ts';
+import type { BatchScheduler } from '../../src/scheduler/dynamic-batcher.ts';
+import type { ModelStatistics } from '../../src/observability/model-statistics.ts';
 
 export interface RepoServer extends TestServer {
   /** The model version's statistics. */

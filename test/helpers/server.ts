@@ -3,8 +3,8 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseCliOptions } from '../../src/primary/cli-options.ts';
-import { startServer, type RunningServer } from '../../src/primary/server-lifecycle.ts';
+import { parseCliOptions } from '../../src/cli/cli-options.ts';
+import { startServer, type RunningServer } from '../../src/server/server-lifecycle.ts';
 import { HttpClient } from '../../src/client/index.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -1,0 +1,103 @@
+/**
+ * ModelInfer and ModelStreamInfer. One path serves both: find the ready model version → read
+ * and check the header → build the input buffers (leasing client shared-memory regions named in
+ * tensor parameters) → enqueue → encode the outputs → release the leases.
+ *
+ * On a stream, requests run concurrently, but responses are written in the order the requests
+ * came (as Triton does for models that answer each request once), so a client may match them
+ * by position as well as by id. A failed request answers with error_message and its id, and the
+ * stream goes on.
+ */
+import type * as grpc from '@grpc/grpc-js';
+import { serverError, ServerError } from '../../errors.ts';
+import type { ApiContext } from '../shared/api-context.ts';
+import { decodeGrpcInferRequest, encodeGrpcInferResponse, materializeGrpcInputs } from './codec-protobuf.ts';
+import { grpcErrorReply } from '../shared/error-reply.ts';
+import { encodeModelInferResponse, MalformedInferRequest, readModelInferRequest } from '../../protocol/grpc-infer-wire.ts';
+import type { ModelInferRequestMessage, ModelInferResponseMessage, ModelStreamInferResponseMessage } from '../../protocol/grpc-messages.ts';
+import type { GrpcStatus } from './grpc-unary-direct.ts';
+import { runInference } from '../../inference/pipeline.ts';
+
+/** Called with every error that is not the client's fault (INTERNAL), for the log. */
+export type InternalErrorLog = (err: unknown, what: string) => void;
+
+/**
+ * Runs one inference request; rejects with a ServerError (or, for a bug, anything else). Leases
+ * on client shared-memory regions are held until the response is encoded, as over HTTP.
+ */
+export async function runGrpcInfer(ctx: ApiContext, msg: ModelInferRequestMessage | MalformedInferRequest): Promise<ModelInferResponseMessage> {
+  if (msg instanceof MalformedInferRequest) throw serverError('BAD_REQUEST', `the request is not a ModelInferRequest: ${msg.reason}`);
+  const target = ctx.registry.ready(msg.model_name, msg.model_version);
+  const decoded = decodeGrpcInferRequest(msg);
+  return runInference(ctx, target, decoded,
+    (regions) => materializeGrpcInputs(msg, target.config.name, regions, decoded),
+    (response, regions) => encodeGrpcInferResponse(response, decoded.outputs, regions));
+}
+
+const isInternal = (err: unknown): boolean => !(err instanceof ServerError) || err.kind === 'INTERNAL';
+
+/**
+ * ModelInfer from request bytes to response bytes, for the direct route (grpc-unary-direct.ts):
+ * the same work as the grpc-js handler below, with the codec grpc-js would call.
+ */
+export function modelInferOnBytes(ctx: ApiContext, logInternal: InternalErrorLog): (request: Buffer) => Promise<Buffer | GrpcStatus> {
+  return async (request) => {
+    try {
+      return encodeModelInferResponse(await runGrpcInfer(ctx, readModelInferRequest(request)));
+    } catch (err) {
+      if (isInternal(err)) logInternal(err, 'ModelInfer');
+      return grpcErrorReply(err);
+    }
+  };
+}
+
+/** The two inference handlers, for grpc.Server.addService. */
+export function grpcInferHandlers(ctx: ApiContext, logInternal: InternalErrorLog): grpc.UntypedServiceImplementation {
+  const ModelInfer = (
+    call: grpc.ServerUnaryCall<ModelInferRequestMessage | MalformedInferRequest, ModelInferResponseMessage>,
+    callback: grpc.sendUnaryData<ModelInferResponseMessage>,
+  ): void => {
+    runGrpcInfer(ctx, call.request).then(
+      (response) => callback(null, response),
+      (err: unknown) => {
+        if (isInternal(err)) logInternal(err, 'ModelInfer');
+        callback(grpcErrorReply(err));
+      },
+    );
+  };
+
+  const ModelStreamInfer = (call: grpc.ServerDuplexStream<ModelInferRequestMessage | MalformedInferRequest, ModelStreamInferResponseMessage>): void => {
+    // `written` settles after the previous response is written: chaining each response on it
+    // keeps request order while the requests themselves run side by side.
+    let written: Promise<void> = Promise.resolve();
+    let open = true;
+    const stop = () => {
+      open = false;
+    };
+    call.on('cancelled', stop);
+    call.on('error', stop);
+    call.on('data', (msg: ModelInferRequestMessage | MalformedInferRequest) => {
+      const answer = runGrpcInfer(ctx, msg).then(
+        (response): ModelStreamInferResponseMessage => ({ error_message: '', infer_response: response }),
+        (err: unknown): ModelStreamInferResponseMessage => {
+          if (isInternal(err)) logInternal(err, 'ModelStreamInfer');
+          return {
+            error_message: grpcErrorReply(err).details,
+            // Only the id, so the client knows which request failed.
+            infer_response: { model_name: '', model_version: '', id: msg instanceof MalformedInferRequest ? '' : msg.id, parameters: {}, outputs: [], raw_output_contents: [] },
+          };
+        },
+      );
+      written = written.then(() => answer).then((reply) => {
+        if (open) call.write(reply);
+      });
+    });
+    call.on('end', () => {
+      written.then(() => {
+        if (open) call.end();
+      });
+    });
+  };
+
+  return { ModelInfer, ModelStreamInfer };
+}

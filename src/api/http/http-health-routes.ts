@@ -1,0 +1,19 @@
+/**
+ * Server health and metadata: `GET /v2/health/live`, `GET /v2/health/ready`, `GET /v2`.
+ * Health answers 200 or 400 with an empty body, as Triton does.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { ApiContext } from '../shared/api-context.ts';
+
+/** Extensions this server implements; only these are advertised. */
+export const EXTENSIONS = ['binary_tensor_data', 'model_configuration', 'statistics', 'schedule_policy', 'system_shared_memory', 'cuda_shared_memory', 'logging', 'trace'] as const;
+
+export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.get('/v2/health/live', async (_req, reply) => {
+    reply.code(ctx.isLive() ? 200 : 400).send();
+  });
+  app.get('/v2/health/ready', async (_req, reply) => {
+    reply.code(ctx.isReady() ? 200 : 400).send();
+  });
+  app.get('/v2', async () => ({ name: 'nereid', version: ctx.version, extensions: [...EXTENSIONS] }));
+}

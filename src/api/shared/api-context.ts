@@ -1,0 +1,23 @@
+/**
+ * What the front-ends need from the primary: the model registry, the server's state, and the
+ * logging and trace settings that the logging and trace extensions read and change.
+ */
+import type { LogSettings } from '../../observability/log-settings.ts';
+import type { ModelRegistry } from '../../repository/model-registry.ts';
+import type { ClientRegions, CudaRegions } from '../../shm/index.ts';
+import type { TraceManager } from '../../observability/trace-manager.ts';
+
+export interface ApiContext {
+  readonly registry: ModelRegistry;
+  readonly version: string;
+  readonly maxInputSizeBytes: number;
+  readonly maxJsonDepth: number;
+  /** Client system shared-memory regions (one registry per server, shared by the front-ends). */
+  readonly clientRegions: ClientRegions;
+  /** Client CUDA shared-memory regions (none can be registered here). */
+  readonly cudaRegions: CudaRegions;
+  isLive(): boolean;
+  isReady(): boolean;
+  readonly logSettings: LogSettings;
+  readonly tracing: TraceManager;
+}

@@ -1,0 +1,39 @@
+/**
+ * The only place that turns a thrown value into a protocol reply: `{"error": message}` with an
+ * HTTP status, or `{ code, details }` for grpc-js. Anything that is not a ServerError or a
+ * client error from fastify becomes INTERNAL, and is logged with its stack.
+ */
+import { GrpcCode, ServerError } from '../../errors.ts';
+
+export interface HttpErrorReply {
+  readonly status: number;
+  readonly body: { error: string };
+  /** True when the error is ours to fix (logged with its stack). */
+  readonly internal: boolean;
+}
+
+/** fastify's own client errors (body too large, bad content length, ...) carry a 4xx statusCode. */
+function fastifyClientError(err: unknown): { statusCode: number; message: string; code?: string } | null {
+  const e = err as { statusCode?: unknown; message?: unknown; code?: unknown };
+  if (e && typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500 && typeof e.message === 'string') {
+    return e as { statusCode: number; message: string; code?: string };
+  }
+  return null;
+}
+
+export function httpErrorReply(err: unknown, limits: { maxInputSizeBytes: number }): HttpErrorReply {
+  if (err instanceof ServerError) return { status: err.httpStatus, body: { error: err.message }, internal: err.kind === 'INTERNAL' };
+  const client = fastifyClientError(err);
+  if (client) {
+    if (client.statusCode === 413 || client.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return { status: 413, body: { error: `request body is larger than the limit of ${limits.maxInputSizeBytes} bytes (--http-max-input-size)` }, internal: false };
+    }
+    return { status: client.statusCode, body: { error: client.message }, internal: false };
+  }
+  return { status: 500, body: { error: `internal error: ${(err as Error)?.message ?? String(err)}` }, internal: true };
+}
+
+export function grpcErrorReply(err: unknown): { code: number; details: string } {
+  if (err instanceof ServerError) return { code: err.grpcCode, details: err.message };
+  return { code: GrpcCode.INTERNAL, details: `internal error: ${(err as Error)?.message ?? String(err)}` };
+}

@@ -1,0 +1,63 @@
+/**
+ * What the HTTP and gRPC front-ends both answer about models: metadata (name, versions,
+ * platform, tensors) and the repository index (each version's state and reason). Written once
+ * here so the two protocols cannot drift apart.
+ */
+import type { ModelRegistry } from '../../repository/model-registry.ts';
+
+export interface TensorMetadata {
+  readonly name: string;
+  readonly datatype: string;
+  /** Leads with -1 for the batch dimension when the model batches. */
+  readonly shape: number[];
+}
+
+export interface ModelMetadata {
+  readonly name: string;
+  readonly versions: string[];
+  readonly platform: string;
+  readonly inputs: TensorMetadata[];
+  readonly outputs: TensorMetadata[];
+}
+
+export interface RepositoryIndexEntry {
+  readonly name: string;
+  /** Absent for a model whose config could not be read (no version was chosen). */
+  readonly version?: string;
+  readonly state: string;
+  readonly reason: string;
+}
+
+/**
+ * A model's metadata; with a version, that version must be ready. Throws the registry's
+ * Triton-worded errors for an unknown model or version.
+ */
+export function modelMetadata(registry: ModelRegistry, model: string, version?: string): ModelMetadata {
+  const entry = registry.get(model);
+  const config = registry.config(model);
+  if (version) registry.ready(model, version);
+  const lead = config.maxBatchSize > 0 ? [-1] : [];
+  const describe = (t: (typeof config.inputs)[number]): TensorMetadata => ({ name: t.name, datatype: t.datatype.wire, shape: [...lead, ...t.dims] });
+  return {
+    name: model,
+    versions: (version ? [Number(version)] : registry.readyVersions(entry)).map(String),
+    platform: config.platform,
+    inputs: config.inputs.map(describe),
+    outputs: config.outputs.map(describe),
+  };
+}
+
+/** Every model version with its state and the reason a load failed; only READY ones when asked. */
+export function repositoryIndex(registry: ModelRegistry, readyOnly: boolean): RepositoryIndexEntry[] {
+  const entries: RepositoryIndexEntry[] = [];
+  for (const model of registry.all()) {
+    if (model.versions.size === 0) {
+      entries.push({ name: model.name, state: 'UNAVAILABLE', reason: model.reason });
+      continue;
+    }
+    for (const v of model.versions.values()) {
+      entries.push({ name: model.name, version: String(v.version), state: v.state, reason: v.reason });
+    }
+  }
+  return readyOnly ? entries.filter((e) => e.state === 'READY') : entries;
+}

@@ -1,0 +1,57 @@
+/**
+ * The part of an inference request that every front-end shares, once its request is decoded:
+ * check it against the model, lease any client shared-memory regions it names, convert its
+ * tensor data, run it, and encode the answer while the leases are still held.
+ */
+import { checkRequest, type InputHeader, type RequestedOutput, type TensorData } from './infer-request.ts';
+import type { ReadyVersion } from '../repository/model-registry.ts';
+import { RequestRegions } from './request-regions.ts';
+import type { InferResponse } from '../scheduler/scheduler.ts';
+import type { RegionRef } from '../shm/index.ts';
+import type { ApiContext } from '../api/shared/api-context.ts';
+
+/** A requested output; `region` when it is to be written into a client shared-memory region. */
+export interface DecodedOutput extends RequestedOutput {
+  readonly region?: RegionRef;
+}
+
+/**
+ * A request as a front-end decoded it: headers only, data still in the wire message. `I` lets a
+ * front-end keep more per input (where its bytes are).
+ */
+export interface DecodedInference<I extends InputHeader = InputHeader> {
+  readonly id: string | undefined;
+  readonly inputs: readonly I[];
+  readonly outputs: readonly DecodedOutput[] | null;
+  readonly parameters: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Runs `decoded` on `target`. `materialize` converts the inputs' data (after the check, so a
+ * refused request allocates nothing); `encode` builds the answer before the leases are released.
+ */
+export async function runInference<T>(
+  ctx: ApiContext,
+  target: ReadyVersion,
+  decoded: DecodedInference,
+  materialize: (regions: RequestRegions) => TensorData[],
+  encode: (response: InferResponse, regions: RequestRegions) => T,
+): Promise<T> {
+  checkRequest(target.config, decoded.id, decoded.inputs, decoded.outputs);
+  // Leases on client shared-memory regions are held until the answer is encoded.
+  const regions = new RequestRegions(ctx.clientRegions, decoded.id, target.config.name);
+  try {
+    const data = materialize(regions);
+    const outputs = decoded.outputs?.map((o) => (o.region ? { name: o.name, binary: o.binary, sink: regions.output(o.name, o.region) } : o)) ?? null;
+    const response = await target.scheduler.enqueue({
+      id: decoded.id,
+      inputs: decoded.inputs.map((input, i) => ({ name: input.name, datatype: input.datatype, shape: input.shape, data: data[i] })),
+      outputs,
+      parameters: decoded.parameters,
+    });
+    regions.finish();
+    return encode(response, regions);
+  } finally {
+    regions.release();
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * The typed, validated configuration of one model, as downstream code sees it. Built once at
+ * load by normalize-config.ts and frozen; nothing downstream checks it again.
+ */
+import type { DatatypeInfo } from '../dtypes.ts';
+import type { DynamicBatching } from './dynamic-batching-config.ts';
+
+/** config.pbtxt as parsed: proto field names (snake_case), enums as names, numbers as numbers. */
+export type RawConfig = Record<string, any>;
+
+export interface TensorConfig {
+  readonly name: string;
+  readonly datatype: DatatypeInfo;
+  /** Dims without the batch dimension; -1 is variable. */
+  readonly dims: readonly number[];
+  /** The shape the model sees, when config.pbtxt reshapes (without the batch dimension). */
+  readonly reshape: readonly number[] | null;
+  readonly optional: boolean;
+}
+
+export type VersionPolicy =
+  | { readonly kind: 'latest'; readonly numVersions: number }
+  | { readonly kind: 'all' }
+  | { readonly kind: 'specific'; readonly versions: readonly number[] };
+
+export interface InstanceGroup {
+  readonly name: string;
+  readonly kind: 'KIND_CPU' | 'KIND_GPU';
+  readonly count: number;
+  /** GPU ids for KIND_GPU; empty for KIND_CPU. */
+  readonly gpus: readonly number[];
+}
+
+export interface ModelConfig {
+  readonly name: string;
+  readonly platform: string;
+  readonly backend: string;
+  /** 0: the model takes whole shapes; > 0: inputs and outputs lead with a batch dimension. */
+  readonly maxBatchSize: number;
+  readonly inputs: readonly TensorConfig[];
+  readonly outputs: readonly TensorConfig[];
+  readonly versionPolicy: VersionPolicy;
+  readonly instanceGroups: readonly InstanceGroup[];
+  /** null: no dynamic batching, each request runs alone. */
+  readonly dynamicBatching: DynamicBatching | null;
+  readonly defaultModelFilename: string;
+  /** `parameters` as string values. */
+  readonly parameters: Readonly<Record<string, string>>;
+  /** parameters.intra_op_thread_count; null lets the server share the cores among all instances. */
+  readonly intraOpThreads: number | null;
+  readonly interOpThreads: number;
+  /** The completed config in proto shape, for the config endpoint. */
+  readonly raw: RawConfig;
+}

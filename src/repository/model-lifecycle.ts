@@ -1,0 +1,184 @@
+/**
+ * Loads one model from its directory: read config.pbtxt → auto-complete from the ONNX file →
+ * normalize and validate → pick versions by policy → start each version's instances.
+ * A failure is kept as the model's (or version's) state and reason; it never throws out.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { readModelIo } from '../model-config/onnx-model.ts';
+import { ServerError } from '../errors.ts';
+import { autocompleteConfig, type ModelIo } from '../model-config/autocomplete-config.ts';
+import type { ModelConfig, RawConfig } from '../model-config/model-config.ts';
+import { modelConfigType } from '../model-config/model-config-schema.ts';
+import { normalizeConfig } from '../model-config/normalize-config.ts';
+import { parsePbtxt } from '../model-config/parse-pbtxt.ts';
+import { slotBytesFor } from '../scheduler/batch-assembly.ts';
+import { BatchScheduler } from '../scheduler/dynamic-batcher.ts';
+import { InstancePool } from '../instance/instance-pool.ts';
+import { fileExists, listVersions } from './model-repository.ts';
+import { ModelStatistics, type LatencyObserver } from '../observability/model-statistics.ts';
+import type { Scheduler } from '../scheduler/scheduler.ts';
+import type { TraceSampler } from '../observability/trace-manager.ts';
+
+export type VersionState = 'LOADING' | 'READY' | 'UNLOADING' | 'UNAVAILABLE';
+
+export interface ModelVersion {
+  readonly version: number;
+  state: VersionState;
+  reason: string;
+  scheduler: Scheduler | null;
+  readonly stats: ModelStatistics;
+}
+
+export interface LoadedModel {
+  readonly name: string;
+  readonly dir: string;
+  /** Null when the config could not be read or completed; `reason` says why. */
+  readonly config: ModelConfig | null;
+  readonly reason: string;
+  readonly versions: ReadonlyMap<number, ModelVersion>;
+}
+
+export interface LoadOptions {
+  /** Fill the config from the model file (off with --disable-auto-complete-config or --strict-model-config). */
+  readonly autocomplete: boolean;
+  /** Require config.pbtxt (--strict-model-config=true). */
+  readonly requireConfigFile: boolean;
+  readonly gpus: readonly number[];
+}
+
+/** What each version reports to beyond its statistics: the tracer, and latency summaries when configured. */
+export interface VersionHooks {
+  readonly tracer: TraceSampler | null;
+  latencyObserver(model: string, version: number): LatencyObserver | null;
+}
+
+export const NO_HOOKS: VersionHooks = { tracer: null, latencyObserver: () => null };
+
+/** A model whose config has been read and checked, and whose versions are chosen: nothing runs yet. */
+export interface PreparedModel {
+  readonly name: string;
+  readonly dir: string;
+  readonly config: ModelConfig | null;
+  readonly reason: string;
+  readonly selected: readonly number[];
+}
+
+/** Reads, completes and checks a model's config and picks its versions; never throws. */
+export async function prepareModel(name: string, dir: string, options: LoadOptions): Promise<PreparedModel> {
+  try {
+    const { config, selected } = await readConfig(name, dir, options);
+    return { name, dir, config, reason: '', selected };
+  } catch (err) {
+    return { name, dir, config: null, reason: messageOf(err), selected: [] };
+  }
+}
+
+/** Instances the model will start: every version, group and device. */
+export function instanceCount(model: PreparedModel): number {
+  if (!model.config) return 0;
+  const perVersion = model.config.instanceGroups.reduce((n, g) => n + g.count * Math.max(1, g.gpus.length), 0);
+  return perVersion * model.selected.length;
+}
+
+/**
+ * Starts each selected version's instances. `threadsPerInstance` is the runtime's intra-op
+ * thread count where the config does not set one. The result says, per version, whether it
+ * is READY or why it is not.
+ */
+export async function startModel(model: PreparedModel, threadsPerInstance: number, hooks: VersionHooks = NO_HOOKS): Promise<LoadedModel> {
+  const { name, dir, config } = model;
+  if (!config) return { name, dir, config: null, reason: model.reason, versions: new Map() };
+  const versions = new Map<number, ModelVersion>();
+  await Promise.all(model.selected.map(async (version) => {
+    const entry: ModelVersion = { version, state: 'LOADING', reason: '', scheduler: null, stats: new ModelStatistics(hooks.latencyObserver(name, version)) };
+    versions.set(version, entry);
+    const file = path.join(dir, String(version), config.defaultModelFilename);
+    if (!(await fileExists(file))) {
+      entry.state = 'UNAVAILABLE';
+      entry.reason = `version ${version} has no model file '${config.defaultModelFilename}'`;
+      return;
+    }
+    try {
+      entry.scheduler = await startVersion(config, version, file, config.intraOpThreads ?? threadsPerInstance, entry.stats, hooks.tracer);
+      entry.state = 'READY';
+    } catch (err) {
+      entry.state = 'UNAVAILABLE';
+      entry.reason = `failed to load version ${version}: ${messageOf(err)}`;
+    }
+  }));
+  const sorted = new Map([...versions].sort(([a], [b]) => a - b));
+  return { name, dir, config, reason: '', versions: sorted };
+}
+
+async function readConfig(name: string, dir: string, options: LoadOptions): Promise<{ config: ModelConfig; selected: number[] }> {
+  const configFile = path.join(dir, 'config.pbtxt');
+  let raw: RawConfig = {};
+  if (await fileExists(configFile)) {
+    raw = parsePbtxt(await readFile(configFile, 'utf8'), modelConfigType(), configFile);
+  } else if (options.requireConfigFile) {
+    throw new Error(`${configFile} is missing, and --strict-model-config=true requires one`);
+  }
+  const filename = raw.default_model_filename || 'model.onnx';
+  const all = await listVersions(dir);
+  const present: number[] = [];
+  for (const v of all) {
+    if (await fileExists(path.join(dir, String(v), filename))) present.push(v);
+  }
+  if (all.length === 0) throw new Error(`no version folders (numeric sub-directories holding ${filename}) in ${dir}`);
+
+  // Auto-complete from the newest version that has a model file (Triton reads one version too).
+  let io: { inputs: ModelIo[]; outputs: ModelIo[] } | null = null;
+  const newest = present.at(-1);
+  if (newest !== undefined) {
+    const file = path.join(dir, String(newest), filename);
+    try {
+      io = readModelIo(await readFile(file));
+    } catch (err) {
+      throw new Error(`cannot read ${file}: ${messageOf(err)}`);
+    }
+  }
+  const completed = options.autocomplete && io ? autocompleteConfig(raw, io, name) : { ...raw, name: raw.name ?? name };
+  const config = normalizeConfig(completed, {
+    modelName: name,
+    gpus: options.gpus,
+    io,
+  });
+  const policy = config.versionPolicy;
+  const selected = policy.kind === 'all' ? all
+    : policy.kind === 'latest' ? present.slice(-policy.numVersions)
+      : [...policy.versions];
+  if (selected.length === 0) throw new Error(`no version of the model has '${filename}' under version_policy`);
+  return { config, selected };
+}
+
+/** Slot size for models with variable dims (a batch that needs more takes the slow path). */
+const VARIABLE_SLOT_BYTES = 4 * 1024 * 1024;
+
+async function startVersion(config: ModelConfig, version: number, file: string, intraOpThreads: number, stats: ModelStatistics, tracer: TraceSampler | null): Promise<Scheduler> {
+  const slotBytes = slotBytesFor(config, VARIABLE_SLOT_BYTES);
+  const pools: InstancePool[] = [];
+  try {
+    for (const group of config.instanceGroups) {
+      const devices = group.kind === 'KIND_GPU' ? group.gpus.map((id) => ({ kind: 'gpu' as const, id })) : [{ kind: 'cpu' as const }];
+      for (const device of devices) {
+        pools.push(await InstancePool.create({
+          model: config.name,
+          version,
+          modelPath: file,
+          device,
+          intraOpThreads,
+          interOpThreads: config.interOpThreads,
+        }, group.count, slotBytes, group.name));
+      }
+    }
+  } catch (err) {
+    await Promise.all(pools.map((p) => p.close()));
+    throw err;
+  }
+  return new BatchScheduler(config, version, pools, stats, tracer);
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof ServerError || err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,91 @@
+/**
+ * The loaded models by name, and the lookups the front-ends make: name and optional version →
+ * a ready scheduler, or the Triton-worded error.
+ */
+import { serverError } from '../errors.ts';
+import type { ModelConfig } from '../model-config/model-config.ts';
+import type { LoadedModel, ModelVersion } from './model-lifecycle.ts';
+import type { Scheduler } from '../scheduler/scheduler.ts';
+
+export interface ReadyVersion {
+  readonly config: ModelConfig;
+  readonly version: number;
+  readonly scheduler: Scheduler;
+}
+
+export class ModelRegistry {
+  private readonly models = new Map<string, LoadedModel>();
+
+  set(model: LoadedModel): void {
+    this.models.set(model.name, model);
+  }
+
+  all(): LoadedModel[] {
+    return [...this.models.values()];
+  }
+
+  /** The model, or 404 "Request for unknown model". */
+  get(name: string): LoadedModel {
+    const model = this.models.get(name);
+    if (!model) throw serverError('UNKNOWN_MODEL', name);
+    return model;
+  }
+
+  /** A model's config, or the reason it has none. */
+  config(name: string): ModelConfig {
+    const model = this.get(name);
+    if (!model.config) throw serverError('MODEL_NOT_READY', name);
+    return model.config;
+  }
+
+  /**
+   * The version to serve: the one named (it must be READY), or the newest READY one.
+   * `version` is the URL's text; empty or undefined means "let the server choose".
+   */
+  ready(name: string, version?: string): ReadyVersion {
+    const model = this.get(name);
+    const entry = this.versionEntry(model, version);
+    if (!entry || entry.state !== 'READY' || !entry.scheduler || !model.config) {
+      if (version) throw serverError('UNKNOWN_MODEL_VERSION', name, version);
+      throw serverError('MODEL_NOT_READY', name);
+    }
+    return { config: model.config, version: entry.version, scheduler: entry.scheduler };
+  }
+
+  /** Whether the model (or the named version) can serve now. Unknown names are not ready. */
+  isReady(name: string, version?: string): boolean {
+    const model = this.models.get(name);
+    if (!model) return false;
+    try {
+      const entry = this.versionEntry(model, version);
+      return entry?.state === 'READY';
+    } catch {
+      return false;
+    }
+  }
+
+  /** Every model that should be loaded is, with every version its policy selected. */
+  allReady(): boolean {
+    return this.all().every((m) => m.config !== null && m.versions.size > 0 && [...m.versions.values()].every((v) => v.state === 'READY'));
+  }
+
+  /** Versions that are READY, ascending. */
+  readyVersions(model: LoadedModel): number[] {
+    return [...model.versions.values()].filter((v) => v.state === 'READY').map((v) => v.version);
+  }
+
+  /** Waits for every in-flight request, then stops every instance. */
+  async stopAll(): Promise<void> {
+    const schedulers = this.all().flatMap((m) => [...m.versions.values()]).map((v) => v.scheduler).filter((s): s is Scheduler => s !== null);
+    await Promise.all(schedulers.map((s) => s.stop()));
+  }
+
+  private versionEntry(model: LoadedModel, version: string | undefined): ModelVersion | undefined {
+    if (version === undefined || version === '') {
+      const ready = [...model.versions.values()].filter((v) => v.state === 'READY');
+      return ready.at(-1);
+    }
+    if (!/^[0-9]+$/.test(version)) throw serverError('BAD_MODEL_VERSION', version);
+    return model.versions.get(Number(version));
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * Starts and stops the server: load every model in the repositories, open the front-ends (and
+ * the metrics endpoint), and on close stop accepting, let in-flight requests finish within the
+ * exit timeout, stop workers, then close metrics and the trace file.
+ */
+import os from 'node:os';
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import type { ApiContext } from '../api/shared/api-context.ts';
+import { startGrpcServer, type GrpcFrontEnd } from '../api/grpc/grpc-server.ts';
+import { buildHttpServer } from '../api/http/http-server.ts';
+import { createMetricsRegistry, startMetricsServer, type MetricsRegistry, type MetricsServer } from '../api/metrics/metrics-server.ts';
+import type { ServerOptions } from '../cli/cli-options.ts';
+import { discoverGpus } from '../instance/device-discovery.ts';
+import { LogSettings } from '../observability/log-settings.ts';
+import { createLogger, logDestination, type Logger } from '../observability/logger.ts';
+import { instanceCount, prepareModel, startModel, type VersionHooks } from '../repository/model-lifecycle.ts';
+import { ModelRegistry } from '../repository/model-registry.ts';
+import { scanRepositories } from '../repository/model-repository.ts';
+import { ClientRegions, CudaRegions } from '../shm/index.ts';
+import { cudaProviderPresent } from '../instance/cuda-provider.ts';
+import { SystemMonitor } from '../observability/system-monitor.ts';
+import { TraceManager } from '../observability/trace-manager.ts';
+
+export interface RunningServer {
+  readonly registry: ModelRegistry;
+  /** The client shared-memory regions registered with this server. */
+  readonly clientRegions: ClientRegions;
+  /** The port HTTP listens on (the chosen one when 0 was asked), or null when HTTP is off. */
+  readonly httpPort: number | null;
+  readonly http: FastifyInstance | null;
+  /** The port gRPC listens on (the chosen one when 0 was asked), or null when gRPC is off. */
+  readonly grpcPort: number | null;
+  readonly grpc: GrpcFrontEnd | null;
+  /** The port metrics are served on, or null with --allow-metrics=false. */
+  readonly metricsPort: number | null;
+  /** The structured logger every front-end logs through. */
+  readonly logger: Logger;
+  /** Logging settings (the logging extension; gRPC LogSettings can use them too). */
+  readonly logSettings: LogSettings;
+  /** Trace settings and sampling (the trace extension; gRPC TraceSetting can use them too). */
+  readonly tracing: TraceManager;
+  /** Stops accepting, waits for in-flight work (up to the exit timeout), stops the workers. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** 'silent' discards log lines unless --log-file names a file (tests); levels come from the --log-* flags. */
+  readonly logLevel?: string;
+  /** Called with each line worth telling an operator (model load results, ports). */
+  readonly announce?: (line: string) => void;
+}
+
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export async function startServer(options: ServerOptions, start: StartOptions = {}): Promise<RunningServer> {
+  const announce = start.announce ?? (() => {});
+  const registry = new ModelRegistry();
+  const logSettings = new LogSettings(options.log, options.logVerbose);
+  const logger = createLogger(logSettings, logDestination(logSettings, start.logLevel === 'silent'));
+  const tracing = new TraceManager(options.trace, (err) => logger.error({ err }, 'writing the trace file failed'));
+  const metrics = options.metrics.allowMetrics ? createMetricsRegistry(registry, options.metrics) : null;
+  const hooks: VersionHooks = { tracer: tracing, latencyObserver: (model, version) => metrics?.latencyObserver(model, version) ?? null };
+  const gpus = options.gpus ? [...options.gpus] : (await discoverGpus()).map((g) => g.id);
+  const { models, duplicates } = await scanRepositories(options.modelRepositories);
+  for (const [name, dirs] of duplicates) {
+    registry.set({ name, dir: dirs[0], config: null, reason: `model '${name}' appears in more than one repository: ${dirs.join(', ')}`, versions: new Map() });
+  }
+  const loadOptions = {
+    autocomplete: !options.strictModelConfig && !options.disableAutoCompleteConfig,
+    requireConfigFile: options.strictModelConfig,
+    gpus,
+  };
+  const prepared = await Promise.all(models.map((m) => prepareModel(m.name, m.dir, loadOptions)));
+  // Share the cores among every instance of every model, so that instances times runtime
+  // threads never exceed them (oversubscribed runtime threads are a common Triton pitfall).
+  const instances = prepared.reduce((n, m) => n + instanceCount(m), 0);
+  const threadsPerInstance = Math.max(1, Math.floor(os.availableParallelism() / Math.max(1, instances)));
+  const loaded = await Promise.all(prepared.map((m) => startModel(m, threadsPerInstance, hooks)));
+  for (const model of loaded) {
+    registry.set(model);
+    if (!model.config) announce(`model '${model.name}' failed to load: ${model.reason}`);
+    for (const v of model.versions.values()) {
+      announce(v.state === 'READY' ? `model '${model.name}' version ${v.version}: READY` : `model '${model.name}' version ${v.version}: ${v.state}: ${v.reason}`);
+    }
+  }
+
+  const clientRegions = new ClientRegions({ allowed: options.allowClientShm, maxTotalBytes: options.clientShmMaxBytes });
+  const cudaRegions = new CudaRegions({ allowed: options.allowClientShm, providerPresent: cudaProviderPresent });
+  let closing = false;
+  const ctx: ApiContext = {
+    registry,
+    version: VERSION,
+    maxInputSizeBytes: options.httpMaxInputSizeBytes,
+    maxJsonDepth: options.httpMaxJsonDepth,
+    clientRegions,
+    cudaRegions,
+    isLive: () => !closing,
+    isReady: () => !closing && registry.allReady(),
+    logSettings,
+    tracing,
+  };
+  let http: FastifyInstance | null = null;
+  let httpPort: number | null = null;
+  if (options.allowHttp) {
+    http = await buildHttpServer(ctx, { logger });
+    await http.listen({ host: options.httpAddress, port: options.httpPort });
+    httpPort = (http.server.address() as { port: number }).port;
+    announce(`HTTP: listening on ${options.httpAddress}:${httpPort}`);
+  }
+  let grpc: GrpcFrontEnd | null = null;
+  if (options.grpc.allow) {
+    try {
+      grpc = await startGrpcServer(ctx, { ...options.grpc, port: options.grpcPort }, { announce, logErrors: start.logLevel !== 'silent' });
+    } catch (err) {
+      await http?.close();
+      await registry.stopAll();
+      throw err;
+    }
+  }
+  // Metrics start last, as in Triton, so a front-end that fails to start leaves nothing of them
+  // running; if they fail, what started before them is closed.
+  let monitor: SystemMonitor | null = null;
+  let metricsServer: MetricsServer | null = null;
+  if (metrics) {
+    try {
+      ({ monitor, metricsServer } = await startMetrics(metrics, options, gpus));
+    } catch (err) {
+      metrics.close();
+      grpc?.forceClose();
+      await http?.close();
+      await registry.stopAll();
+      throw err;
+    }
+    announce(`Started Metrics Service at ${metricsAddress(options)}:${metricsServer.port}`);
+  }
+
+  const close = async (): Promise<void> => {
+    if (closing) return;
+    closing = true;
+    const drain = (async () => {
+      // fastify's close stops accepting, answers 503 meanwhile, and waits for open requests;
+      // the gRPC server's drain stops accepting calls and waits for those in flight.
+      await Promise.all([http?.close(), grpc?.drain()]);
+      await registry.stopAll();
+      // Drops every registration; a descriptor closes now, or when its last lease ends.
+      clientRegions.close();
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, options.exitTimeoutSecs * 1000);
+      timer.unref();
+    });
+    await Promise.race([drain, timeout]);
+    clearTimeout(timer);
+    // Past the exit timeout, cut what is still open (a stream a client never ends, say).
+    grpc?.forceClose();
+    monitor?.stop();
+    metrics?.close();
+    await metricsServer?.close();
+    await tracing.close();
+    logger.flush();
+  };
+  return { registry, clientRegions, httpPort, http, grpcPort: grpc?.port ?? null, grpc, metricsPort: metricsServer?.port ?? null, logger, logSettings, tracing, close };
+}
+
+/** Triton's default: the HTTP address when HTTP is served, else every interface. */
+function metricsAddress(options: ServerOptions): string {
+  return options.metrics.metricsAddress ?? (options.allowHttp ? options.httpAddress : '0.0.0.0');
+}
+
+/** The CPU/GPU monitor (when either gauge set is on) and the metrics endpoint. */
+async function startMetrics(metrics: MetricsRegistry, options: ServerOptions, gpus: readonly number[]): Promise<{ monitor: SystemMonitor | null; metricsServer: MetricsServer }> {
+  const m = options.metrics;
+  const gpuIds = m.allowGpuMetrics ? gpus : [];
+  let monitor: SystemMonitor | null = null;
+  if (m.allowCpuMetrics || gpuIds.length > 0) {
+    monitor = await SystemMonitor.start({ cpu: m.allowCpuMetrics, gpus: gpuIds, intervalMs: m.metricsIntervalMs });
+    metrics.addSystemGauges(monitor, { cpu: m.allowCpuMetrics, gpu: gpuIds.length > 0 });
+  }
+  try {
+    return { monitor, metricsServer: await startMetricsServer(metrics.prom, metricsAddress(options), options.metricsPort) };
+  } catch (err) {
+    monitor?.stop();
+    throw err;
+  }
+}

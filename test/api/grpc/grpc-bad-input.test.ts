@@ -1,0 +1,103 @@
+/**
+ * Every bad inference request over gRPC gets its status code and a message that says what is
+ * wrong, and the server goes on serving. Table-driven: each case edits a good request.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import { encodeGrpcInferRequest, type ClientTensor } from '../../../src/client/index.ts';
+import type { ModelInferRequestMessage } from '../../../src/protocol/grpc-messages.ts';
+import { EXAMPLES, FIXTURES } from '../../helpers/server.ts';
+import { simpleExpected, simpleInputs, startGrpcTestServer, type GrpcTestServer } from '../../helpers/grpc.ts';
+
+const { INVALID_ARGUMENT, NOT_FOUND, UNAVAILABLE, UNIMPLEMENTED } = grpc.status;
+
+type Edit = (msg: ModelInferRequestMessage) => void;
+interface Case {
+  readonly name: string;
+  /** The request: `simple` with simpleInputs() unless given, raw unless `typed`, then edited. */
+  readonly request?: () => ModelInferRequestMessage;
+  readonly typed?: boolean;
+  readonly edit?: Edit;
+  readonly code: grpc.status;
+  readonly message: RegExp;
+}
+
+const simple = (typed = false) => encodeGrpcInferRequest('simple', simpleInputs(), { contents: typed ? 'typed' : 'raw', id: 'r1' });
+const identity = (shape: number[], raw: Uint8Array) => {
+  const msg = encodeGrpcInferRequest('simple_identity', [{ name: 'INPUT0', datatype: 'BYTES', shape, data: [] }], {});
+  msg.raw_input_contents = [raw];
+  return msg;
+};
+/** all_types with one value per input, typed, where `edit` can then change one input. */
+const allTypes = () => {
+  const types = ['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP32', 'FP64', 'BYTES'];
+  const inputs: ClientTensor[] = types.map((t) => ({ name: `IN_${t}`, datatype: t, shape: [1, 1], data: [t === 'BOOL' ? true : t === 'BYTES' ? 'x' : 1] }));
+  inputs.push({ name: 'IN_FP16', datatype: 'FP16', shape: [1, 0], data: [] });
+  return encodeGrpcInferRequest('all_types', inputs, { contents: 'typed' });
+};
+const input = (msg: ModelInferRequestMessage, name: string) => msg.inputs.find((i) => i.name === name)!;
+
+const cases: Case[] = [
+  { name: 'an unknown model', edit: (m) => { m.model_name = 'nope'; }, code: NOT_FOUND, message: /^Request for unknown model: 'nope' is not found$/ },
+  { name: 'an unknown version', edit: (m) => { m.model_version = '9'; }, code: NOT_FOUND, message: /'simple' version 9 is not found/ },
+  { name: 'a version that is not a number', edit: (m) => { m.model_version = 'latest'; }, code: INVALID_ARGUMENT, message: /invalid model version 'latest'/ },
+  { name: 'a model whose config failed to load', edit: (m) => { m.model_name = 'bad_config'; }, code: UNAVAILABLE, message: /'bad_config' has no available versions/ },
+  { name: 'a model whose only version failed to load', edit: (m) => { m.model_name = 'corrupt'; }, code: UNAVAILABLE, message: /'corrupt' has no available versions/ },
+  { name: 'an unknown input', edit: (m) => { m.inputs[1].name = 'BOGUS'; }, code: INVALID_ARGUMENT, message: /unexpected inference input 'BOGUS' for model 'simple'/ },
+  { name: 'an unknown output', edit: (m) => { m.outputs = [{ name: 'NOPE', parameters: {} }]; }, code: INVALID_ARGUMENT, message: /unexpected inference output 'NOPE' for model 'simple'/ },
+  { name: 'an output asked for twice', edit: (m) => { m.outputs = [{ name: 'OUTPUT0', parameters: {} }, { name: 'OUTPUT0', parameters: {} }]; }, code: INVALID_ARGUMENT, message: /output 'OUTPUT0' is requested more than once for model 'simple'/ },
+  { name: 'a missing input', edit: (m) => { m.inputs.pop(); m.raw_input_contents.pop(); }, code: INVALID_ARGUMENT, message: /missing required input\(s\) \['INPUT1'\]/ },
+  { name: 'a duplicate input', edit: (m) => { m.inputs[1].name = 'INPUT0'; }, code: INVALID_ARGUMENT, message: /input 'INPUT0' is given more than once/ },
+  { name: 'a wrong datatype', edit: (m) => { m.inputs[0].datatype = 'FP32'; }, code: INVALID_ARGUMENT, message: /input 'INPUT0' data-type is 'FP32', but model 'simple' expects 'INT32'/ },
+  { name: 'an unknown datatype', edit: (m) => { m.inputs[0].datatype = 'FLOAT'; }, code: INVALID_ARGUMENT, message: /unknown datatype 'FLOAT'/ },
+  { name: 'a wrong dim', edit: (m) => { m.inputs[0].shape = [1, 15]; }, code: INVALID_ARGUMENT, message: /unexpected shape for input 'INPUT0' for model 'simple'\. Expected \[-1,16\], got \[1,15\]/ },
+  { name: 'a wrong rank', edit: (m) => { m.inputs[0].shape = [16]; }, code: INVALID_ARGUMENT, message: /unexpected shape for input 'INPUT0'/ },
+  { name: 'a negative dim', edit: (m) => { m.inputs[0].shape = [-1, 16]; }, code: INVALID_ARGUMENT, message: /Each dim must be a non-negative integer/ },
+  { name: 'an absurd shape', request: () => identity([1, 2 ** 40], new Uint8Array(0)), code: INVALID_ARGUMENT, message: /The shape is too large/ },
+  { name: 'a batch over max_batch_size', edit: (m) => { m.inputs.forEach((i) => { i.shape = [9, 16]; }); }, code: INVALID_ARGUMENT, message: /batch-size must be <= 8 for 'simple'/ },
+  { name: 'a batch of zero rows', edit: (m) => { m.inputs.forEach((i) => { i.shape = [0, 16]; }); }, code: INVALID_ARGUMENT, message: /batch-size must be >= 1 for 'simple'/ },
+  { name: 'inputs with different batch sizes', edit: (m) => { m.inputs[1].shape = [2, 16]; }, code: INVALID_ARGUMENT, message: /Expected batch size 1 as the other inputs/ },
+  { name: 'raw contents shorter than the shape', edit: (m) => { m.raw_input_contents[0] = m.raw_input_contents[0].subarray(4); }, code: INVALID_ARGUMENT, message: /expected 64 bytes for its shape, got 60/ },
+  { name: 'raw contents longer than the shape', edit: (m) => { m.raw_input_contents[1] = Buffer.concat([m.raw_input_contents[1], Buffer.alloc(4)]); }, code: INVALID_ARGUMENT, message: /input 'INPUT1': expected 64 bytes for its shape, got 68/ },
+  { name: 'typed contents shorter than the shape', typed: true, edit: (m) => { m.inputs[0].contents!.int_contents!.pop(); }, code: INVALID_ARGUMENT, message: /input 'INPUT0' has fewer data elements than the 16 its shape needs/ },
+  { name: 'typed contents longer than the shape', typed: true, edit: (m) => { m.inputs[1].contents!.int_contents!.push(1); }, code: INVALID_ARGUMENT, message: /input 'INPUT1' has more data elements than the 16/ },
+  { name: 'raw and typed contents both given', typed: true, edit: (m) => { m.raw_input_contents = [Buffer.alloc(64), Buffer.alloc(64)]; }, code: INVALID_ARGUMENT, message: /contents field must not be specified when using raw_input_contents for 'INPUT0'/ },
+  { name: 'fewer raw contents than inputs', edit: (m) => { m.raw_input_contents.pop(); }, code: INVALID_ARGUMENT, message: /raw_input_contents has 1 entries for the 2 inputs/ },
+  { name: 'an input with no data at all', typed: true, edit: (m) => { m.inputs[1].contents = null; }, code: INVALID_ARGUMENT, message: /unable to find data for input tensor 'INPUT1' for model 'simple'/ },
+  { name: 'typed contents in the wrong field', typed: true, edit: (m) => { m.inputs[0].contents = { fp32_contents: new Array(16).fill(1) }; }, code: INVALID_ARGUMENT, message: /unexpected explicit tensor data for input tensor 'INPUT0' for model 'simple' of type 'FP32', expected datatype 'INT32'/ },
+  { name: 'a typed value out of its datatype\'s range', request: allTypes, edit: (m) => { input(m, 'IN_UINT8').contents = { uint_contents: [300] }; }, code: INVALID_ARGUMENT, message: /input 'IN_UINT8': data element 0 is not a valid UINT8 value/ },
+  { name: 'typed FP16 values, which have no typed field', request: allTypes, edit: (m) => { const i = input(m, 'IN_FP16'); i.shape = [1, 1]; i.contents = { fp32_contents: [1] }; }, code: INVALID_ARGUMENT, message: /of type 'FP32', expected datatype 'FP16'/ },
+  { name: 'a typed FP16 tensor with no values', request: allTypes, edit: (m) => { input(m, 'IN_FP16').shape = [1, 2]; }, code: INVALID_ARGUMENT, message: /input 'IN_FP16' for model 'all_types': FP16 has no typed contents field; send it in raw_input_contents/ },
+  { name: 'a BYTES length prefix past the end', request: () => identity([1, 1], Buffer.from([9, 0, 0, 0, 65])), code: INVALID_ARGUMENT, message: /BYTES element 0 has length 9, past the end of the data/ },
+  { name: 'fewer BYTES elements than the shape', request: () => identity([1, 2], Buffer.from([1, 0, 0, 0, 65])), code: INVALID_ARGUMENT, message: /fewer than the 2 BYTES elements its shape needs/ },
+  { name: 'bytes beyond the BYTES elements', request: () => identity([1, 1], Buffer.from([1, 0, 0, 0, 65, 0])), code: INVALID_ARGUMENT, message: /holds 1 bytes beyond the 1 BYTES elements/ },
+  { name: 'a shared-memory input without its byte size', edit: (m) => { m.inputs[0].parameters = { shared_memory_region: { string_param: 'r' } }; }, code: INVALID_ARGUMENT, message: /input 'INPUT0': parameters.shared_memory_byte_size must be given with shared_memory_region/ },
+  { name: 'a shared-memory input when client shared memory is off', edit: (m) => { m.inputs[0].parameters = { shared_memory_region: { string_param: 'r' }, shared_memory_byte_size: { int64_param: 64 } }; m.raw_input_contents.shift(); }, code: UNIMPLEMENTED, message: /Start the server with '--allow-client-shm=true' to enable/ },
+  { name: 'a classification output', edit: (m) => { m.outputs = [{ name: 'OUTPUT0', parameters: { classification: { int64_param: 2 } } }]; }, code: UNIMPLEMENTED, message: /classification extension is not supported/ },
+];
+
+describe('gRPC bad inference requests', () => {
+  let ts: GrpcTestServer;
+  before(async () => {
+    ts = await startGrpcTestServer([`--model-repository=${EXAMPLES}`, `--model-repository=${FIXTURES}`]);
+  });
+  after(() => ts.close());
+
+  for (const c of cases) {
+    test(`answers ${grpc.status[c.code]} to ${c.name}`, async () => {
+      const msg = c.request ? c.request() : simple(c.typed);
+      c.edit?.(msg);
+      await assert.rejects(ts.grpc.call('ModelInfer', msg), (err: grpc.ServiceError) => {
+        assert.equal(err.code, c.code, `code ${grpc.status[err.code]}: ${err.details}`);
+        assert.match(err.details, c.message);
+        return true;
+      });
+    });
+  }
+
+  test('keeps serving good requests after all of them', async () => {
+    const result = await ts.grpc.infer('simple', simpleInputs());
+    assert.deepEqual(Array.from(result.outputs[0].data as Int32Array), simpleExpected().sum);
+  });
+});

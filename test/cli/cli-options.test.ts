@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { DEFAULT_OPTIONS, parseCliOptions } from '../../src/cli/cli-options.ts';
+
+describe('command-line defaults', () => {
+  test("are Triton's ports, a 30 s exit timeout and a 64 MiB input limit", () => {
+    const o = parseCliOptions([]);
+    assert.deepEqual(o.modelRepositories, ['./model_repository']);
+    assert.equal(o.httpAddress, '0.0.0.0');
+    assert.equal(o.httpPort, 8000);
+    assert.equal(o.grpcPort, 8001);
+    assert.equal(o.metricsPort, 8002);
+    assert.equal(o.exitTimeoutSecs, 30);
+    assert.equal(o.httpMaxInputSizeBytes, 64 * 1024 * 1024);
+    assert.equal(o.allowHttp, true);
+    assert.equal(o.strictModelConfig, false);
+    assert.equal(o.disableAutoCompleteConfig, false);
+    assert.equal(o.logVerbose, 0);
+    assert.equal(o.help, false);
+    assert.deepEqual({ ...o, help: undefined }, { ...DEFAULT_OPTIONS, help: undefined });
+  });
+
+  test('come back frozen', () => {
+    const o = parseCliOptions(['--model-repository=a']);
+    assert.ok(Object.isFrozen(o));
+    assert.ok(Object.isFrozen(o.modelRepositories));
+  });
+});
+
+describe('command-line flags', () => {
+  test('take --model-repository more than once, with --model-store as its alias', () => {
+    const o = parseCliOptions(['--model-repository', 'a', '--model-repository=b', '--model-store', 'c']);
+    assert.deepEqual(o.modelRepositories, ['a', 'b', 'c']);
+  });
+
+  const pairs: [string, string, (o: ReturnType<typeof parseCliOptions>) => unknown, unknown][] = [
+    ['http-port', '0', (o) => o.httpPort, 0],
+    ['grpc-port', '9001', (o) => o.grpcPort, 9001],
+    ['metrics-port', '65535', (o) => o.metricsPort, 65535],
+    ['http-address', '127.0.0.1', (o) => o.httpAddress, '127.0.0.1'],
+    ['exit-timeout-secs', '0', (o) => o.exitTimeoutSecs, 0],
+    ['http-max-input-size', '1024', (o) => o.httpMaxInputSizeBytes, 1024],
+    ['log-verbose', '2', (o) => o.logVerbose, 2],
+    ['allow-http', 'false', (o) => o.allowHttp, false],
+    ['strict-model-config', 'true', (o) => o.strictModelConfig, true],
+    ['disable-auto-complete-config', 'no', (o) => o.disableAutoCompleteConfig, false],
+    ['allow-client-shm', 'true', (o) => o.allowClientShm, true],
+    ['client-shm-max-bytes', '4096', (o) => o.clientShmMaxBytes, 4096],
+  ];
+  for (const [flag, value, read, expected] of pairs) {
+    test(`read --${flag} ${value} and --${flag}=${value} alike`, () => {
+      assert.deepEqual(read(parseCliOptions([`--${flag}`, value])), expected);
+      assert.deepEqual(read(parseCliOptions([`--${flag}=${value}`])), expected);
+    });
+  }
+
+  test('take a bare boolean flag as true, also when another flag follows it', () => {
+    assert.equal(parseCliOptions(['--strict-model-config']).strictModelConfig, true);
+    assert.equal(parseCliOptions(['--disable-auto-complete-config']).disableAutoCompleteConfig, true);
+    const o = parseCliOptions(['--strict-model-config', '--http-port', '5', '--allow-http']);
+    assert.equal(o.strictModelConfig, true);
+    assert.equal(o.httpPort, 5);
+    assert.equal(o.allowHttp, true);
+  });
+
+  test('read boolean words in any case', () => {
+    for (const [word, value] of [['TRUE', true], ['1', true], ['on', true], ['Yes', true], ['False', false], ['0', false], ['off', false], ['NO', false]] as const) {
+      assert.equal(parseCliOptions([`--allow-http=${word}`]).allowHttp, value, word);
+    }
+  });
+
+  test('take --gpus as a list of GPU ids, empty for none, and discover GPUs without it', () => {
+    assert.equal(parseCliOptions([]).gpus, null);
+    assert.deepEqual(parseCliOptions(['--gpus=0, 2,2']).gpus, [0, 2]);
+    assert.deepEqual(parseCliOptions(['--gpus=']).gpus, []);
+  });
+
+  test('set help for -h and --help', () => {
+    assert.equal(parseCliOptions(['-h']).help, true);
+    assert.equal(parseCliOptions(['--help']).help, true);
+  });
+});
+
+describe('bad command-line flags', () => {
+  const bad: [string, string][] = [
+    ['http-port', 'abc'], ['http-port', '-1'], ['http-port', '65536'], ['http-port', '1.5'], ['http-port', ''],
+    ['http-port', '0x50'], ['http-port', '1e3'], ['grpc-port', '70000'], ['metrics-port', 'x'],
+    ['exit-timeout-secs', '-1'], ['exit-timeout-secs', '2.5'], ['http-max-input-size', '0'], ['http-max-input-size', '64MB'],
+    ['log-verbose', '-1'], ['allow-http', 'maybe'], ['strict-model-config', '2'], ['disable-auto-complete-config', 'yes please'],
+    ['http-address', ''], ['model-repository', ''], ['gpus', 'a'], ['gpus', '0,-1'], ['gpus', '1.5'],
+    ['allow-client-shm', 'sometimes'], ['client-shm-max-bytes', '-1'], ['client-shm-max-bytes', '1GiB'],
+  ];
+  for (const [flag, value] of bad) {
+    test(`refuses --${flag}=${JSON.stringify(value)} with a message naming the flag`, () => {
+      assert.throws(() => parseCliOptions([`--${flag}=${value}`]), (err: unknown) => {
+        assert.ok(err instanceof TypeError || err instanceof RangeError, String(err));
+        assert.match(err.message, new RegExp(`--${flag}\\b`));
+        return true;
+      });
+    });
+  }
+
+  test('refuses a bad boolean word given after a space, naming the flag', () => {
+    assert.throws(() => parseCliOptions(['--strict-model-config', 'maybe']), { name: 'TypeError', message: /--strict-model-config must be true or false/ });
+  });
+
+  test('refuses a flag without its value, naming it', () => {
+    assert.throws(() => parseCliOptions(['--http-port']), { name: 'TypeError', message: /--http-port/ });
+  });
+
+  test('refuses an unknown flag, naming it and showing the usage', () => {
+    assert.throws(() => parseCliOptions(['--model-repo=x']), { name: 'TypeError', message: /Unknown option '--model-repo'[\s\S]*Usage: nereid/ });
+  });
+
+  test('refuses positional arguments', () => {
+    assert.throws(() => parseCliOptions(['model_repository']), { name: 'TypeError', message: /Unexpected argument 'model_repository'/ });
+  });
+});

@@ -1,0 +1,376 @@
+// Generates the example model repository (model_repository/) and the test
+// fixtures (test/fixtures/models/): a config.pbtxt in Triton's protobuf text
+// format plus <version>/model.onnx written by our own ONNX writer.
+//
+// `npm run models` runs this file. Output is deterministic: every run writes
+// the same bytes.
+
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { onnxTypeCode, writeModel, type NodeSpec, type OnnxElemType, type ValueSpec } from './onnx-writer.ts';
+
+const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
+export const DEFAULT_REPO_DIR = join(PROJECT_ROOT, 'model_repository');
+export const DEFAULT_FIXTURES_DIR = join(PROJECT_ROOT, 'test', 'fixtures', 'models');
+
+/** One model directory to write: files relative to the model directory. */
+export interface GeneratedModel {
+  /** 'repo' = model_repository/, 'fixtures' = test/fixtures/models/. */
+  target: 'repo' | 'fixtures';
+  name: string;
+  files: { path: string; content: Uint8Array | string }[];
+}
+
+// ---------------------------------------------------------------------------
+// config.pbtxt text
+
+interface ConfigTensor {
+  name: string;
+  dataType: string; // e.g. 'TYPE_FP32'
+  dims: number[];
+  optional?: boolean;
+}
+
+interface ConfigSpec {
+  name: string;
+  maxBatchSize: number;
+  inputs: ConfigTensor[];
+  outputs: ConfigTensor[];
+  /** Extra top-level lines, written after max_batch_size. */
+  extra?: string[];
+  cpuInstance?: boolean;
+  /** Extra top-level lines, written last. */
+  trailer?: string[];
+}
+
+function tensorList(field: 'input' | 'output', tensors: ConfigTensor[]): string {
+  const items = tensors.map((t) => {
+    const lines = [
+      '  {',
+      `    name: "${t.name}"`,
+      `    data_type: ${t.dataType}`,
+      `    dims: [ ${t.dims.join(', ')} ]`,
+    ];
+    if (t.optional) lines.push('    optional: true');
+    lines.push('  }');
+    return lines.join('\n');
+  });
+  return `${field} [\n${items.join(',\n')}\n]`;
+}
+
+function configText(c: ConfigSpec): string {
+  const parts = [
+    `name: "${c.name}"`,
+    'platform: "onnxruntime_onnx"',
+    `max_batch_size: ${c.maxBatchSize}`,
+    ...(c.extra ?? []),
+    tensorList('input', c.inputs),
+    tensorList('output', c.outputs),
+  ];
+  if (c.cpuInstance) parts.push('instance_group [ { count: 1 kind: KIND_CPU } ]');
+  parts.push(...(c.trailer ?? []));
+  return parts.join('\n') + '\n';
+}
+
+// ---------------------------------------------------------------------------
+// Models
+
+const tensor = (name: string, elemType: OnnxElemType, shape: (number | string)[]): ValueSpec => ({ name, elemType, shape });
+
+function simple(): GeneratedModel {
+  const io = (n: string) => tensor(n, 'INT32', ['batch', 16]);
+  const model = writeModel({
+    inputs: [io('INPUT0'), io('INPUT1')],
+    outputs: [io('OUTPUT0'), io('OUTPUT1')],
+    nodes: [
+      { opType: 'Add', inputs: ['INPUT0', 'INPUT1'], outputs: ['OUTPUT0'] },
+      { opType: 'Sub', inputs: ['INPUT0', 'INPUT1'], outputs: ['OUTPUT1'] },
+    ],
+  });
+  const t = (name: string): ConfigTensor => ({ name, dataType: 'TYPE_INT32', dims: [16] });
+  return {
+    target: 'repo',
+    name: 'simple',
+    files: [
+      { path: 'config.pbtxt', content: configText({ name: 'simple', maxBatchSize: 8, inputs: [t('INPUT0'), t('INPUT1')], outputs: [t('OUTPUT0'), t('OUTPUT1')], cpuInstance: true, trailer: ['# Concurrent requests share a model run: a tiny model costs less than the trip to its worker.', 'dynamic_batching { }'] }) },
+      { path: '1/model.onnx', content: model },
+    ],
+  };
+}
+
+function simpleIdentity(): GeneratedModel {
+  const model = writeModel({
+    inputs: [tensor('INPUT0', 'STRING', ['batch', 'len'])],
+    outputs: [tensor('OUTPUT0', 'STRING', ['batch', 'len'])],
+    nodes: [{ opType: 'Identity', inputs: ['INPUT0'], outputs: ['OUTPUT0'] }],
+  });
+  const t = (name: string): ConfigTensor => ({ name, dataType: 'TYPE_STRING', dims: [-1] });
+  return {
+    target: 'repo',
+    name: 'simple_identity',
+    files: [
+      { path: 'config.pbtxt', content: configText({ name: 'simple_identity', maxBatchSize: 8, inputs: [t('INPUT0')], outputs: [t('OUTPUT0')], cpuInstance: true }) },
+      { path: '1/model.onnx', content: model },
+    ],
+  };
+}
+
+function simpleString(): GeneratedModel {
+  const io = (n: string) => tensor(n, 'STRING', ['batch', 16]);
+  const toInt = { to: onnxTypeCode('INT32') };
+  const toString = { to: onnxTypeCode('STRING') };
+  const model = writeModel({
+    inputs: [io('INPUT0'), io('INPUT1')],
+    outputs: [io('OUTPUT0'), io('OUTPUT1')],
+    nodes: [
+      { opType: 'Cast', inputs: ['INPUT0'], outputs: ['input0_int'], attributes: toInt },
+      { opType: 'Cast', inputs: ['INPUT1'], outputs: ['input1_int'], attributes: toInt },
+      { opType: 'Add', inputs: ['input0_int', 'input1_int'], outputs: ['sum'] },
+      { opType: 'Sub', inputs: ['input0_int', 'input1_int'], outputs: ['difference'] },
+      { opType: 'Cast', inputs: ['sum'], outputs: ['OUTPUT0'], attributes: toString },
+      { opType: 'Cast', inputs: ['difference'], outputs: ['OUTPUT1'], attributes: toString },
+    ],
+  });
+  const t = (name: string): ConfigTensor => ({ name, dataType: 'TYPE_STRING', dims: [16] });
+  return {
+    target: 'repo',
+    name: 'simple_string',
+    files: [
+      { path: 'config.pbtxt', content: configText({ name: 'simple_string', maxBatchSize: 8, inputs: [t('INPUT0'), t('INPUT1')], outputs: [t('OUTPUT0'), t('OUTPUT1')], cpuInstance: true }) },
+      { path: '1/model.onnx', content: model },
+    ],
+  };
+}
+
+/** Triton type name (as used in IN_<TYPE>/OUT_<TYPE>) → [config data_type, ONNX element type]. */
+export const ALL_TYPES: readonly (readonly [string, string, OnnxElemType])[] = [
+  ['BOOL', 'TYPE_BOOL', 'BOOL'],
+  ['UINT8', 'TYPE_UINT8', 'UINT8'],
+  ['UINT16', 'TYPE_UINT16', 'UINT16'],
+  ['UINT32', 'TYPE_UINT32', 'UINT32'],
+  ['UINT64', 'TYPE_UINT64', 'UINT64'],
+  ['INT8', 'TYPE_INT8', 'INT8'],
+  ['INT16', 'TYPE_INT16', 'INT16'],
+  ['INT32', 'TYPE_INT32', 'INT32'],
+  ['INT64', 'TYPE_INT64', 'INT64'],
+  ['FP16', 'TYPE_FP16', 'FLOAT16'],
+  ['FP32', 'TYPE_FP32', 'FLOAT'],
+  ['FP64', 'TYPE_FP64', 'DOUBLE'],
+  ['BYTES', 'TYPE_STRING', 'STRING'],
+];
+
+function allTypes(): GeneratedModel {
+  // Each input has its own symbolic length so that lengths may differ per input.
+  const shape = (t: string) => ['batch', `${t.toLowerCase()}_len`];
+  const model = writeModel({
+    inputs: ALL_TYPES.map(([t, , onnx]) => tensor(`IN_${t}`, onnx, shape(t))),
+    outputs: ALL_TYPES.map(([t, , onnx]) => tensor(`OUT_${t}`, onnx, shape(t))),
+    nodes: ALL_TYPES.map(([t]) => ({ opType: 'Identity', inputs: [`IN_${t}`], outputs: [`OUT_${t}`] })),
+  });
+  return {
+    target: 'fixtures',
+    name: 'all_types',
+    files: [
+      {
+        path: 'config.pbtxt',
+        content: configText({
+          name: 'all_types',
+          maxBatchSize: 8,
+          inputs: ALL_TYPES.map(([t, cfg]) => ({ name: `IN_${t}`, dataType: cfg, dims: [-1] })),
+          outputs: ALL_TYPES.map(([t, cfg]) => ({ name: `OUT_${t}`, dataType: cfg, dims: [-1] })),
+        }),
+      },
+      { path: '1/model.onnx', content: model },
+    ],
+  };
+}
+
+function noConfig(): GeneratedModel {
+  const io = (n: string) => tensor(n, 'FLOAT', ['batch', 4]);
+  const model = writeModel({
+    inputs: [io('INPUT0'), io('INPUT1')],
+    outputs: [io('OUTPUT0')],
+    nodes: [{ opType: 'Add', inputs: ['INPUT0', 'INPUT1'], outputs: ['OUTPUT0'] }],
+  });
+  return { target: 'fixtures', name: 'no_config', files: [{ path: '1/model.onnx', content: model }] };
+}
+
+function wholeShape(): GeneratedModel {
+  const model = writeModel({
+    inputs: [tensor('INPUT0', 'FLOAT', [2, 3])],
+    outputs: [tensor('OUTPUT0', 'FLOAT', [2, 3])],
+    nodes: [{ opType: 'Mul', inputs: ['INPUT0', 'two'], outputs: ['OUTPUT0'] }],
+    initializers: [{ name: 'two', elemType: 'FLOAT', dims: [], data: [2] }],
+  });
+  const t = (name: string): ConfigTensor => ({ name, dataType: 'TYPE_FP32', dims: [2, 3] });
+  return {
+    target: 'fixtures',
+    name: 'whole_shape',
+    files: [
+      { path: 'config.pbtxt', content: configText({ name: 'whole_shape', maxBatchSize: 0, inputs: [t('INPUT0')], outputs: [t('OUTPUT0')] }) },
+      { path: '1/model.onnx', content: model },
+    ],
+  };
+}
+
+function versioned(): GeneratedModel {
+  const versionModel = (version: number) =>
+    writeModel({
+      inputs: [tensor('INPUT0', 'FLOAT', ['batch', 1])],
+      outputs: [tensor('OUTPUT0', 'FLOAT', ['batch', 1])],
+      nodes: [{ opType: 'Mul', inputs: ['INPUT0', 'version'], outputs: ['OUTPUT0'] }],
+      initializers: [{ name: 'version', elemType: 'FLOAT', dims: [], data: [version] }],
+    });
+  const t = (name: string): ConfigTensor => ({ name, dataType: 'TYPE_FP32', dims: [1] });
+  return {
+    target: 'fixtures',
+    name: 'versioned',
+    files: [
+      {
+        path: 'config.pbtxt',
+        content: configText({
+          name: 'versioned',
+          maxBatchSize: 4,
+          extra: ['version_policy: { all { } }'],
+          inputs: [t('INPUT0')],
+          outputs: [t('OUTPUT0')],
+        }),
+      },
+      { path: '1/model.onnx', content: versionModel(1) },
+      { path: '2/model.onnx', content: versionModel(2) },
+      { path: '3/model.onnx', content: versionModel(3) },
+    ],
+  };
+}
+
+function badConfig(): GeneratedModel {
+  const io = (n: string) => tensor(n, 'FLOAT', ['batch', 4]);
+  const model = writeModel({
+    inputs: [io('INPUT0')],
+    outputs: [io('OUTPUT0')],
+    nodes: [{ opType: 'Identity', inputs: ['INPUT0'], outputs: ['OUTPUT0'] }],
+  });
+  // The misspelt field is on line 3.
+  const config = configText({
+    name: 'bad_config',
+    maxBatchSize: 8,
+    inputs: [{ name: 'INPUT0', dataType: 'TYPE_FP32', dims: [4] }],
+    outputs: [{ name: 'OUTPUT0', dataType: 'TYPE_FP32', dims: [4] }],
+  }).replace('max_batch_size: 8', 'max_batch_sise: 8');
+  return {
+    target: 'fixtures',
+    name: 'bad_config',
+    files: [
+      { path: 'config.pbtxt', content: config },
+      { path: '1/model.onnx', content: model },
+    ],
+  };
+}
+
+/** 64 bytes from a fixed-seed xorshift32: not an ONNX model, the same every run. */
+export function garbageBytes(length = 64, seed = 0x4e455245): Uint8Array {
+  const out = new Uint8Array(length);
+  let x = seed >>> 0;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13; x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5; x >>>= 0;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+function corrupt(): GeneratedModel {
+  return {
+    target: 'fixtures',
+    name: 'corrupt',
+    files: [
+      {
+        path: 'config.pbtxt',
+        content: configText({
+          name: 'corrupt',
+          maxBatchSize: 8,
+          inputs: [{ name: 'INPUT0', dataType: 'TYPE_FP32', dims: [4] }],
+          outputs: [{ name: 'OUTPUT0', dataType: 'TYPE_FP32', dims: [4] }],
+        }),
+      },
+      { path: '1/model.onnx', content: garbageBytes() },
+    ],
+  };
+}
+
+/**
+ * `slow`: OUTPUT0 = INPUT0 (FP32 [batch, 1]), after a chain of 512x512 matrix products seeded
+ * from the input, so the runtime cannot fold it away. A run takes the same long time whatever
+ * the batch size, which lets tests fill queues and hold instances busy.
+ */
+export const SLOW_MATMULS = 192;
+
+function slow(): GeneratedModel {
+  const nodes: NodeSpec[] = [
+    { opType: 'ReduceSum', inputs: ['INPUT0'], outputs: ['seed'], attributes: { keepdims: 0 } },
+    { opType: 'Expand', inputs: ['seed', 'square'], outputs: ['m0'] },
+  ];
+  for (let i = 0; i < SLOW_MATMULS; i++) nodes.push({ opType: 'MatMul', inputs: [`m${i}`, 'mix'], outputs: [`m${i + 1}`] });
+  nodes.push(
+    { opType: 'ReduceMean', inputs: [`m${SLOW_MATMULS}`], outputs: ['mean'], attributes: { keepdims: 0 } },
+    { opType: 'Sub', inputs: ['mean', 'mean'], outputs: ['zero'] },
+    { opType: 'Add', inputs: ['INPUT0', 'zero'], outputs: ['OUTPUT0'] },
+  );
+  const model = writeModel({
+    inputs: [tensor('INPUT0', 'FLOAT', ['batch', 1])],
+    outputs: [tensor('OUTPUT0', 'FLOAT', ['batch', 1])],
+    nodes: [
+      { opType: 'ConstantOfShape', inputs: ['square'], outputs: ['mix'], attributes: { value: { elemType: 'FLOAT', dims: [1], data: [1 / 512] } } },
+      ...nodes,
+    ],
+    initializers: [{ name: 'square', elemType: 'INT64', dims: [2], data: [512, 512] }],
+  });
+  const t = (name: string): ConfigTensor => ({ name, dataType: 'TYPE_FP32', dims: [1] });
+  return {
+    target: 'fixtures',
+    name: 'slow',
+    files: [
+      { path: 'config.pbtxt', content: configText({ name: 'slow', maxBatchSize: 8, inputs: [t('INPUT0')], outputs: [t('OUTPUT0')], cpuInstance: true, trailer: ['dynamic_batching { }'] }) },
+      { path: '1/model.onnx', content: model },
+    ],
+  };
+}
+
+// No optional_input fixture: onnxruntime cannot run a graph with a graph input
+// left unfed (the JS API throws "input 'X' is missing in 'feeds'", and the
+// native run fails with "Missing Input"), and an input that also has an
+// initializer is dropped from the session's inputNames, so feeding it is
+// silently ignored by onnxruntime-node.
+
+/** Every model directory, in memory. */
+export function buildModels(): GeneratedModel[] {
+  return [simple(), simpleIdentity(), simpleString(), allTypes(), noConfig(), wholeShape(), versioned(), badConfig(), corrupt(), slow()];
+}
+
+/**
+ * Writes every model directory (replacing those directories, and only those)
+ * and returns the paths written.
+ */
+export function generateModels(opts: { repo?: string; fixtures?: string } = {}): string[] {
+  const dirs = { repo: resolve(opts.repo ?? DEFAULT_REPO_DIR), fixtures: resolve(opts.fixtures ?? DEFAULT_FIXTURES_DIR) };
+  const written: string[] = [];
+  for (const model of buildModels()) {
+    const modelDir = join(dirs[model.target], model.name);
+    rmSync(modelDir, { recursive: true, force: true });
+    for (const file of model.files) {
+      const path = join(modelDir, file.path);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, file.content);
+      written.push(path);
+    }
+  }
+  return written;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  const written = generateModels();
+  for (const path of written) console.log(path.startsWith(PROJECT_ROOT) ? path.slice(PROJECT_ROOT.length) : path);
+  console.log(`${written.length} files written`);
+}
