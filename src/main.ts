@@ -3,8 +3,8 @@
  * SIGINT/SIGTERM (exit 0 once in-flight work is done or --exit-timeout-secs has passed).
  */
 import { ServerError } from './errors.ts';
-import { parseCliOptions, USAGE } from './cli/cli-options.ts';
-import { startServer } from './server/server-lifecycle.ts';
+import { parseCliOptions, USAGE } from './cli/index.ts';
+import { startServer } from './server/index.ts';
 
 async function main(): Promise<void> {
   let options;

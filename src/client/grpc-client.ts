@@ -8,9 +8,9 @@
  * api/grpc-infer-wire.ts, and may be given a request encoded once and sent many times.
  */
 import * as grpc from '@grpc/grpc-js';
-import { decodeModelInferResponse, encodeModelInferRequest, type ModelInferRequestInput } from '../protocol/grpc-infer-wire.ts';
-import type { ModelInferRequestMessage, ModelInferResponseMessage, ModelStreamInferResponseMessage } from '../protocol/grpc-messages.ts';
-import { healthClientConstructor, inferenceClientConstructor, INFERENCE_SERVICE, type ModelInferRequestOrBytes } from '../protocol/grpc-proto.ts';
+import { decodeModelInferResponse, encodeModelInferRequest, type ModelInferRequestInput } from '../protocol/index.ts';
+import type { ModelInferRequestMessage, ModelInferResponseMessage, ModelStreamInferResponseMessage } from '../protocol/index.ts';
+import { healthClientConstructor, inferenceClientConstructor, INFERENCE_SERVICE, type ModelInferRequestOrBytes } from '../protocol/index.ts';
 import { unaryCall, type UnaryCallOptions } from './grpc-unary-call.ts';
 import type { ClientShmTensor, ClientTensor } from './http-client.ts';
 import { decodeGrpcInferResponse, encodeGrpcInferRequest, type GrpcInferOptions, type GrpcInferResult } from './grpc-tensor-codec.ts';

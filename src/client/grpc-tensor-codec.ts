@@ -2,7 +2,7 @@
  * The client side of the gRPC tensor encoding: ClientTensors → ModelInferRequest (raw bytes or
  * typed contents) and ModelInferResponse → decoded outputs.
  */
-import { decodeBytesElements } from '../protocol/binary-tensor.ts';
+import { decodeBytesElements } from '../protocol/index.ts';
 import {
   CONTENTS_FIELD,
   parametersFromMessage,
@@ -11,7 +11,7 @@ import {
   type ModelInferRequestMessage,
   type ModelInferResponseMessage,
   type TensorContentsMessage,
-} from '../protocol/grpc-messages.ts';
+} from '../protocol/index.ts';
 import { datatypeFromWire } from '../dtypes.ts';
 import { sharedMemoryParameters, tensorBytes, type ClientOutput, type ClientShmTensor, type ClientTensor, type RequestedClientOutput } from './http-client.ts';
 

@@ -1,7 +1,7 @@
 export { GrpcClient, GrpcInferStream } from './grpc-client.ts';
 export type { GrpcClientOptions, ModelMetadataResult, StreamResult, TensorMetadataResult } from './grpc-client.ts';
 export { encodeGrpcInferRequest, decodeGrpcInferResponse, typedContents } from './grpc-tensor-codec.ts';
-export { encodeModelInferRequest, decodeModelInferResponse } from '../protocol/grpc-infer-wire.ts';
+export { encodeModelInferRequest, decodeModelInferResponse } from '../protocol/index.ts';
 export { unaryCall } from './grpc-unary-call.ts';
 export type { UnaryCallOptions } from './grpc-unary-call.ts';
 export type { GrpcInferOptions, GrpcInferResult } from './grpc-tensor-codec.ts';

@@ -6,7 +6,7 @@
 import { datatypeFromWire, type DatatypeInfo } from '../dtypes.ts';
 import { serverError } from '../errors.ts';
 import type { DirectWriteOutcome, FileRange } from '../shm/index.ts';
-import type { ModelConfig, TensorConfig } from '../model-config/model-config.ts';
+import type { ModelConfig, TensorConfig } from '../model-config/index.ts';
 
 /**
  * Numeric tensor contents not yet written anywhere: the exact byte size, and how to write the
@@ -95,6 +95,14 @@ export interface InferOutput {
   readonly shape: readonly number[];
   /** The request's own bytes (or strings) of this output; empty when it went to a sink. */
   readonly data: ArrayBuffer | string[];
+}
+
+/** A request's answer: its outputs, in the model's order. */
+export interface InferResponse {
+  readonly id: string | undefined;
+  readonly modelName: string;
+  readonly modelVersion: number;
+  readonly outputs: readonly InferOutput[];
 }
 
 /** Largest element count one tensor may claim, a guard against absurd shapes (2^31 - 1). */

@@ -5,7 +5,7 @@
  */
 import { Piscina } from 'piscina';
 import { TensorRing, type BatchTensor, type DirectOutput } from '../shm/index.ts';
-import type { DirectResults, RunTimings, WorkerReply, WorkerSetup, WorkerTask } from '../workers/protocol.ts';
+import type { DirectResults, RunTimings, WorkerReply, WorkerSetup, WorkerTask } from '../workers/index.ts';
 
 // Run the worker from the same kind of file as this module: .ts under tsx, .js once built.
 const workerFile = new URL(`../workers/worker-entry${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);

@@ -5,7 +5,7 @@
  * The logger (logger.ts) reads these on every line it writes, so a change applies at once.
  */
 import { serverError } from '../errors.ts';
-import type { LogFormat, LogOptions } from '../cli/observability-options.ts';
+import type { LogFormat, LogOptions } from '../cli/index.ts';
 
 /** The logging extension's JSON, with Triton's field names. */
 export interface LogSettingsJson {

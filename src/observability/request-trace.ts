@@ -9,7 +9,7 @@
  * written from the bigint so they stay exact past 2^53.
  */
 import { bfloatToFloat, datatypeFromWire, halfToFloat } from '../dtypes.ts';
-import { writeData, type InferInput, type InferOutput } from '../inference/infer-request.ts';
+import { writeData, type InferInput, type InferOutput } from '../inference/index.ts';
 
 /** The points of a request's life, in the order they happen (Triton's activity names). */
 export type TraceActivity =

@@ -14,7 +14,7 @@ import { TraceFileWriter } from './trace-file-writer.ts';
 import {
   checkTraceUpdate, DEFAULT_TRACE_SETTING, traceSettingJson,
   type TraceOverride, type TraceSetting, type TraceSettingJson, type TraceUpdate,
-} from '../cli/trace-settings.ts';
+} from '../cli/index.ts';
 
 /** One effective setting and its counters. */
 class Sampler {

@@ -5,20 +5,17 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { readModelIo } from '../model-config/onnx-model.ts';
+import { readModelIo } from '../model-config/index.ts';
 import { ServerError } from '../errors.ts';
-import { autocompleteConfig, type ModelIo } from '../model-config/autocomplete-config.ts';
-import type { ModelConfig, RawConfig } from '../model-config/model-config.ts';
-import { modelConfigType } from '../model-config/model-config-schema.ts';
-import { normalizeConfig } from '../model-config/normalize-config.ts';
-import { parsePbtxt } from '../model-config/parse-pbtxt.ts';
-import { slotBytesFor } from '../scheduler/batch-assembly.ts';
-import { BatchScheduler } from '../scheduler/dynamic-batcher.ts';
-import { InstancePool } from '../instance/instance-pool.ts';
+import { autocompleteConfig, type ModelIo } from '../model-config/index.ts';
+import type { ModelConfig, RawConfig } from '../model-config/index.ts';
+import { modelConfigType } from '../model-config/index.ts';
+import { normalizeConfig } from '../model-config/index.ts';
+import { parsePbtxt } from '../model-config/index.ts';
 import { fileExists, listVersions } from './model-repository.ts';
-import { ModelStatistics, type LatencyObserver } from '../observability/model-statistics.ts';
-import type { Scheduler } from '../scheduler/scheduler.ts';
-import type { TraceSampler } from '../observability/trace-manager.ts';
+import { ModelStatistics, type LatencyObserver } from '../observability/index.ts';
+import { createScheduler, type Scheduler } from '../scheduler/index.ts';
+import type { TraceSampler } from '../observability/index.ts';
 
 export type VersionState = 'LOADING' | 'READY' | 'UNLOADING' | 'UNAVAILABLE';
 
@@ -100,7 +97,7 @@ export async function startModel(model: PreparedModel, threadsPerInstance: numbe
       return;
     }
     try {
-      entry.scheduler = await startVersion(config, version, file, config.intraOpThreads ?? threadsPerInstance, entry.stats, hooks.tracer);
+      entry.scheduler = await createScheduler({ config, version, modelPath: file, intraOpThreads: config.intraOpThreads ?? threadsPerInstance, stats: entry.stats, tracer: hooks.tracer });
       entry.state = 'READY';
     } catch (err) {
       entry.state = 'UNAVAILABLE';
@@ -150,33 +147,6 @@ async function readConfig(name: string, dir: string, options: LoadOptions): Prom
       : [...policy.versions];
   if (selected.length === 0) throw new Error(`no version of the model has '${filename}' under version_policy`);
   return { config, selected };
-}
-
-/** Slot size for models with variable dims (a batch that needs more takes the slow path). */
-const VARIABLE_SLOT_BYTES = 4 * 1024 * 1024;
-
-async function startVersion(config: ModelConfig, version: number, file: string, intraOpThreads: number, stats: ModelStatistics, tracer: TraceSampler | null): Promise<Scheduler> {
-  const slotBytes = slotBytesFor(config, VARIABLE_SLOT_BYTES);
-  const pools: InstancePool[] = [];
-  try {
-    for (const group of config.instanceGroups) {
-      const devices = group.kind === 'KIND_GPU' ? group.gpus.map((id) => ({ kind: 'gpu' as const, id })) : [{ kind: 'cpu' as const }];
-      for (const device of devices) {
-        pools.push(await InstancePool.create({
-          model: config.name,
-          version,
-          modelPath: file,
-          device,
-          intraOpThreads,
-          interOpThreads: config.interOpThreads,
-        }, group.count, slotBytes, group.name));
-      }
-    }
-  } catch (err) {
-    await Promise.all(pools.map((p) => p.close()));
-    throw err;
-  }
-  return new BatchScheduler(config, version, pools, stats, tracer);
 }
 
 function messageOf(err: unknown): string {

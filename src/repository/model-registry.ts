@@ -3,9 +3,9 @@
  * a ready scheduler, or the Triton-worded error.
  */
 import { serverError } from '../errors.ts';
-import type { ModelConfig } from '../model-config/model-config.ts';
+import type { ModelConfig } from '../model-config/index.ts';
 import type { LoadedModel, ModelVersion } from './model-lifecycle.ts';
-import type { Scheduler } from '../scheduler/scheduler.ts';
+import type { Scheduler } from '../scheduler/index.ts';
 
 export interface ReadyVersion {
   readonly config: ModelConfig;

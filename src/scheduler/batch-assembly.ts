@@ -8,8 +8,8 @@
  */
 import { elementCount } from '../dtypes.ts';
 import { alignUp, type BatchTensor, type GatherPart } from '../shm/index.ts';
-import type { ModelConfig, TensorConfig } from '../model-config/model-config.ts';
-import { writeData, type DirectSource, type InferInput, type TensorWriter } from '../inference/infer-request.ts';
+import type { ModelConfig, TensorConfig } from '../model-config/index.ts';
+import { writeData, type DirectSource, type InferInput, type TensorWriter } from '../inference/index.ts';
 
 export interface AssembledBatch {
   readonly inputs: BatchTensor[];

@@ -5,8 +5,8 @@
  */
 import { elementCount } from '../dtypes.ts';
 import { isMovedTensor, isSlotTensor, isStringTensor, isWrittenTensor, type BatchTensor, type DirectOutput } from '../shm/index.ts';
-import type { ModelConfig } from '../model-config/model-config.ts';
-import type { DirectSink, InferOutput, TensorSink } from '../inference/infer-request.ts';
+import type { ModelConfig } from '../model-config/index.ts';
+import type { DirectSink, InferOutput, TensorSink } from '../inference/index.ts';
 
 const NO_BYTES = new ArrayBuffer(0);
 

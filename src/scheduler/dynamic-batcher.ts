@@ -8,14 +8,14 @@ import { serverError, ServerError } from '../errors.ts';
 import { assembleBatch } from './batch-assembly.ts';
 import { decideBatch, type BatchPolicy, type PendingView } from './batch-decision.ts';
 import { planDirectOutputs, splitBatch } from './batch-split.ts';
-import type { ModelConfig } from '../model-config/model-config.ts';
-import type { InferOutput, InferRequest, TensorSink } from '../inference/infer-request.ts';
-import type { InstancePool } from '../instance/instance-pool.ts';
-import type { FailureReason, ModelStatistics } from '../observability/model-statistics.ts';
+import type { ModelConfig } from '../model-config/index.ts';
+import type { InferOutput, InferRequest, InferResponse, TensorSink } from '../inference/index.ts';
+import type { InstancePool } from '../instance/index.ts';
+import type { FailureReason, ModelStatistics } from '../observability/index.ts';
 import { RequestQueue, type QueueItem } from './request-queue.ts';
-import type { RequestTrace } from '../observability/request-trace.ts';
-import type { InferResponse, Scheduler } from './scheduler.ts';
-import type { TraceSampler } from '../observability/trace-manager.ts';
+import type { RequestTrace } from '../observability/index.ts';
+import type { Scheduler } from './scheduler.ts';
+import type { TraceSampler } from '../observability/index.ts';
 
 interface Pending extends QueueItem, PendingView {
   readonly request: InferRequest;

@@ -4,7 +4,7 @@
  * whose timeout passed under DELAY. Iteration order is level 1 first, delayed requests last.
  */
 import { serverError } from '../errors.ts';
-import type { DynamicBatching, QueuePolicy } from '../model-config/dynamic-batching-config.ts';
+import type { DynamicBatching, QueuePolicy } from '../model-config/index.ts';
 
 export interface QueueItem {
   /** µs on the scheduler's clock; Infinity for no timeout. */

@@ -1,22 +1,21 @@
 /**
- * What a model version's scheduler offers the front-ends (Triton's three calls).
+ * What a model version's scheduler offers (Triton's three calls): take a checked request, count
+ * what is in flight, stop. Each kind (dynamic batcher, direct; later sequence, ensemble, cache)
+ * implements it, and createScheduler (scheduler-factory.ts) picks one from the model's config.
  */
-import type { InferOutput, InferRequest } from '../inference/infer-request.ts';
-
-export interface InferResponse {
-  readonly id: string | undefined;
-  readonly modelName: string;
-  readonly modelVersion: number;
-  readonly outputs: readonly InferOutput[];
-}
+import type { EnqueueOptions, InferRequest, InferResponse } from '../inference/index.ts';
 
 export interface Scheduler {
-  /** Runs a checked request; resolves with its outputs or rejects with a ServerError. */
-  enqueue(request: InferRequest): Promise<InferResponse>;
+  /**
+   * Runs a checked request; resolves with its outputs or rejects with a ServerError. An aborted
+   * `signal` withdraws a request that still waits in the queue (it rejects as CANCELLED); once
+   * its batch runs, it runs to the end.
+   */
+  enqueue(request: InferRequest, options?: EnqueueOptions): Promise<InferResponse>;
   /** Requests accepted and not yet answered. */
   inflightCount(): number;
-  /** Requests accepted and not yet handed to an instance (optional: a scheduler without a queue has none). */
-  pendingCount?(): number;
+  /** Requests accepted and not yet handed to an instance (0 for a scheduler without a queue). */
+  pendingCount(): number;
   /** Lets in-flight requests finish, then releases the instances. */
   stop(): Promise<void>;
 }

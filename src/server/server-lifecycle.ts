@@ -6,21 +6,21 @@
 import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import type { ApiContext } from '../api/shared/api-context.ts';
-import { startGrpcServer, type GrpcFrontEnd } from '../api/grpc/grpc-server.ts';
-import { buildHttpServer } from '../api/http/http-server.ts';
-import { createMetricsRegistry, startMetricsServer, type MetricsRegistry, type MetricsServer } from '../api/metrics/metrics-server.ts';
-import type { ServerOptions } from '../cli/cli-options.ts';
-import { discoverGpus } from '../instance/device-discovery.ts';
-import { LogSettings } from '../observability/log-settings.ts';
-import { createLogger, logDestination, type Logger } from '../observability/logger.ts';
-import { instanceCount, prepareModel, startModel, type VersionHooks } from '../repository/model-lifecycle.ts';
-import { ModelRegistry } from '../repository/model-registry.ts';
-import { scanRepositories } from '../repository/model-repository.ts';
+import type { ApiContext } from '../api/index.ts';
+import { startGrpcServer, type GrpcFrontEnd } from '../api/index.ts';
+import { buildHttpServer } from '../api/index.ts';
+import { createMetricsRegistry, startMetricsServer, type MetricsRegistry, type MetricsServer } from '../api/index.ts';
+import type { ServerOptions } from '../cli/index.ts';
+import { discoverGpus } from '../instance/index.ts';
+import { LogSettings } from '../observability/index.ts';
+import { createLogger, logDestination, type Logger } from '../observability/index.ts';
+import { instanceCount, prepareModel, startModel, type VersionHooks } from '../repository/index.ts';
+import { ModelRegistry } from '../repository/index.ts';
+import { scanRepositories } from '../repository/index.ts';
 import { ClientRegions, CudaRegions } from '../shm/index.ts';
-import { cudaProviderPresent } from '../instance/cuda-provider.ts';
-import { SystemMonitor } from '../observability/system-monitor.ts';
-import { TraceManager } from '../observability/trace-manager.ts';
+import { cudaProviderPresent } from '../instance/index.ts';
+import { SystemMonitor } from '../observability/index.ts';
+import { TraceManager } from '../observability/index.ts';
 
 export interface RunningServer {
   readonly registry: ModelRegistry;

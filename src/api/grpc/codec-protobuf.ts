@@ -15,12 +15,12 @@
  */
 import { datatypeFromWire, type DatatypeInfo } from '../../dtypes.ts';
 import { serverError } from '../../errors.ts';
-import { checkedElementCount, type InputHeader, type TensorData } from '../../inference/infer-request.ts';
-import type { RequestRegions } from '../../inference/request-regions.ts';
-import type { InferResponse } from '../../scheduler/scheduler.ts';
+import { checkedElementCount, type InputHeader, type TensorData } from '../../inference/index.ts';
+import type { RequestRegions } from '../../inference/index.ts';
+import type { InferResponse } from '../../inference/index.ts';
 import { regionRefOf, regionResponseParameters, type RegionRef } from '../../shm/index.ts';
-import { outputBytes, tensorFromRaw, tensorFromValues } from '../../inference/tensor-data.ts';
-import type { DecodedInference, DecodedOutput } from '../../inference/pipeline.ts';
+import { outputBytes, tensorFromRaw, tensorFromValues } from '../../inference/index.ts';
+import type { DecodedInference, DecodedOutput } from '../../inference/index.ts';
 import {
   CONTENTS_FIELD,
   CONTENTS_FIELD_TYPE,
@@ -31,7 +31,7 @@ import {
   type ModelInferResponseMessage,
   type ParameterMap,
   type TensorContentsMessage,
-} from '../../protocol/grpc-messages.ts';
+} from '../../protocol/index.ts';
 
 /** An input's header; `region` when its bytes are in a client shared-memory region. */
 export interface GrpcInputHeader extends InputHeader {

@@ -13,10 +13,10 @@ import { serverError, ServerError } from '../../errors.ts';
 import type { ApiContext } from '../shared/api-context.ts';
 import { decodeGrpcInferRequest, encodeGrpcInferResponse, materializeGrpcInputs } from './codec-protobuf.ts';
 import { grpcErrorReply } from '../shared/error-reply.ts';
-import { encodeModelInferResponse, MalformedInferRequest, readModelInferRequest } from '../../protocol/grpc-infer-wire.ts';
-import type { ModelInferRequestMessage, ModelInferResponseMessage, ModelStreamInferResponseMessage } from '../../protocol/grpc-messages.ts';
+import { encodeModelInferResponse, MalformedInferRequest, readModelInferRequest } from '../../protocol/index.ts';
+import type { ModelInferRequestMessage, ModelInferResponseMessage, ModelStreamInferResponseMessage } from '../../protocol/index.ts';
 import type { GrpcStatus } from './grpc-unary-direct.ts';
-import { runInference } from '../../inference/pipeline.ts';
+import { runInference } from '../../inference/index.ts';
 
 /** Called with every error that is not the client's fault (INTERNAL), for the log. */
 export type InternalErrorLog = (err: unknown, what: string) => void;
@@ -29,7 +29,7 @@ export async function runGrpcInfer(ctx: ApiContext, msg: ModelInferRequestMessag
   if (msg instanceof MalformedInferRequest) throw serverError('BAD_REQUEST', `the request is not a ModelInferRequest: ${msg.reason}`);
   const target = ctx.registry.ready(msg.model_name, msg.model_version);
   const decoded = decodeGrpcInferRequest(msg);
-  return runInference(ctx, target, decoded,
+  return runInference(ctx.clientRegions, target, decoded,
     (regions) => materializeGrpcInputs(msg, target.config.name, regions, decoded),
     (response, regions) => encodeGrpcInferResponse(response, decoded.outputs, regions));
 }

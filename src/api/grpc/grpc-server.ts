@@ -7,12 +7,12 @@ import { readFile } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
-import { unenforcedGrpcFlags, type GrpcOptions } from '../../cli/grpc-cli-options.ts';
+import { unenforcedGrpcFlags, type GrpcOptions } from '../../cli/index.ts';
 import type { ApiContext } from '../shared/api-context.ts';
 import { grpcInferHandlers, modelInferOnBytes, type InternalErrorLog } from './grpc-infer-service.ts';
 import { grpcModelHandlers } from './grpc-model-service.ts';
 import { routeUnaryDirectly, type DirectRoute } from './grpc-unary-direct.ts';
-import { healthPackageDefinition, inferencePackageDefinition, inferenceServiceDefinition, INFERENCE_SERVICE } from '../../protocol/grpc-proto.ts';
+import { healthPackageDefinition, inferencePackageDefinition, inferenceServiceDefinition, INFERENCE_SERVICE } from '../../protocol/index.ts';
 
 export interface GrpcServerSettings extends GrpcOptions {
   /** 0 picks a free port. */

@@ -11,8 +11,8 @@
  * An empty settings map changes nothing and answers the settings in force, as in Triton.
  */
 import { serverError } from '../../errors.ts';
-import type { LogSettingsJson } from '../../observability/log-settings.ts';
-import type { TraceSettingJson } from '../../cli/trace-settings.ts';
+import type { LogSettingsJson } from '../../observability/index.ts';
+import type { TraceSettingJson } from '../../cli/index.ts';
 
 /** LogSettingsRequest.SettingValue / LogSettingsResponse.SettingValue. */
 export interface LogSettingValue {

@@ -4,13 +4,13 @@
  */
 import { bfloatToFloat, datatypeFromWire, halfToFloat, type DatatypeInfo } from '../../dtypes.ts';
 import { serverError } from '../../errors.ts';
-import { checkedElementCount, type InferOutput, type TensorData } from '../../inference/infer-request.ts';
-import { tensorFromRaw, tensorFromValues } from '../../inference/tensor-data.ts';
-import type { DecodedOutput } from '../../inference/pipeline.ts';
+import { checkedElementCount, type InferOutput, type TensorData } from '../../inference/index.ts';
+import { tensorFromRaw, tensorFromValues } from '../../inference/index.ts';
+import type { DecodedOutput } from '../../inference/index.ts';
 
 /** Kept here too for the callers that knew it before it moved to codec-tensor.ts. */
-export { outputBytes } from '../../inference/tensor-data.ts';
-import type { RequestRegions } from '../../inference/request-regions.ts';
+export { outputBytes } from '../../inference/index.ts';
+import type { RequestRegions } from '../../inference/index.ts';
 import { regionRefOf, type RegionRef } from '../../shm/index.ts';
 
 export interface DecodedInput {

@@ -5,15 +5,15 @@
  * tensor data → run → encode.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { InferOutput } from '../../inference/infer-request.ts';
-import type { RequestRegions } from '../../inference/request-regions.ts';
-import type { InferResponse } from '../../scheduler/scheduler.ts';
+import type { InferOutput } from '../../inference/index.ts';
+import type { RequestRegions } from '../../inference/index.ts';
+import type { InferResponse } from '../../inference/index.ts';
 import { regionResponseParameters } from '../../shm/index.ts';
 import type { ApiContext } from '../shared/api-context.ts';
-import { splitBinaryBody } from '../../protocol/binary-tensor.ts';
+import { splitBinaryBody } from '../../protocol/index.ts';
 import { decodeInferRequest, materializeInputs, outputJsonData, parseJson } from './codec-json.ts';
-import { runInference, type DecodedOutput } from '../../inference/pipeline.ts';
-import { outputBytes } from '../../inference/tensor-data.ts';
+import { runInference, type DecodedOutput } from '../../inference/index.ts';
+import { outputBytes } from '../../inference/index.ts';
 
 const HEADER_LENGTH = 'inference-header-content-length';
 const EMPTY = Buffer.alloc(0);
@@ -26,7 +26,7 @@ export function inferRoute(app: FastifyInstance, ctx: ApiContext): void {
     const { header, binary } = typeof headerLength === 'string' ? splitBinaryBody(body, headerLength) : { header: body, binary: EMPTY };
     const decoded = decodeInferRequest(parseJson(header, ctx.maxJsonDepth));
     const target = ctx.registry.ready(model, version);
-    return runInference(ctx, target, decoded,
+    return runInference(ctx.clientRegions, target, decoded,
       (regions) => materializeInputs(decoded.inputs, binary, decoded.id, target.config.name, regions),
       (response, regions) => {
         const binaryNames = decoded.outputs

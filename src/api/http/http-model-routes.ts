@@ -3,7 +3,7 @@
  * (200 or 400, empty body), and the completed configuration `.../config`.
  */
 import type { FastifyInstance } from 'fastify';
-import { toTritonJson } from '../../model-config/model-config-schema.ts';
+import { toTritonJson } from '../../model-config/index.ts';
 import type { ApiContext } from '../shared/api-context.ts';
 import { modelMetadata } from '../shared/model-info.ts';
 

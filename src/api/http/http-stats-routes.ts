@@ -6,7 +6,7 @@
  * The objects come from primary/statistics-report.ts, the same the Prometheus metrics read.
  */
 import type { FastifyInstance } from 'fastify';
-import type { ModelRegistry } from '../../repository/model-registry.ts';
+import type { ModelRegistry } from '../../repository/index.ts';
 import { modelStatisticsReports, type ModelStatisticsReport } from '../shared/statistics-report.ts';
 import type { ApiContext } from '../shared/api-context.ts';
 

@@ -8,10 +8,10 @@
  * LatencyObserver given to that version's statistics.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { MetricsOptions } from '../../cli/observability-options.ts';
-import { FAILURE_REASONS, type LatencyObserver, type ModelStatistics } from '../../observability/model-statistics.ts';
-import type { ModelRegistry } from '../../repository/model-registry.ts';
-import type { Scheduler } from '../../scheduler/scheduler.ts';
+import type { MetricsOptions } from '../../cli/index.ts';
+import { FAILURE_REASONS, type LatencyObserver, type ModelStatistics } from '../../observability/index.ts';
+import type { ModelRegistry } from '../../repository/index.ts';
+import type { Scheduler } from '../../repository/index.ts';
 import { LatencyHistogram, LatencySummary } from './metrics-latency.ts';
 
 /** What the model families hand back: the observers for the optional latency metrics, and a stop. */

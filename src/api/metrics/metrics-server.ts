@@ -10,10 +10,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { LatencyObserver } from '../../observability/model-statistics.ts';
-import type { ModelRegistry } from '../../repository/model-registry.ts';
-import type { MetricsOptions } from '../../cli/observability-options.ts';
-import type { GpuReading, SystemMonitor } from '../../observability/system-monitor.ts';
+import type { LatencyObserver } from '../../observability/index.ts';
+import type { ModelRegistry } from '../../repository/index.ts';
+import type { MetricsOptions } from '../../cli/index.ts';
+import type { GpuReading, SystemMonitor } from '../../observability/index.ts';
 import { registerModelFamilies } from './metrics-model-families.ts';
 
 export interface MetricsRegistry {

@@ -2,10 +2,10 @@
  * What the front-ends need from the primary: the model registry, the server's state, and the
  * logging and trace settings that the logging and trace extensions read and change.
  */
-import type { LogSettings } from '../../observability/log-settings.ts';
-import type { ModelRegistry } from '../../repository/model-registry.ts';
+import type { LogSettings } from '../../observability/index.ts';
+import type { ModelRegistry } from '../../repository/index.ts';
 import type { ClientRegions, CudaRegions } from '../../shm/index.ts';
-import type { TraceManager } from '../../observability/trace-manager.ts';
+import type { TraceManager } from '../../observability/index.ts';
 
 export interface ApiContext {
   readonly registry: ModelRegistry;

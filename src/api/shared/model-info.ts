@@ -3,7 +3,7 @@
  * platform, tensors) and the repository index (each version's state and reason). Written once
  * here so the two protocols cannot drift apart.
  */
-import type { ModelRegistry } from '../../repository/model-registry.ts';
+import type { ModelRegistry } from '../../repository/index.ts';
 
 export interface TensorMetadata {
   readonly name: string;

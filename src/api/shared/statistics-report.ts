@@ -4,9 +4,9 @@
  * names are those of Triton's ModelStatistics message; counts and ns are numbers, which
  * protobufjs takes for uint64). The same ModelStatistics objects feed the Prometheus metrics.
  */
-import type { ModelRegistry } from '../../repository/model-registry.ts';
-import type { LoadedModel } from '../../repository/model-lifecycle.ts';
-import type { Duration, ModelStatistics } from '../../observability/model-statistics.ts';
+import type { ModelRegistry } from '../../repository/index.ts';
+import type { LoadedModel } from '../../repository/index.ts';
+import type { Duration, ModelStatistics } from '../../observability/index.ts';
 
 export interface InferStatisticsReport {
   readonly success: Duration;

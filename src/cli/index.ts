@@ -1,0 +1,5 @@
+/** The public surface of src/cli/. */
+export * from './cli-options.ts';
+export * from './grpc-cli-options.ts';
+export * from './observability-options.ts';
+export * from './trace-settings.ts';

@@ -1,0 +1,5 @@
+/** The public surface of src/inference/. */
+export * from './infer-request.ts';
+export * from './pipeline.ts';
+export * from './request-regions.ts';
+export * from './tensor-data.ts';

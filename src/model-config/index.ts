@@ -1,0 +1,8 @@
+/** The public surface of src/model-config/. */
+export * from './autocomplete-config.ts';
+export * from './dynamic-batching-config.ts';
+export * from './model-config-schema.ts';
+export * from './model-config.ts';
+export * from './normalize-config.ts';
+export { readModelIo } from './onnx-model.ts';
+export * from './parse-pbtxt.ts';

@@ -1,0 +1,3 @@
+/** The public surface of src/scheduler/: the Scheduler interface and the factory that makes one. */
+export { createScheduler, type SchedulerSetup } from './scheduler-factory.ts';
+export type { Scheduler } from './scheduler.ts';

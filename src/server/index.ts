@@ -1,0 +1,2 @@
+/** The public surface of src/server/. */
+export * from './server-lifecycle.ts';
