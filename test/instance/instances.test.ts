@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { inferValue, outputValue, startRepoServer, type RepoServer } from '../helpers/batching.ts';
 import { slowConfig } from '../helpers/repo.ts';
 import { jsonOf, postJson, simpleRequest } from '../helpers/http.ts';
+import { CRASH_MARKER, onCrashBackend, registerCrashBackend } from '../helpers/crash-backend.ts';
 
 const guard = { timeout: 60_000 };
 const simpleConfig = `platform: "onnxruntime_onnx"
@@ -11,8 +12,8 @@ input [ { name: "INPUT0" data_type: TYPE_INT32 dims: [ 16 ] }, { name: "INPUT1" 
 output [ { name: "OUTPUT0" data_type: TYPE_INT32 dims: [ 16 ] }, { name: "OUTPUT1" data_type: TYPE_INT32 dims: [ 16 ] } ]
 `;
 
-// Lets a request make its worker die (see worker-entry.ts); set before any server starts.
-process.env.NEREID_FAULT_INJECTION = '1';
+// A model on the test_crash backend dies on a marked request; register before any server starts.
+registerCrashBackend();
 
 describe('model instances', () => {
   const servers: RepoServer[] = [];
@@ -41,11 +42,11 @@ describe('model instances', () => {
 
   it('fails only the batch of a worker that dies, replaces the worker, and keeps other models serving', guard, async () => {
     const s = await startRepoServer({
-      slow: { from: 'slow', config: slowConfig('') },
+      slow: { from: 'slow', config: onCrashBackend(slowConfig('')) },
       simple: { from: 'simple', config: simpleConfig },
     });
     servers.push(s);
-    const failed = await inferValue(s.url, 'slow', 1, { nereid_crash_worker: true });
+    const failed = await inferValue(s.url, 'slow', CRASH_MARKER);
     assert.equal(failed.status, 500);
     assert.match(jsonOf(failed).error, /^model 'slow': /);
     const other = await postJson(`${s.url}/v2/models/simple/infer`, simpleRequest(1));
