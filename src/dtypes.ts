@@ -21,7 +21,11 @@ export interface DatatypeInfo {
   readonly config: string;
   /** TensorProto.DataType name in ONNX. */
   readonly onnx: string;
-  /** onnxruntime-node's tensor type name, or null where it has none. */
+  /**
+   * The element type name that tensor descriptors and worker backends use ('float32', 'int64',
+   * 'string'): onnxruntime-node's names, kept as the one vocabulary of the worker side. Null where
+   * a backend has no such type (BF16).
+   */
   readonly ort: string | null;
   /** Bytes per element; 0 for BYTES (variable). */
   readonly byteSize: number;
@@ -51,6 +55,7 @@ const table: DatatypeInfo[] = [
 const byWire = new Map(table.map((d) => [d.wire as string, d]));
 const byConfig = new Map(table.map((d) => [d.config, d]));
 const byOnnx = new Map(table.map((d) => [d.onnx, d]));
+const byElement = new Map(table.filter((d) => d.ort !== null).map((d) => [d.ort!, d]));
 
 /** The datatype for a wire name ('FP32'), or undefined. */
 export function datatypeFromWire(name: string): DatatypeInfo | undefined {
@@ -65,6 +70,25 @@ export function datatypeFromConfig(name: string): DatatypeInfo | undefined {
 /** The datatype for an ONNX TensorProto.DataType name ('FLOAT'), or undefined. */
 export function datatypeFromOnnx(name: string): DatatypeInfo | undefined {
   return byOnnx.get(name);
+}
+
+/**
+ * The datatype for an element type name ('float32', see `ort`), or undefined. Where two wire
+ * types share an element type the table has only one of each, so the lookup is exact.
+ */
+export function datatypeFromElementType(name: string): DatatypeInfo | undefined {
+  return byElement.get(name);
+}
+
+/**
+ * A typed array of element type `type` over `byteLength` bytes of `buffer` from offset 0: the one
+ * table from element type to typed array, for both the primary and the worker side. Throws for
+ * 'string' and names it does not know.
+ */
+export function typedArrayOver(type: string, buffer: ArrayBufferLike, byteLength: number): TypedArray {
+  const Ctor = byElement.get(type)?.array;
+  if (!Ctor) throw new Error(`tensor type '${type}' has no typed array`);
+  return new Ctor(buffer, 0, byteLength / Ctor.BYTES_PER_ELEMENT);
 }
 
 export const ALL_DATATYPES: readonly DatatypeInfo[] = table;

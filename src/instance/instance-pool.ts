@@ -1,11 +1,11 @@
 /**
  * The instances of one instance group on one device: a piscina pool whose every worker thread
- * holds one onnxruntime session, and the pool's tensor ring. The scheduler hands a batch to a
+ * holds one model instance in the model's backend, and the pool's tensor ring. The scheduler hands a batch to a
  * pool only while one of its instances is free, so piscina never queues.
  */
 import { Piscina } from 'piscina';
 import { TensorRing, type BatchTensor, type DirectOutput } from '../shm/index.ts';
-import type { DirectResults, RunTimings, WorkerReply, WorkerSetup, WorkerTask } from '../workers/index.ts';
+import { backendModuleUrl, type DirectResults, type RunTimings, type WorkerReply, type WorkerSetup, type WorkerTask } from '../workers/index.ts';
 
 // Run the worker from the same kind of file as this module: .ts under tsx, .js once built.
 const workerFile = new URL(`../workers/worker-entry${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
@@ -25,8 +25,6 @@ export interface RunExtras {
   readonly direct?: readonly DirectOutput[];
   /** Outputs `direct` delivers to every request that wants them (nothing comes back). */
   readonly writtenOnly?: readonly string[];
-  /** Fault injection for tests: the worker dies instead of running the batch. */
-  readonly crash?: boolean;
 }
 
 export interface InstancePlacement {
@@ -49,14 +47,17 @@ export class InstancePool {
   ) {}
 
   /**
-   * Starts `count` workers and waits until each has its session; throws the load error.
+   * Starts `count` workers and waits until each has loaded its instance; throws the load error.
+   * `setup.backend` (the config's backend name) is resolved to its module here, before any
+   * thread starts, so an unknown backend fails with a reason that names it.
    * The ring has a slot per instance plus one, so a batch can be filled while all others run.
    */
-  static async create(setup: Omit<WorkerSetup, 'ring' | 'faultInjection'>, count: number, slotBytes: number, group: string): Promise<InstancePool> {
+  static async create(setup: Omit<WorkerSetup, 'ring' | 'backendModule'>, count: number, slotBytes: number, group: string): Promise<InstancePool> {
+    const backendModule = backendModuleUrl(setup.backend);
     const ring = TensorRing.create(count + 1, slotBytes);
     const pool = new Piscina<WorkerTask, WorkerReply>({
       filename: workerFile.href,
-      workerData: { ...setup, ring: ring.sab, faultInjection: process.env.NEREID_FAULT_INJECTION === '1' } satisfies WorkerSetup,
+      workerData: { ...setup, backendModule, ring: ring.sab } satisfies WorkerSetup,
       minThreads: count,
       maxThreads: count,
       idleTimeout: 2 ** 31 - 1,

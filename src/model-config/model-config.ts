@@ -33,7 +33,9 @@ export interface InstanceGroup {
 
 export interface ModelConfig {
   readonly name: string;
+  /** 'onnxruntime_onnx', or '' for a model that names only its backend. */
   readonly platform: string;
+  /** The backend that runs the model: 'onnxruntime', or another registered by name (workers/). */
   readonly backend: string;
   /** 0: the model takes whole shapes; > 0: inputs and outputs lead with a batch dimension. */
   readonly maxBatchSize: number;

@@ -31,8 +31,11 @@ export function normalizeConfig(completed: RawConfig, ctx: NormalizeContext): Mo
   // normalizing, so a config naming only one loads with auto-complete off too.
   if (raw.platform === 'onnxruntime_onnx' && !raw.backend) raw.backend = 'onnxruntime';
   if (raw.backend === 'onnxruntime' && !raw.platform) raw.platform = 'onnxruntime_onnx';
-  if (raw.platform !== 'onnxruntime_onnx' || raw.backend !== 'onnxruntime') {
-    fail(m, `platform '${raw.platform ?? ''}' / backend '${raw.backend ?? ''}' is not supported; Nereid serves platform "onnxruntime_onnx" (backend "onnxruntime")`);
+  // A backend named alone (no platform) is any registered backend: whether it exists is known
+  // only to the worker side's registry, which fails the load with a reason naming it.
+  const backendAlone = !raw.platform && typeof raw.backend === 'string' && raw.backend !== '';
+  if (!backendAlone && (raw.platform !== 'onnxruntime_onnx' || raw.backend !== 'onnxruntime')) {
+    fail(m, `platform '${raw.platform ?? ''}' / backend '${raw.backend ?? ''}' is not supported; Nereid serves platform "onnxruntime_onnx" (backend "onnxruntime"), or a registered backend named by backend alone`);
   }
   const maxBatchSize = raw.max_batch_size ?? 0;
   if (!isInt(maxBatchSize) || maxBatchSize < 0) fail(m, `max_batch_size must be a non-negative integer`);
@@ -65,7 +68,7 @@ export function normalizeConfig(completed: RawConfig, ctx: NormalizeContext): Mo
   raw.default_model_filename ||= 'model.onnx';
   return deepFreeze({
     name: m,
-    platform: raw.platform,
+    platform: raw.platform ?? '',
     backend: raw.backend,
     maxBatchSize,
     inputs,

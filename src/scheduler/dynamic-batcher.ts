@@ -228,10 +228,8 @@ export class BatchScheduler implements Scheduler {
       const sinks = batch.map((p) => p.sinks);
       // Outputs into client regions are written by the worker itself (as their inputs are read).
       const plan = planDirectOutputs(this.config, names, rows, wanted, sinks);
-      // Fault injection for tests; workers ignore it unless the server has NEREID_FAULT_INJECTION=1.
-      const crash = batch.some((p) => p.request.parameters.nereid_crash_worker === true);
       reason = 'BACKEND';
-      const result = await pool.run(slot, assembled.inputs, names, plan.direct.length > 0 ? { direct: plan.direct, writtenOnly: plan.writtenOnly, crash } : { crash });
+      const result = await pool.run(slot, assembled.inputs, names, plan.direct.length > 0 ? { direct: plan.direct, writtenOnly: plan.writtenOnly } : {});
       reason = 'OTHER';
       const splitStartNs = process.hrtime.bigint();
       // Each failure belongs to one request, which its regions report when it settles.

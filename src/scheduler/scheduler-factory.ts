@@ -41,6 +41,7 @@ export async function createScheduler(setup: SchedulerSetup): Promise<Scheduler>
           model: config.name,
           version,
           modelPath: file,
+          backend: config.backend,
           device,
           intraOpThreads,
           interOpThreads: config.interOpThreads,

@@ -1,11 +1,13 @@
 /**
- * Runs one batch in a worker: slot → runtime tensors → run → slot.
+ * Runs one batch in a worker: slot → host tensors → backend → slot. Only the Backend interface is
+ * used here, never a runtime's own types.
  *
  * onnxruntime-node refuses typed arrays over a SharedArrayBuffer ("Invalid argument"), so each
  * input is copied once from the slot into a worker-local buffer kept per input name and reused
- * for every batch (grown when a batch needs more). That memcpy is the one copy on the way in.
- * Outputs come back from the runtime in fresh buffers and are copied once into the slot after
- * the inputs; one that does not fit is moved across as its own buffer instead.
+ * for every batch (grown when a batch needs more). That memcpy is the one copy on the way in, and
+ * it also means no backend ever sees memory the primary may write. Outputs come back from the
+ * backend in fresh buffers and are copied once into the slot after the inputs; one that does not
+ * fit is moved across as its own buffer instead.
  *
  * Tensors in client shared-memory regions skip the slot: a gathered input's region parts are read
  * (pread on the region's descriptor) straight into the worker-local buffer, and direct outputs are
@@ -13,39 +15,31 @@
  * each way, on this thread, and the primary copies none of its bytes. A read or write that fails
  * is reported for its request alone; the batch runs on.
  */
-import * as ort from 'onnxruntime-node';
+import { typedArrayOver } from '../dtypes.ts';
 import {
   alignUp, isFilePart, isGatheredTensor, isMovedTensor, isSlotTensor, isStringTensor, readFully, writeFully,
   type BatchTensor, type DirectOutput, type DirectWriteOutcome, type FailedRead, type TensorRing,
 } from '../shm/index.ts';
-import type { OrtInstance } from './backends/onnxruntime.ts';
+import { isStringHostTensor, type Backend, type HostTensor } from './backends/backend.ts';
 import type { DirectResults, RunTask, RunTimings } from './protocol.ts';
-
-type ArrayCtor = new (buffer: ArrayBuffer, byteOffset: number, length: number) => ArrayBufferView & { length: number };
-
-const arrayFor: Record<string, ArrayCtor & { BYTES_PER_ELEMENT: number }> = {
-  bool: Uint8Array, uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array,
-  uint32: Uint32Array, int32: Int32Array, uint64: BigUint64Array, int64: BigInt64Array,
-  float16: Uint16Array, float32: Float32Array, float64: Float64Array,
-} as unknown as Record<string, ArrayCtor & { BYTES_PER_ELEMENT: number }>;
 
 export class BatchExecutor {
   /** Worker-local input buffers by input name, reused across batches. */
   private readonly scratch = new Map<string, ArrayBuffer>();
 
-  constructor(private readonly instance: OrtInstance, private readonly ring: TensorRing) {}
+  constructor(private readonly backend: Backend, private readonly ring: TensorRing) {}
 
   async run(task: RunTask): Promise<{ outputs: BatchTensor[]; moved: ArrayBuffer[]; timings: RunTimings; direct: DirectResults }> {
     const { slot, inputs, outputs: outputNames } = task;
     const t0 = process.hrtime.bigint();
     const slotBytes = slot >= 0 ? this.ring.bytes(slot) : null;
     if (slot >= 0) this.ring.begin(slot);
-    const feeds: Record<string, ort.Tensor> = {};
+    const feeds: Record<string, HostTensor> = {};
     const failedReads: FailedRead[] = [];
     let inputEnd = 0;
     for (const t of inputs) {
       if (isStringTensor(t)) {
-        feeds[t.name] = new ort.Tensor('string', t.strings as string[], t.dims);
+        feeds[t.name] = { type: 'string', dims: t.dims, data: t.strings };
       } else if (isSlotTensor(t)) {
         const local = this.localBuffer(t.name, t.byteLength);
         new Uint8Array(local, 0, t.byteLength).set(slotBytes!.subarray(t.offset, t.offset + t.byteLength));
@@ -79,7 +73,7 @@ export class BatchExecutor {
       }
     }
     const t1 = process.hrtime.bigint();
-    const results = await this.instance.run(feeds, outputNames);
+    const results = await this.backend.execute(feeds, outputNames);
     const t2 = process.hrtime.bigint();
     const outputs: BatchTensor[] = [];
     const moved: ArrayBuffer[] = [];
@@ -92,14 +86,14 @@ export class BatchExecutor {
       const tensor = results[name];
       if (!tensor) throw new Error(`the model produced no output '${name}'`);
       const dims = [...tensor.dims];
-      if (tensor.type === 'string') {
+      if (isStringHostTensor(tensor)) {
         direct.forEach((d, k) => {
           if (d.name === name) writes[k] = { failed: 'a BYTES output is not written by the worker' };
         });
-        outputs.push({ name, type: 'string', dims, strings: tensor.data as string[] });
+        outputs.push({ name, type: 'string', dims, strings: tensor.data });
         continue;
       }
-      const view = tensor.data as ArrayBufferView;
+      const view = tensor.data;
       const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
       direct.forEach((d, k) => {
         if (d.name === name) writes[k] = unread.has(d.request) ? { failed: 'not written: an input of the request could not be read' } : writeDirect(d, bytes, dims);
@@ -153,9 +147,7 @@ function writeDirect(d: DirectOutput, bytes: Uint8Array, dims: readonly number[]
   return failure === null ? { written: part.length } : { failed: failure };
 }
 
-function tensorOver(type: string, buffer: ArrayBuffer, byteLength: number, dims: readonly number[]): ort.Tensor {
-  const Ctor = arrayFor[type];
-  if (!Ctor) throw new Error(`tensor type '${type}' is not supported by onnxruntime-node`);
-  const data = new Ctor(buffer, 0, byteLength / Ctor.BYTES_PER_ELEMENT);
-  return new ort.Tensor(type as 'float32', data as unknown as Float32Array, dims);
+/** A host tensor over the first `byteLength` bytes of a worker-local (or moved) buffer. */
+function tensorOver(type: string, buffer: ArrayBuffer, byteLength: number, dims: readonly number[]): HostTensor {
+  return { type, dims, data: typedArrayOver(type, buffer, byteLength) };
 }

@@ -4,20 +4,16 @@
  * ArrayBuffers that are moved (transferred), never copied by structured clone.
  */
 import type { BatchTensor, DirectOutput, DirectWriteOutcome, FailedRead } from '../shm/index.ts';
+import type { BackendSetup, IoMetadata } from './backends/backend.ts';
 
 /** What a worker is told when it starts (piscina workerData). One worker holds one instance. */
-export interface WorkerSetup {
-  readonly model: string;
-  readonly version: number;
-  /** Absolute path of the .onnx file. */
-  readonly modelPath: string;
-  readonly device: { readonly kind: 'cpu' } | { readonly kind: 'gpu'; readonly id: number };
-  readonly intraOpThreads: number;
-  readonly interOpThreads: number;
+export interface WorkerSetup extends BackendSetup {
+  /** The model config's `backend` name, for messages. */
+  readonly backend: string;
+  /** The URL of the module implementing it, as resolved by the primary (backendModuleUrl). */
+  readonly backendModule: string;
   /** The pool's tensor ring. */
   readonly ring: SharedArrayBuffer;
-  /** Honour `crash` in run tasks (only when the server runs with NEREID_FAULT_INJECTION=1). */
-  readonly faultInjection: boolean;
 }
 
 /** One batch to run. */
@@ -32,22 +28,14 @@ export interface RunTask {
   readonly direct?: readonly DirectOutput[];
   /** Outputs that `direct` delivers to every request that wants them: only their shape comes back. */
   readonly writtenOnly?: readonly string[];
-  /** Fault injection for tests: the worker dies instead of running the batch. */
-  readonly crash?: boolean;
 }
 
 export type WorkerTask = { readonly op: 'load' } | RunTask;
 
-export interface IoMetadata {
-  readonly name: string;
-  readonly type: string;
-  readonly shape: readonly (number | string)[];
-}
-
 export interface RunTimings {
-  /** Copying inputs out of the slot (and reading them from client regions) into runtime tensors. */
+  /** Copying inputs out of the slot (and reading them from client regions) into host tensors. */
   readonly inputNs: number;
-  /** The runtime's run call. */
+  /** The backend's execute call. */
   readonly inferNs: number;
   /** Writing outputs into the slot (and into client regions). */
   readonly outputNs: number;

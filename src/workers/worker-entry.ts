@@ -1,19 +1,21 @@
 /**
- * The piscina worker. Each worker thread holds one model instance, created from workerData as
- * soon as the thread starts; every task waits for that load to finish. Tasks are `load` (report
- * the session's io) and `run` (one batch, through the pool's tensor ring).
+ * The piscina worker. Each worker thread holds one model instance in the backend the primary
+ * resolved (workerData.backendModule), loaded as soon as the thread starts; every task waits for
+ * that load to finish. Tasks are `load` (report the model's io) and `run` (one batch, through the
+ * pool's tensor ring). Nothing here knows which runtime the backend uses.
  */
 import { threadId } from 'node:worker_threads';
 import { move, Piscina, workerData } from 'piscina';
 import { TensorRing } from '../shm/index.ts';
 import { BatchExecutor } from './execute-batch.ts';
-import { OrtInstance } from './backends/onnxruntime.ts';
+import { loadBackend } from './backends/load-backend.ts';
+import type { BackendMetadata } from './backends/backend.ts';
 import type { WorkerReply, WorkerSetup, WorkerTask } from './protocol.ts';
 
 const setup = workerData as WorkerSetup;
 const ring = TensorRing.attach(setup.ring);
-const ready: Promise<{ instance: OrtInstance; executor: BatchExecutor }> = OrtInstance.create(setup)
-  .then((instance) => ({ instance, executor: new BatchExecutor(instance, ring) }));
+const ready: Promise<{ metadata: BackendMetadata; executor: BatchExecutor }> = loadBackend(setup.backend, setup.backendModule, setup)
+  .then(({ backend, metadata }) => ({ metadata, executor: new BatchExecutor(backend, ring) }));
 // The rejection is reported by the first task; don't let it crash the thread before then.
 ready.catch(() => {});
 
@@ -37,15 +39,7 @@ export default async function handle(task: WorkerTask): Promise<unknown> {
   }
   try {
     if (task.op === 'load') {
-      return { ok: true, op: 'load', ...loaded.instance.metadata() } satisfies WorkerReply;
-    }
-    if (task.crash && setup.faultInjection) {
-      // A real death of this thread, from an exception nothing catches; piscina fails the task
-      // and starts a replacement worker, which loads its own session.
-      setImmediate(() => {
-        throw new Error('worker crash injected for a test (NEREID_FAULT_INJECTION)');
-      });
-      return await new Promise(() => {});
+      return { ok: true, op: 'load', inputs: loaded.metadata.inputs, outputs: loaded.metadata.outputs } satisfies WorkerReply;
     }
     const { outputs, moved, timings, direct } = await loaded.executor.run(task);
     return withMovedBuffers({ ok: true, op: 'run', outputs, timings, instance: threadId, direct }, moved);

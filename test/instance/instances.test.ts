@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { inferValue, outputValue, startRepoServer, type RepoServer } from '../helpers/batching.ts';
 import { slowConfig } from '../helpers/repo.ts';
 import { jsonOf, postJson, simpleRequest } from '../helpers/http.ts';
+import { CRASH_MARKER, onCrashBackend, registerCrashBackend } from '../helpers/crash-backend.ts';
 
 const guard = { timeout: 60_000 };
 const simpleConfig = `platform: "onnxruntime_onnx"
@@ -11,8 +12,8 @@ input [ { name: "INPUT0" data_type: TYPE_INT32 dims: [ 16 ] }, { name: "INPUT1" 
 output [ { name: "OUTPUT0" data_type: TYPE_INT32 dims: [ 16 ] }, { name: "OUTPUT1" data_type: TYPE_INT32 dims: [ 16 ] } ]
 `;
 
-// Lets a request make its worker die (see worker-entry.ts); set before any server starts.
-process.env.NEREID_FAULT_INJECTION = '1';
+// A model on the test_crash backend dies on a marked request; register before any server starts.
+registerCrashBackend();
 
 describe('model instances', () => {
   const servers: RepoServer[] = [];
@@ -41,11 +42,11 @@ describe('model instances', () => {
 
   it('fails only the batch of a worker that dies, replaces the worker, and keeps other models serving', guard, async () => {
     const s = await startRepoServer({
-      slow: { from: 'slow', config: slowConfig('') },
+      slow: { from: 'slow', config: onCrashBackend(slowConfig('')) },
       simple: { from: 'simple', config: simpleConfig },
     });
     servers.push(s);
-    const failed = await inferValue(s.url, 'slow', 1, { nereid_crash_worker: true });
+    const failed = await inferValue(s.url, 'slow', CRASH_MARKER);
     assert.equal(failed.status, 500);
     assert.match(jsonOf(failed).error, /^model 'slow': /);
     const other = await postJson(`${s.url}/v2/models/simple/infer`, simpleRequest(1));
@@ -53,6 +54,10 @@ describe('model instances', () => {
     assert.equal(outputValue(await inferValue(s.url, 'slow', 2)), 2);
     assert.equal(outputValue(await inferValue(s.url, 'slow', 3)), 3);
     assert.equal(s.stats('slow').fail.count, 1);
+    assert.equal(s.stats('slow').failReasons.BACKEND, 1);
+    // The worker died holding a slot (RUNNING): it was released all the same.
+    const [pool] = s.scheduler('slow').instancePools;
+    assert.equal(pool.ring.freeCount, pool.count + 1, 'every ring slot is free again');
     assert.equal((await fetch(`${s.url}/v2/models/slow/ready`)).status, 200);
   });
 
@@ -67,6 +72,21 @@ describe('model instances', () => {
     assert.match(version.reason, /KIND_GPU instance on GPU 0 needs onnxruntime's CUDA execution provider/);
     assert.equal((await fetch(`${s.url}/v2/models/gpu/ready`)).status, 400);
     assert.equal((await postJson(`${s.url}/v2/models/simple/infer`, simpleRequest(1))).status, 200);
+  });
+
+  it('fails the load of a model whose backend is not registered, naming the backend, and serves the others', guard, async () => {
+    const s = await startRepoServer({
+      mystery: { from: 'slow', config: slowConfig('').replace('platform: "onnxruntime_onnx"', 'backend: "no_such_backend"') },
+      slow: { from: 'slow', config: slowConfig('') },
+    });
+    servers.push(s);
+    const version = s.server.registry.get('mystery').versions.get(1)!;
+    assert.equal(version.state, 'UNAVAILABLE');
+    assert.match(version.reason, /^failed to load version 1: backend 'no_such_backend' is not known; the backends here are: onnxruntime, test_crash$/);
+    const index = jsonOf(await postJson(`${s.url}/v2/repository/index`, {})) as { name: string; state: string; reason: string }[];
+    assert.deepEqual(index.find((m) => m.name === 'mystery'), { name: 'mystery', version: '1', state: 'UNAVAILABLE', reason: version.reason });
+    assert.equal((await fetch(`${s.url}/v2/models/mystery/ready`)).status, 400);
+    assert.equal(outputValue(await inferValue(s.url, 'slow', 2)), 2);
   });
 
   it('refuses KIND_GPU on a machine without GPUs, naming the group', guard, async () => {

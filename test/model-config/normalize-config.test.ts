@@ -72,6 +72,16 @@ describe('normalizeConfig', () => {
     assert.throws(() => normalizeConfig(withFields({ platform: undefined, backend: undefined }), ctx()), { message: /platform '' \/ backend '' is not supported/ });
   });
 
+  test('keeps a backend named alone for the backend registry to resolve at load, with no platform', () => {
+    const config = normalizeConfig(withFields({ platform: undefined, backend: 'test_crash' }), ctx());
+    assert.equal(config.backend, 'test_crash');
+    assert.equal(config.platform, '');
+  });
+
+  test('refuses the onnxruntime platform with another backend', () => {
+    assert.throws(() => normalizeConfig(withFields({ backend: 'test_crash' }), ctx()), { message: /^model 'm': platform 'onnxruntime_onnx' \/ backend 'test_crash' is not supported/ });
+  });
+
   test('places KIND_AUTO on every GPU when there are GPUs, and on the CPU otherwise', () => {
     const raw = withFields({ instance_group: [{ count: 2 }] });
     assert.deepEqual(normalizeConfig(raw, ctx({ gpus: [0, 1] })).instanceGroups, [{ name: 'm_0', kind: 'KIND_GPU', count: 2, gpus: [0, 1] }]);

@@ -1,14 +1,20 @@
 /**
- * One model instance: an onnxruntime-node session, owned by the worker thread that created it.
+ * The onnxruntime backend: one onnxruntime-node session, owned by the worker thread that created
+ * it. The only module where the runtime's own types (ort.Tensor, ort.InferenceSession) appear.
  */
 import * as ort from 'onnxruntime-node';
-import type { IoMetadata, WorkerSetup } from '../protocol.ts';
+import type { Backend, BackendMetadata, BackendSetup, HostTensor, HostTensors, IoMetadata } from './backend.ts';
 
-export class OrtInstance {
-  private constructor(private readonly session: ort.InferenceSession) {}
+/** The backend registry's entry point for 'onnxruntime'. */
+export function createBackend(): Backend {
+  return new OnnxruntimeBackend();
+}
+
+export class OnnxruntimeBackend implements Backend {
+  private session: ort.InferenceSession | null = null;
 
   /** Creates the session, on the device named in the setup. */
-  static async create(setup: WorkerSetup): Promise<OrtInstance> {
+  async load(setup: BackendSetup): Promise<BackendMetadata> {
     const options: ort.InferenceSession.SessionOptions = {
       intraOpNumThreads: setup.intraOpThreads,
       interOpNumThreads: setup.interOpThreads,
@@ -18,41 +24,64 @@ export class OrtInstance {
     if (setup.device.kind === 'gpu') {
       options.executionProviders = [{ name: 'cuda', deviceId: setup.device.id } as ort.InferenceSession.ExecutionProviderConfig];
       try {
-        return new OrtInstance(await ort.InferenceSession.create(setup.modelPath, options));
+        this.session = await ort.InferenceSession.create(setup.modelPath, options);
       } catch (err) {
         throw new Error(`KIND_GPU instance on GPU ${setup.device.id} needs onnxruntime's CUDA execution provider, which could not be used here (${(err as Error).message}); install it, or use instance_group { kind: KIND_CPU }`);
       }
+    } else {
+      this.session = await ort.InferenceSession.create(setup.modelPath, options);
     }
-    return new OrtInstance(await ort.InferenceSession.create(setup.modelPath, options));
-  }
-
-  metadata(): { inputs: IoMetadata[]; outputs: IoMetadata[] } {
     const describe = (m: ort.InferenceSession.ValueMetadata): IoMetadata =>
       m.isTensor ? { name: m.name, type: m.type, shape: [...m.shape] } : { name: m.name, type: 'non-tensor', shape: [] };
     return { inputs: this.session.inputMetadata.map(describe), outputs: this.session.outputMetadata.map(describe) };
   }
 
-  /**
-   * Runs the session. onnxruntime-node's run is a synchronous native call that its JS layer
-   * defers with setImmediate, which costs this thread a turn of its event loop (tens of µs, a
-   * large part of a small model's run). A worker thread exists only to run its model, so the
-   * deferral buys nothing: for the duration of the call, setImmediate runs its callback at once
-   * and the native run happens inside session.run(). If a later onnxruntime-node stops using
-   * setImmediate, this does nothing at all.
-   */
-  run(feeds: Record<string, ort.Tensor>, outputs: readonly string[]): Promise<ort.InferenceSession.ReturnType> {
-    const deferred = globalThis.setImmediate;
-    globalThis.setImmediate = ((callback: () => void) => {
-      callback();
-    }) as unknown as typeof setImmediate;
-    try {
-      return this.session.run(feeds, outputs as string[]);
-    } finally {
-      globalThis.setImmediate = deferred;
+  async execute(inputs: HostTensors, outputs: readonly string[]): Promise<HostTensors> {
+    const session = this.loaded();
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(inputs)) {
+      // ort.Tensor keeps a reference to the typed array (no copy); its constructor's overloads
+      // are per type, hence the casts.
+      feeds[name] = new ort.Tensor(t.type as 'float32', t.data as Float32Array, t.dims);
     }
+    const results = await runNow(session, feeds, outputs);
+    const out: Record<string, HostTensor> = {};
+    for (const name of outputs) {
+      const tensor = results[name];
+      if (!tensor) continue;
+      out[name] = { type: tensor.type, dims: [...tensor.dims], data: tensor.data } as HostTensor;
+    }
+    return out;
   }
 
-  async release(): Promise<void> {
-    await this.session.release();
+  async unload(): Promise<void> {
+    const session = this.session;
+    this.session = null;
+    await session?.release();
+  }
+
+  private loaded(): ort.InferenceSession {
+    if (!this.session) throw new Error('the onnxruntime session is not loaded');
+    return this.session;
+  }
+}
+
+/**
+ * Runs the session. onnxruntime-node's run is a synchronous native call that its JS layer
+ * defers with setImmediate, which costs this thread a turn of its event loop (tens of µs, a
+ * large part of a small model's run). A worker thread exists only to run its model, so the
+ * deferral buys nothing: for the duration of the call, setImmediate runs its callback at once
+ * and the native run happens inside session.run(). If a later onnxruntime-node stops using
+ * setImmediate, this does nothing at all.
+ */
+function runNow(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>, outputs: readonly string[]): Promise<ort.InferenceSession.ReturnType> {
+  const deferred = globalThis.setImmediate;
+  globalThis.setImmediate = ((callback: () => void) => {
+    callback();
+  }) as unknown as typeof setImmediate;
+  try {
+    return session.run(feeds, outputs as string[]);
+  } finally {
+    globalThis.setImmediate = deferred;
   }
 }

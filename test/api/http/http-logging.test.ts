@@ -7,12 +7,14 @@ import { inferValue, sleep, startRepoServer, type RepoServer } from '../../helpe
 import { slowConfig } from '../../helpers/repo.ts';
 import { jsonOf, postJson, request } from '../../helpers/http.ts';
 import { startTestServer } from '../../helpers/server.ts';
+import { CRASH_MARKER, onCrashBackend, registerCrashBackend } from '../../helpers/crash-backend.ts';
 
-// Lets a request make its worker die, which the server logs as an error.
-process.env.NEREID_FAULT_INJECTION = '1';
+// `slow` runs on the test_crash backend: a marked request makes its worker die, which the server
+// logs as an error.
+registerCrashBackend();
 
 const guard = { timeout: 60_000 };
-const models = { slow: { from: 'slow', config: slowConfig('dynamic_batching { }') } };
+const models = { slow: { from: 'slow', config: onCrashBackend(slowConfig('dynamic_batching { }')) } };
 
 interface LogLine {
   level: number;
@@ -91,14 +93,14 @@ describe('logging extension', () => {
 
   it('keeps info lines out with log_info false and error lines out with log_error false', guard, async () => {
     await change({ log_verbose_level: 1, log_info: false });
-    assert.equal((await inferValue(s.url, 'slow', 1, { nereid_crash_worker: true })).status, 500);
+    assert.equal((await inferValue(s.url, 'slow', CRASH_MARKER)).status, 500);
     const [error] = await waitForLines(file, failed, 1);
     assert.equal(error.level, 50);
     assert.equal(readLines(file).filter(incoming).length, 3, 'no info lines while log_info is false');
     const infoBefore = readLines(file).filter(incoming).length;
     await inferValue(s.url, 'slow', 2);
     await change({ log_error: false });
-    assert.equal((await inferValue(s.url, 'slow', 3, { nereid_crash_worker: true })).status, 500);
+    assert.equal((await inferValue(s.url, 'slow', CRASH_MARKER)).status, 500);
     // Turn info back on and wait for the next request's line: everything before it is written.
     await change({ log_info: true, log_error: true });
     await inferValue(s.url, 'slow', 4);

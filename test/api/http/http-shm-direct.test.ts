@@ -12,9 +12,11 @@ import { openSharedObjects } from '../../../src/shm/index.ts';
 import { batchSizes, sleep, startRepoServer, type RepoServer } from '../../helpers/batching.ts';
 import { sequence } from '../../helpers/server.ts';
 import { uniqueShmName } from '../../helpers/shm.ts';
+import { CRASH_MARKER, onCrashBackend, registerCrashBackend } from '../../helpers/crash-backend.ts';
 
-// Lets a request make its worker die (see worker-entry.ts); set before any server starts.
-process.env.NEREID_FAULT_INJECTION = '1';
+// `busy` runs on the test_crash backend, whose worker dies on a marked request; register before
+// any server starts.
+registerCrashBackend();
 
 const guard = { timeout: 60_000 };
 const simpleIo = `platform: "onnxruntime_onnx"
@@ -46,7 +48,7 @@ describe('tensors read and written by the worker next to tensors in the slot', (
       // Sends a batch only once 8 rows wait: the batch's make-up does not depend on timing.
       eight: { from: 'simple', config: `${simpleIo}dynamic_batching { preferred_batch_size: [ 8 ] max_queue_delay_microseconds: 30000000 }` },
       four: { from: 'simple', config: `${simpleIo}dynamic_batching { preferred_batch_size: [ 4 ] max_queue_delay_microseconds: 30000000 }` },
-      busy: { from: 'simple', config: `${simpleIo}dynamic_batching { max_queue_delay_microseconds: 2000 }` },
+      busy: { from: 'simple', config: onCrashBackend(`${simpleIo}dynamic_batching { max_queue_delay_microseconds: 2000 }`) },
       whole: { from: 'whole_shape', config: 'platform: "onnxruntime_onnx"\nmax_batch_size: 0\ninput [ { name: "INPUT0" data_type: TYPE_FP32 dims: [ 2, 3 ] } ]\noutput [ { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 2, 3 ] } ]\n' },
     }, ['--allow-client-shm=true']);
   });
@@ -150,10 +152,11 @@ describe('tensors read and written by the worker next to tensors in the slot', (
     const io = await region('crash', 2 * SLICE);
     const registered = openSharedObjects();
     const { a, b } = inputsOf(5, 1);
+    a[0] = CRASH_MARKER;
     const crashed = await s.client.infer('busy', [
       { name: 'INPUT0', datatype: 'INT32', shape: [1, 16], sharedMemory: io.writeTensor({ datatype: 'INT32', data: a }, 'crash', 0) },
       { name: 'INPUT1', datatype: 'INT32', shape: [1, 16], sharedMemory: io.writeTensor({ datatype: 'INT32', data: b }, 'crash', 64) },
-    ], { outputs: [{ name: 'OUTPUT0', sharedMemory: { region: 'crash', offset: 128, byteSize: 64 } }], parameters: { nereid_crash_worker: true } })
+    ], { outputs: [{ name: 'OUTPUT0', sharedMemory: { region: 'crash', offset: 128, byteSize: 64 } }] })
       .then(() => null, (err: unknown) => err);
     assert.ok(crashed instanceof HttpError);
     assert.equal(crashed.status, 500);

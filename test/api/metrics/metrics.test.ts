@@ -5,9 +5,10 @@ import { slowConfig } from '../../helpers/repo.ts';
 import { jsonOf, postJson, request, simpleRequest } from '../../helpers/http.ts';
 import { sampleValue, scrape, type Sample } from '../../helpers/metrics.ts';
 import { startTestServer } from '../../helpers/server.ts';
+import { CRASH_MARKER, onCrashBackend, registerCrashBackend } from '../../helpers/crash-backend.ts';
 
-// Lets a request make its worker die (see worker-entry.ts), for a BACKEND failure.
-process.env.NEREID_FAULT_INJECTION = '1';
+// `slow` runs on the test_crash backend: a marked request makes its worker die, a BACKEND failure.
+registerCrashBackend();
 
 const guard = { timeout: 60_000 };
 const simpleConfig = `platform: "onnxruntime_onnx"
@@ -17,7 +18,7 @@ output [ { name: "OUTPUT0" data_type: TYPE_INT32 dims: [ 16 ] }, { name: "OUTPUT
 dynamic_batching { }
 `;
 // `slow` runs about 0.2 s; a request's own `timeout` parameter applies (there is none by default).
-const slowModel = { from: 'slow', config: slowConfig('dynamic_batching { default_queue_policy { allow_timeout_override: true } }') };
+const slowModel = { from: 'slow', config: onCrashBackend(slowConfig('dynamic_batching { default_queue_policy { allow_timeout_override: true } }')) };
 const models = { slow: slowModel, simple: { from: 'simple', config: simpleConfig } };
 
 const labels = (model: string) => ({ model, version: '1' });
@@ -52,7 +53,7 @@ describe('Prometheus metrics', () => {
     assert.equal(outputValue(await busy), 1);
     assert.equal((await late).status, 503);
     assert.deepEqual((await Promise.all(three)).map(outputValue), [3, 4, 5]);
-    assert.equal((await inferValue(s.url, 'slow', 6, { nereid_crash_worker: true })).status, 500);
+    assert.equal((await inferValue(s.url, 'slow', CRASH_MARKER)).status, 500);
     assert.equal(outputValue(await inferValue(s.url, 'slow', 7)), 7);
     // Refused before the scheduler: not failures of the model.
     const wrongType = await postJson(`${s.url}/v2/models/slow/infer`, { inputs: [{ name: 'INPUT0', datatype: 'INT32', shape: [1, 1], data: [1] }] });

@@ -1,0 +1,83 @@
+/**
+ * What a worker asks of the runtime that runs its model: the Backend interface. Batch execution
+ * (execute-batch.ts) and the worker entry see only this, so a runtime's own types (onnxruntime's
+ * Tensor and InferenceSession) stay inside the one module that implements it.
+ *
+ * A backend module is found by name in the backend registry (backend-registry.ts) and imported by
+ * the worker thread from its URL; it exports `createBackend()`. One Backend holds one model
+ * instance and lives on the thread that created it.
+ */
+import type { TypedArray } from '../../dtypes.ts';
+
+/** Where and how to load one instance: the part of the worker's setup a backend needs. */
+export interface BackendSetup {
+  /** The model's name and version, for messages. */
+  readonly model: string;
+  readonly version: number;
+  /** Absolute path of the version's model file. */
+  readonly modelPath: string;
+  readonly device: { readonly kind: 'cpu' } | { readonly kind: 'gpu'; readonly id: number };
+  /** Threads inside one operator, and across operators (1: run operators in sequence). */
+  readonly intraOpThreads: number;
+  readonly interOpThreads: number;
+}
+
+/** A tensor the model declares: its element type ('float32', or 'non-tensor') and shape. */
+export interface IoMetadata {
+  readonly name: string;
+  readonly type: string;
+  /** Fixed dims as numbers; dynamic ones as a name or -1. */
+  readonly shape: readonly (number | string)[];
+}
+
+/** The model's declared inputs and outputs, which a load reports. */
+export interface BackendMetadata {
+  readonly inputs: readonly IoMetadata[];
+  readonly outputs: readonly IoMetadata[];
+}
+
+/**
+ * A numeric tensor on this thread: `type` is an element type name ('float32', 'int64', 'bool',
+ * see dtypes.ts) and `data` a typed array of it. Inputs are views over worker-local buffers that
+ * the worker reuses for the next batch, so a backend must not keep them past `execute`.
+ */
+export interface NumericHostTensor {
+  readonly type: string;
+  readonly dims: readonly number[];
+  readonly data: TypedArray;
+}
+
+/** A BYTES tensor: one string per element. */
+export interface StringHostTensor {
+  readonly type: 'string';
+  readonly dims: readonly number[];
+  readonly data: readonly string[];
+}
+
+export type HostTensor = NumericHostTensor | StringHostTensor;
+
+export const isStringHostTensor = (t: HostTensor): t is StringHostTensor => t.type === 'string';
+
+/** Named tensors, in the order the batch lists them. */
+export type HostTensors = Readonly<Record<string, HostTensor>>;
+
+/**
+ * One model instance in a runtime. `load` is called once, before any `execute`; `execute` is never
+ * called again before the previous one settles (a worker runs one batch at a time).
+ */
+export interface Backend {
+  /** Loads the model; resolves to its declared io, or rejects with a message a user can act on. */
+  load(setup: BackendSetup): Promise<BackendMetadata>;
+  /**
+   * Runs one batch: every input of the model, by name, and the names of the outputs to compute.
+   * Resolves to exactly those outputs. Their data may be fresh memory the caller may keep.
+   */
+  execute(inputs: HostTensors, outputs: readonly string[]): Promise<HostTensors>;
+  /** Frees what `load` took; the backend runs nothing after. */
+  unload(): Promise<void>;
+}
+
+/** What a backend module exports. */
+export interface BackendModule {
+  createBackend(): Backend;
+}

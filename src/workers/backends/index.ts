@@ -1,0 +1,10 @@
+/**
+ * The public surface of src/workers/backends/: the Backend interface a runtime implements, and
+ * the registry that maps a model config's `backend` name to the module implementing it. The
+ * modules themselves (onnxruntime.ts) are imported by worker threads only, by URL.
+ */
+export type {
+  Backend, BackendMetadata, BackendModule, BackendSetup, HostTensor, HostTensors, IoMetadata, NumericHostTensor, StringHostTensor,
+} from './backend.ts';
+export { isStringHostTensor } from './backend.ts';
+export { backendModuleUrl, registerBackend } from './backend-registry.ts';

@@ -1,0 +1,34 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ALL_DATATYPES, datatypeFromElementType, typedArrayOver } from '../src/dtypes.ts';
+
+describe('element types (the worker side\'s names)', () => {
+  for (const d of ALL_DATATYPES.filter((t) => t.ort !== null && t.array !== null)) {
+    test(`${d.wire} is '${d.ort}', held in a ${d.array!.name} of ${d.byteSize}-byte elements`, () => {
+      assert.equal(datatypeFromElementType(d.ort!), d);
+      const buffer = new ArrayBuffer(4 * 8);
+      const array = typedArrayOver(d.ort!, buffer, 2 * d.byteSize);
+      assert.ok(array instanceof d.array!);
+      assert.equal(array.length, 2);
+      assert.equal(array.buffer, buffer, 'a view over the buffer, not a copy');
+      assert.equal(array.byteOffset, 0);
+    });
+  }
+
+  test('BYTES is \'string\', which has no typed array', () => {
+    assert.equal(datatypeFromElementType('string')?.wire, 'BYTES');
+    assert.throws(() => typedArrayOver('string', new ArrayBuffer(8), 8), { message: "tensor type 'string' has no typed array" });
+  });
+
+  test('BF16 has no element type, and an unknown name finds nothing', () => {
+    assert.equal(ALL_DATATYPES.find((d) => d.wire === 'BF16')?.ort, null);
+    assert.equal(datatypeFromElementType('bfloat16'), undefined);
+    assert.throws(() => typedArrayOver('bfloat16', new ArrayBuffer(8), 8), { message: "tensor type 'bfloat16' has no typed array" });
+  });
+
+  test('views a SharedArrayBuffer too, for the primary side', () => {
+    const array = typedArrayOver('float32', new SharedArrayBuffer(16), 16);
+    assert.ok(array instanceof Float32Array);
+    assert.equal(array.length, 4);
+  });
+});
