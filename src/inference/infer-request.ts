@@ -9,35 +9,44 @@ import type { DirectWriteOutcome, FileRange } from '../shm/index.ts';
 import type { ModelConfig, TensorConfig } from '../model-config/index.ts';
 
 /**
- * Numeric tensor contents not yet written anywhere: the exact byte size, and how to write the
- * little-endian bytes. The batcher calls `writeTo` once, straight into the batch's ring slot,
- * so a decoded request costs no buffer of its own.
+ * Numeric contents as little-endian bytes, exactly the tensor's byte size. For raw contents
+ * (HTTP's binary extension, gRPC's raw_input_contents) `bytes` is a view into the request body
+ * or message, not a copy: the batcher's write into the ring slot is the one copy. For JSON or
+ * typed gRPC values it is the one buffer tensorFromValues converted them into.
  */
-export interface TensorWriter {
-  readonly byteLength: number;
-  writeTo(target: Uint8Array): void;
-  /** Set when the bytes lie in a client's shared-memory object, which a worker may read itself. */
-  readonly direct?: DirectSource;
+export interface RawTensorData {
+  readonly kind: 'raw';
+  readonly bytes: Uint8Array;
+}
+
+/** BYTES contents: one string per element, in row-major order. */
+export interface StringTensorData {
+  readonly kind: 'strings';
+  readonly strings: readonly string[];
 }
 
 /**
- * Numeric input bytes in a client's shared-memory object. The batcher may hand `file` to the
- * worker, which reads it straight into the runtime's buffer instead of the batcher calling
- * `writeTo`; the descriptor stays open until the request settles.
+ * Numeric contents that lie in a client's shared-memory region: the region's descriptor and
+ * position (`file`, exactly the tensor's byte size). The batcher either reads them once, straight
+ * into the batch's slot, or hands `file` to the worker, which reads them straight into the
+ * runtime's buffer; the request's lease keeps the descriptor open until the request settles.
  */
-export interface DirectSource {
+export interface RegionTensorData {
+  readonly kind: 'region';
   readonly file: FileRange;
-  /** The worker could not read the bytes: fails the request alone. Must not throw. */
+  /**
+   * Records that the bytes could not be read (an errno code or kShrunk), failing this request
+   * alone once it settles; the other requests of its batch go on. Must not throw.
+   */
   failed(reason: string): void;
 }
 
-/** Tensor contents: raw little-endian bytes, a writer of them, or strings for BYTES. */
-export type TensorData = ArrayBuffer | TensorWriter | string[];
+/** Tensor contents, as every front-end hands them to the scheduler: no conversion is left. */
+export type TensorData = RawTensorData | StringTensorData | RegionTensorData;
 
-/** Writes numeric contents into `target` (exactly `byteLength` bytes long). */
-export function writeData(data: ArrayBuffer | TensorWriter, target: Uint8Array): void {
-  if (data instanceof ArrayBuffer) target.set(new Uint8Array(data));
-  else data.writeTo(target);
+/** The byte size of numeric contents (what the tensor takes in a slot). */
+export function numericByteLength(data: RawTensorData | RegionTensorData): number {
+  return data.kind === 'raw' ? data.bytes.byteLength : data.file.byteLength;
 }
 
 export interface InputHeader {

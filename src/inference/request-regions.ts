@@ -5,9 +5,10 @@
  * each tensor that names a region into tensor data (`input`) or a sink (`output`). Each takes a
  * lease at once, so an unknown region or a range past a region's end is refused before anything
  * is queued, and a region unregistered meanwhile stays readable until the request is answered.
- * Numeric inputs and outputs also offer the region's descriptor and position (`direct`): then the
- * worker that runs the batch reads the input straight into the runtime's buffer and writes the
- * output straight out of the runtime's, and no byte passes through the primary or the slot.
+ * Numeric inputs are the region's descriptor and position (tensor data of kind 'region'), and
+ * numeric outputs offer them (`direct`): then the worker that runs the batch reads the input
+ * straight into the runtime's buffer and writes the output straight out of the runtime's, and no
+ * byte passes through the primary or the slot.
  * Otherwise numeric inputs are read when the batch is formed, straight into the batch's slot, and
  * outputs are written straight out of the slot. Reads and writes during the batch never throw
  * into the scheduler: a failure is kept and thrown by `finish()` for this request alone. The
@@ -35,8 +36,10 @@ export class RequestRegions {
 
   /**
    * An input's contents from a region. The range must be exactly the tensor's byte size. A
-   * numeric input becomes a writer that reads the region into the batch's slot when the batch is
-   * formed (the one copy); a BYTES input is read and decoded now, as onnxruntime takes strings.
+   * numeric input becomes the region's file range, which the batcher reads into the batch's slot
+   * when the batch is formed (the one copy) or hands to the worker to read itself; a failed read
+   * fails this request alone, through `finish()`. A BYTES input is read and decoded now, as
+   * onnxruntime takes strings.
    */
   input(name: string, dt: DatatypeInfo, count: number, ref: RegionRef): TensorData {
     const lease = this.take(ref);
@@ -44,7 +47,7 @@ export class RequestRegions {
       const bytes = Buffer.allocUnsafe(ref.byteSize);
       lease.read(bytes);
       try {
-        return decodeBytesElements(bytes, count, `input '${name}'`);
+        return { kind: 'strings', strings: decodeBytesElements(bytes, count, `input '${name}'`) };
       } catch (err) {
         throw serverError('DATA_SIZE_MISMATCH', this.rid, (err as Error).message);
       }
@@ -52,21 +55,9 @@ export class RequestRegions {
     const expected = count * dt.byteSize;
     if (ref.byteSize !== expected) throw serverError('SHM_INPUT_SIZE', this.rid, name, this.model, expected, ref.byteSize);
     return {
-      byteLength: expected,
-      direct: {
-        file: lease.file,
-        failed: (reason) => this.fail(serverError('SHM_IO_FAILED', ref.region, 'read', reason)),
-      },
-      writeTo: (target) => {
-        try {
-          lease.read(target);
-        } catch (err) {
-          // The slot may still hold an earlier batch's bytes (another client's data): never let
-          // them stand in for this input, even though this request will fail.
-          target.fill(0);
-          this.fail(err);
-        }
-      },
+      kind: 'region',
+      file: lease.file,
+      failed: (reason) => this.fail(serverError('SHM_IO_FAILED', ref.region, 'read', reason)),
     };
   }
 

@@ -1,13 +1,15 @@
 /**
  * Tensor data as every front-end builds it: raw little-endian bytes (HTTP's binary extension,
- * gRPC's raw_input_contents) or a flat list of values (JSON `data`, gRPC typed contents) turned
- * into the writer the batcher calls once, straight into the batch's ring slot; and an output's
- * bytes for the wire. Call these only after the request header passed checkRequest: sizes are
- * checked against the shape here, and nothing is allocated for a request about to be refused.
+ * gRPC's raw_input_contents) kept where they are, or a flat list of values (JSON `data`, gRPC
+ * typed contents) converted here into one buffer of little-endian bytes, so the scheduler only
+ * copies bytes; and an output's bytes for the wire. Call these only after the request header
+ * passed checkRequest: sizes are checked against the shape here, and nothing is allocated for a
+ * request about to be refused.
  */
 import { floatToBfloat, floatToHalf, type DatatypeInfo } from '../dtypes.ts';
 import { serverError } from '../errors.ts';
-import type { InferOutput, TensorData } from './infer-request.ts';
+import { readFully } from '../shm/index.ts';
+import type { InferOutput, RawTensorData, RegionTensorData, TensorData } from './infer-request.ts';
 import { decodeBytesElements, encodeBytesElements } from '../bytes-elements.ts';
 
 /**
@@ -18,7 +20,7 @@ import { decodeBytesElements, encodeBytesElements } from '../bytes-elements.ts';
 export function tensorFromRaw(name: string, dt: DatatypeInfo, count: number, bytes: Uint8Array, rid: string): TensorData {
   if (dt.wire === 'BYTES') {
     try {
-      return decodeBytesElements(bytes, count, `input '${name}'`);
+      return { kind: 'strings', strings: decodeBytesElements(bytes, count, `input '${name}'`) };
     } catch (err) {
       throw serverError('DATA_SIZE_MISMATCH', rid, (err as Error).message);
     }
@@ -27,7 +29,7 @@ export function tensorFromRaw(name: string, dt: DatatypeInfo, count: number, byt
   if (bytes.length !== expected) {
     throw serverError('DATA_SIZE_MISMATCH', rid, `input byte size mismatch for input '${name}': expected ${expected} bytes for its shape, got ${bytes.length}`);
   }
-  return { byteLength: expected, writeTo: (target) => target.set(bytes) };
+  return { kind: 'raw', bytes };
 }
 
 type Check = (v: unknown) => boolean;
@@ -47,8 +49,11 @@ const checks: Record<string, Check> = {
 
 /**
  * Flat values → tensor data. Refuses a count that differs from the shape's, and any value not
- * of the datatype or out of its range; numbers are converted once, into the slot, when the
- * batch is formed. BYTES values must be strings and are kept as they are.
+ * of the datatype or out of its range. Numbers are converted here, into one new buffer of the
+ * tensor's little-endian bytes, before the request is queued: the batcher then copies bytes only,
+ * and the conversion counts with the request's decoding, not with compute_input. Its cost is one
+ * buffer per input and a pass over values already walked by the check, small next to parsing
+ * the JSON that produced them. BYTES values must be strings and are kept as they are.
  */
 export function tensorFromValues(name: string, dt: DatatypeInfo, count: number, values: ArrayLike<unknown>, rid: string): TensorData {
   if (values.length !== count) {
@@ -58,16 +63,14 @@ export function tensorFromValues(name: string, dt: DatatypeInfo, count: number, 
   for (let i = 0; i < count; i++) {
     if (!ok(values[i])) throw serverError('BAD_DATA', rid, `input '${name}': data element ${i} is not a valid ${dt.wire} value`);
   }
-  if (dt.wire === 'BYTES') return Array.isArray(values) ? (values as string[]) : Array.from(values as ArrayLike<string>);
-  return { byteLength: count * dt.byteSize, writeTo: (bytes) => writeValues(dt, values, bytes) };
+  if (dt.wire === 'BYTES') return { kind: 'strings', strings: Array.isArray(values) ? (values as string[]) : Array.from(values as ArrayLike<string>) };
+  return { kind: 'raw', bytes: valuesToBytes(dt, values) };
 }
 
-/** Writes checked values as `dt`'s little-endian elements into `bytes` (sized for them). */
-function writeValues(dt: DatatypeInfo, values: ArrayLike<unknown>, bytes: Uint8Array): void {
+/** Checked values as `dt`'s little-endian elements, in a new (so aligned) buffer. */
+function valuesToBytes(dt: DatatypeInfo, values: ArrayLike<unknown>): Uint8Array {
   const count = values.length;
-  // Typed arrays need an aligned offset; slots are aligned, but a caller's buffer may not be.
-  const aligned = bytes.byteOffset % dt.byteSize === 0;
-  const target = aligned ? new dt.array!(bytes.buffer, bytes.byteOffset, count) : new dt.array!(new ArrayBuffer(bytes.length));
+  const target = new dt.array!(new ArrayBuffer(count * dt.byteSize));
   switch (dt.json) {
     case 'bigint':
       for (let i = 0; i < count; i++) (target as BigInt64Array)[i] = BigInt(values[i] as number | bigint);
@@ -84,7 +87,28 @@ function writeValues(dt: DatatypeInfo, values: ArrayLike<unknown>, bytes: Uint8A
     default:
       (target as Float64Array).set(values as ArrayLike<number>);
   }
-  if (!aligned) bytes.set(new Uint8Array(target.buffer));
+  return new Uint8Array(target.buffer);
+}
+
+/**
+ * Copies numeric contents into `target` (exactly their byte size): raw bytes as they are, region
+ * bytes read from the client's object. A failed read never throws: the target is zero-filled,
+ * since it may still hold an earlier batch's bytes (another client's data) that must not stand in
+ * for this input, and the failure is recorded to fail this request alone once it settles.
+ */
+export function copyNumeric(data: RawTensorData | RegionTensorData, target: Uint8Array): void {
+  switch (data.kind) {
+    case 'raw':
+      target.set(data.bytes);
+      return;
+    case 'region': {
+      const failure = readFully(data.file.fd, target, data.file.position);
+      if (failure !== null) {
+        target.fill(0);
+        data.failed(failure);
+      }
+    }
+  }
 }
 
 /** The bytes of an output as raw contents: a view of its buffer, or length-prefixed BYTES. */

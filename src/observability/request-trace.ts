@@ -9,7 +9,7 @@
  * written from the bigint so they stay exact past 2^53.
  */
 import { bfloatToFloat, datatypeFromWire, halfToFloat } from '../dtypes.ts';
-import { writeData, type InferInput, type InferOutput } from '../inference/index.ts';
+import { copyNumeric, numericByteLength, type InferOutput, type InferInput, type TensorData } from '../inference/index.ts';
 
 /** The points of a request's life, in the order they happen (Triton's activity names). */
 export type TraceActivity =
@@ -51,7 +51,10 @@ export class RequestTrace {
 
   /** TENSORS: the request's outputs as the model produced them (TENSOR_BACKEND_OUTPUT). */
   backendOutputs(outputs: readonly InferOutput[]): void {
-    for (const t of outputs) this.tensor('TENSOR_BACKEND_OUTPUT', t.name, t.datatype.wire, t.shape, t.data);
+    for (const t of outputs) {
+      const data: TensorData = Array.isArray(t.data) ? { kind: 'strings', strings: t.data } : { kind: 'raw', bytes: new Uint8Array(t.data) };
+      this.tensor('TENSOR_BACKEND_OUTPUT', t.name, t.datatype.wire, t.shape, data);
+    }
   }
 
   /** Stamps REQUEST_END and hands the trace to its sink; later calls do nothing. */
@@ -62,23 +65,25 @@ export class RequestTrace {
     this.sink(this);
   }
 
-  private tensor(activity: string, name: string, datatype: string, shape: readonly number[], data: InferInput['data']): void {
+  private tensor(activity: string, name: string, datatype: string, shape: readonly number[], data: TensorData): void {
     const tensor = `{"name":${JSON.stringify(name)},"data":${JSON.stringify(tensorText(datatype, data))},"shape":"${shape.join(',')}","dtype":"${datatype}"}`;
     this.items.push(`{"id":${this.id},"activity":"${activity}","tensor":${tensor}}`);
   }
 }
 
 /** Tensor values as Triton's trace writes them: comma-separated, strings as they are. */
-export function tensorText(datatype: string, data: InferInput['data']): string {
-  if (Array.isArray(data)) return data.join(',');
+export function tensorText(datatype: string, data: TensorData): string {
+  if (data.kind === 'strings') return data.strings.join(',');
   const info = datatypeFromWire(datatype);
   if (!info?.array) return '';
   let bytes: Uint8Array;
-  if (data instanceof ArrayBuffer) {
-    bytes = new Uint8Array(data);
+  if (data.kind === 'raw') {
+    bytes = data.bytes;
   } else {
-    bytes = new Uint8Array(data.byteLength);
-    writeData(data, bytes);
+    // A region input is read once more for the trace; a failed read fails the request, as the
+    // batcher's read would.
+    bytes = new Uint8Array(numericByteLength(data));
+    copyNumeric(data, bytes);
   }
   // Copy to an aligned buffer: a view at an odd offset cannot be typed as wider elements.
   const aligned = bytes.byteOffset % info.byteSize === 0 ? bytes : bytes.slice();

@@ -9,7 +9,7 @@
 import { elementCount } from '../dtypes.ts';
 import { alignUp, type BatchTensor, type GatherPart } from '../shm/index.ts';
 import type { ModelConfig, TensorConfig } from '../model-config/index.ts';
-import { writeData, type DirectSource, type InferInput, type TensorWriter } from '../inference/index.ts';
+import { copyNumeric, numericByteLength, type InferInput, type RawTensorData, type RegionTensorData } from '../inference/index.ts';
 
 export interface AssembledBatch {
   readonly inputs: BatchTensor[];
@@ -19,14 +19,47 @@ export interface AssembledBatch {
    */
   readonly inSlot: boolean;
   /** The region contents the worker reads itself; a gathered part's `source` indexes this. */
-  readonly sources: readonly DirectSource[];
+  readonly sources: readonly RegionTensorData[];
 }
 
-const directOf = (i: InferInput): DirectSource | undefined => (i.data as TensorWriter).direct;
+/** One input of the batch: its first request's header, the batch's rows, each request's contents. */
+interface ColumnHead {
+  readonly name: string;
+  readonly first: InferInput;
+  /** The sum of the requests' batch dims (0 for a model without batching). */
+  readonly rows: number;
+}
+type Column =
+  | ColumnHead & { readonly kind: 'strings'; readonly strings: readonly (readonly string[])[] }
+  | ColumnHead & { readonly kind: 'numeric'; readonly data: readonly (RawTensorData | RegionTensorData)[] };
 
-/** The batch's value for one input: each request's tensor, in batch order. */
-function column(requests: readonly (readonly InferInput[])[], name: string): InferInput[] {
-  return requests.map((inputs) => inputs.find((i) => i.name === name)!);
+/**
+ * The batch's column for input `name`. Every request of a batch passed checkRequest against the
+ * same config, so an input's datatype, and with it strings versus numeric contents, is the same
+ * in every request; a mix would be a bug upstream, and fails loudly here.
+ */
+function column(requests: readonly (readonly InferInput[])[], name: string, batched: boolean): Column {
+  const inputs = requests.map((r) => r.find((i) => i.name === name)!);
+  const rows = batched ? inputs.reduce((n, i) => n + i.shape[0], 0) : 0;
+  const strings: (readonly string[])[] = [];
+  const data: (RawTensorData | RegionTensorData)[] = [];
+  for (const { data: d } of inputs) {
+    if (d.kind === 'strings') strings.push(d.strings);
+    else data.push(d);
+  }
+  if (strings.length > 0 && data.length > 0) throw new Error(`input '${name}' mixes strings and numeric contents in one batch`);
+  const head = { name, first: inputs[0], rows };
+  return strings.length > 0 ? { ...head, kind: 'strings', strings } : { ...head, kind: 'numeric', data };
+}
+
+/** Writes each request's contents back to back from the start of `target`. */
+function writeParts(data: readonly (RawTensorData | RegionTensorData)[], target: Uint8Array): void {
+  let at = 0;
+  for (const d of data) {
+    const n = numericByteLength(d);
+    copyNumeric(d, target.subarray(at, at + n));
+    at += n;
+  }
 }
 
 /**
@@ -35,44 +68,39 @@ function column(requests: readonly (readonly InferInput[])[], name: string): Inf
  */
 export function assembleBatch(config: ModelConfig, requests: readonly (readonly InferInput[])[], slot: Uint8Array | null): AssembledBatch {
   const batched = config.maxBatchSize > 0;
-  const names = requests[0].map((i) => i.name);
   const specs = new Map(config.inputs.map((t) => [t.name, t]));
-  const columns = names.map((name) => column(requests, name));
+  const columns = requests[0].map((i) => column(requests, i.name, batched));
   // Lay out first: every numeric input the worker does not read itself must fit, or none goes in
   // the slot.
   let total = 0;
   let allDirect = true;
   for (const col of columns) {
-    if (Array.isArray(col[0].data)) continue;
-    total = alignUp(total + col.reduce((n, i) => n + (directOf(i) ? 0 : (i.data as TensorWriter).byteLength), 0));
-    allDirect &&= col.every(directOf);
+    if (col.kind === 'strings') continue;
+    total = alignUp(total + col.data.reduce((n, d) => n + (d.kind === 'region' ? 0 : d.bytes.byteLength), 0));
+    allDirect &&= col.data.every((d) => d.kind === 'region');
   }
   const inSlot = slot !== null ? total <= slot.length : allDirect;
-  const sources: DirectSource[] = [];
+  const sources: RegionTensorData[] = [];
   let cursor = 0;
-  const inputs = columns.map((col, k): BatchTensor => {
-    const spec = specs.get(names[k])!;
-    const first = col[0];
-    const rows = batched ? col.reduce((n, i) => n + i.shape[0], 0) : 0;
-    const shape = batched ? [rows, ...first.shape.slice(1)] : [...first.shape];
+  const inputs = columns.map((col): BatchTensor => {
+    const spec = specs.get(col.name)!;
+    const shape = batched ? [col.rows, ...col.first.shape.slice(1)] : [...col.first.shape];
     const dims = spec.reshape ? reshaped(shape, spec, batched) : shape;
-    const type = spec.datatype.ort!;
-    if (Array.isArray(first.data)) {
-      const strings = col.length === 1 ? first.data : col.flatMap((i) => i.data as string[]);
+    if (col.kind === 'strings') {
+      const strings = col.strings.length === 1 ? col.strings[0] : col.strings.flat();
       return { name: spec.name, type: 'string', dims, strings };
     }
-    const sizes = col.map((i) => (i.data as TensorWriter).byteLength);
-    const byteLength = sizes.reduce((a, b) => a + b, 0);
-    if (inSlot && col.some(directOf)) {
-      const parts = col.map((i, r): GatherPart => {
-        const direct = directOf(i);
-        if (direct) {
-          sources.push(direct);
-          return { file: direct.file, request: r, source: sources.length - 1 };
+    const type = spec.datatype.ort!;
+    const byteLength = col.data.reduce((n, d) => n + numericByteLength(d), 0);
+    if (inSlot && col.data.some((d) => d.kind === 'region')) {
+      const parts = col.data.map((d, r): GatherPart => {
+        if (d.kind === 'region') {
+          sources.push(d);
+          return { file: d.file, request: r, source: sources.length - 1 };
         }
-        const part = { offset: cursor, byteLength: sizes[r] };
-        writeData(i.data as ArrayBuffer | TensorWriter, slot!.subarray(cursor, cursor + sizes[r]));
-        cursor += sizes[r];
+        const part = { offset: cursor, byteLength: d.bytes.byteLength };
+        slot!.set(d.bytes, cursor);
+        cursor += d.bytes.byteLength;
         return part;
       });
       cursor = alignUp(cursor);
@@ -80,22 +108,14 @@ export function assembleBatch(config: ModelConfig, requests: readonly (readonly 
     }
     if (inSlot) {
       const offset = cursor;
-      let at = offset;
-      col.forEach((i, r) => {
-        writeData(i.data as ArrayBuffer | TensorWriter, slot!.subarray(at, at + sizes[r]));
-        at += sizes[r];
-      });
+      writeParts(col.data, slot!.subarray(offset, offset + byteLength));
       cursor = alignUp(offset + byteLength);
       return { name: spec.name, type, dims, offset, byteLength };
     }
-    if (col.length === 1 && first.data instanceof ArrayBuffer) return { name: spec.name, type, dims, buffer: first.data };
+    // The slow path copies even a lone raw input: its bytes are a view into the request body or
+    // message, which must not be moved (detached) to the worker.
     const buffer = new ArrayBuffer(byteLength);
-    const bytes = new Uint8Array(buffer);
-    let at = 0;
-    col.forEach((i, r) => {
-      writeData(i.data as ArrayBuffer | TensorWriter, bytes.subarray(at, at + sizes[r]));
-      at += sizes[r];
-    });
+    writeParts(col.data, new Uint8Array(buffer));
     return { name: spec.name, type, dims, buffer };
   });
   return { inputs, inSlot, sources };

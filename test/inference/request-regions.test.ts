@@ -4,7 +4,8 @@ import { after, describe, test } from 'node:test';
 import { encodeBytesElements } from '../../src/bytes-elements.ts';
 import { datatypeFromWire } from '../../src/dtypes.ts';
 import { ServerError } from '../../src/errors.ts';
-import type { TensorWriter } from '../../src/inference/infer-request.ts';
+import type { TensorData } from '../../src/inference/infer-request.ts';
+import { copyNumeric } from '../../src/inference/tensor-data.ts';
 import { RequestRegions } from '../../src/inference/request-regions.ts';
 import { ClientRegions, openSharedObjects } from '../../src/shm/index.ts';
 import { makeShmObject, readShm, removeAll } from '../helpers/shm.ts';
@@ -12,6 +13,12 @@ import { makeShmObject, readShm, removeAll } from '../helpers/shm.ts';
 const INT32 = datatypeFromWire('INT32')!;
 const BYTES = datatypeFromWire('BYTES')!;
 const int32 = (values: number[]) => new Uint8Array(new Int32Array(values).buffer);
+
+/** Region contents as the batcher sees them: a file range of the tensor's size. */
+function regionData(data: TensorData): Extract<TensorData, { kind: 'region' }> {
+  assert.equal(data.kind, 'region');
+  return data as Extract<TensorData, { kind: 'region' }>;
+}
 
 /** A registry with region 'r' over a fresh 256-byte object holding `bytes` at its start. */
 function setUp(bytes?: Uint8Array) {
@@ -26,10 +33,10 @@ after(removeAll);
 describe('a request reading and writing client regions', () => {
   test('reads a numeric input into the target only when the batch is formed, and writes an output once', () => {
     const { object, registry, regions } = setUp(int32([1, 2, 3, 4]));
-    const writer = regions.input('X', INT32, 4, { region: 'r', offset: 0, byteSize: 16 }) as TensorWriter;
-    assert.equal(writer.byteLength, 16);
+    const data = regionData(regions.input('X', INT32, 4, { region: 'r', offset: 0, byteSize: 16 }));
+    assert.deepEqual({ position: data.file.position, byteLength: data.file.byteLength }, { position: 0, byteLength: 16 });
     const slot = new Uint8Array(new SharedArrayBuffer(16));
-    writer.writeTo(slot);
+    copyNumeric(data, slot);
     assert.deepEqual([...new Int32Array(slot.buffer)], [1, 2, 3, 4]);
     regions.output('Y', { region: 'r', offset: 64, byteSize: 32 }).accept(int32([9, 8]));
     regions.finish();
@@ -43,7 +50,7 @@ describe('a request reading and writing client regions', () => {
 
   test('decodes BYTES inputs at once and serializes BYTES outputs', () => {
     const { object, registry, regions } = setUp(encodeBytesElements(['ab', '', 'c']));
-    assert.deepEqual(regions.input('S', BYTES, 3, { region: 'r', offset: 0, byteSize: 15 }), ['ab', '', 'c']);
+    assert.deepEqual(regions.input('S', BYTES, 3, { region: 'r', offset: 0, byteSize: 15 }), { kind: 'strings', strings: ['ab', '', 'c'] });
     regions.output('T', { region: 'r', offset: 100, byteSize: 20 }).accept(['xyz']);
     regions.finish();
     assert.equal(regions.bytesWritten('T'), 7);
@@ -79,11 +86,11 @@ describe('a request reading and writing client regions', () => {
 
   test('zero-fills an input it could not read, reports it, and then writes no output', () => {
     const { object, registry, regions } = setUp(int32([5, 6, 7, 8]));
-    const writer = regions.input('X', INT32, 4, { region: 'r', offset: 0, byteSize: 16 }) as TensorWriter;
+    const data = regionData(regions.input('X', INT32, 4, { region: 'r', offset: 0, byteSize: 16 }));
     const sink = regions.output('Y', { region: 'r', offset: 64, byteSize: 16 });
     fs.truncateSync(object.path, 8); // the client shrinks its object while the request waits
     const slot = new Uint8Array(16).fill(0xee); // an earlier batch's bytes
-    writer.writeTo(slot);
+    copyNumeric(data, slot);
     assert.deepEqual([...slot], new Array(16).fill(0));
     sink.accept(int32([1, 2, 3, 4]));
     assert.throws(() => regions.finish(), (err: unknown) => err instanceof ServerError && err.reason === 'SHM_IO_FAILED' && /could not be read/.test(err.message));

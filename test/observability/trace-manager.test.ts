@@ -111,10 +111,14 @@ describe('trace setting updates', () => {
 
 describe('tensor text in traces', () => {
   test('writes values comma-separated, half floats as numbers and strings as they are', () => {
-    assert.equal(tensorText('INT32', new Int32Array([1, -2, 3]).buffer), '1,-2,3');
-    assert.equal(tensorText('FP16', new Uint16Array([0x3c00, 0xc000]).buffer), '1,-2');
-    assert.equal(tensorText('INT64', new BigInt64Array([2n ** 60n]).buffer), String(2n ** 60n));
-    assert.equal(tensorText('BYTES', ['a', 'b c']), 'a,b c');
-    assert.equal(tensorText('FP32', { byteLength: 8, writeTo: (t) => t.set(new Uint8Array(new Float32Array([0.5, 2]).buffer)) }), '0.5,2');
+    const raw = (view: ArrayBufferView) => ({ kind: 'raw', bytes: new Uint8Array(view.buffer, view.byteOffset, view.byteLength) }) as const;
+    assert.equal(tensorText('INT32', raw(new Int32Array([1, -2, 3]))), '1,-2,3');
+    assert.equal(tensorText('FP16', raw(new Uint16Array([0x3c00, 0xc000]))), '1,-2');
+    assert.equal(tensorText('INT64', raw(new BigInt64Array([2n ** 60n]))), String(2n ** 60n));
+    assert.equal(tensorText('BYTES', { kind: 'strings', strings: ['a', 'b c'] }), 'a,b c');
+    // A view at an odd offset of a body, as binary contents arrive.
+    const body = new Uint8Array(9);
+    body.set(new Uint8Array(new Float32Array([0.5, 2]).buffer), 1);
+    assert.equal(tensorText('FP32', { kind: 'raw', bytes: body.subarray(1) }), '0.5,2');
   });
 });

@@ -4,7 +4,7 @@ import { datatypeFromWire } from '../../src/dtypes.ts';
 import { assembleBatch } from '../../src/scheduler/batch-assembly.ts';
 import { planDirectOutputs } from '../../src/scheduler/batch-split.ts';
 import type { ModelConfig } from '../../src/model-config/model-config.ts';
-import type { InferInput, TensorSink, TensorWriter } from '../../src/inference/infer-request.ts';
+import type { InferInput, TensorSink } from '../../src/inference/infer-request.ts';
 import { RequestRegions } from '../../src/inference/request-regions.ts';
 import { ClientRegions, isFilePart, isGatheredTensor, isSlotTensor, type GatheredTensor } from '../../src/shm/index.ts';
 import { makeShmObject, removeAll } from '../helpers/shm.ts';
@@ -26,8 +26,8 @@ describe('tensors a worker reads and writes in client regions', () => {
 
   test('leaves region inputs out of the slot: a gathered part names the descriptor and position instead', () => {
     const regions = new RequestRegions(registry, 'req', 'm');
-    const fromRegion = regions.input('X', INT32, 2, { region: 'r', offset: 8, byteSize: 8 }) as TensorWriter;
-    const inBody = int32([1, 2, 3, 4]).buffer as ArrayBuffer;
+    const fromRegion = regions.input('X', INT32, 2, { region: 'r', offset: 8, byteSize: 8 });
+    const inBody = { kind: 'raw', bytes: int32([1, 2, 3, 4]) } as const;
     const requests: InferInput[][] = [
       [{ name: 'X', datatype: 'INT32', shape: [2, 2], data: inBody }],
       [{ name: 'X', datatype: 'INT32', shape: [1, 2], data: fromRegion }],
@@ -44,7 +44,7 @@ describe('tensors a worker reads and writes in client regions', () => {
     assert.ok(isFilePart(part));
     assert.deepEqual({ ...part.file, fd: typeof part.file.fd }, { fd: 'number', position: 8, byteLength: 8 });
     assert.equal(part.request, 1);
-    assert.equal(batch.sources[part.source], fromRegion.direct);
+    assert.equal(batch.sources[part.source], fromRegion);
     assert.deepEqual([...new Int32Array(slot.buffer, 0, 6)], [1, 2, 3, 4, 0, 0], 'only the body input was written');
     // A failure the worker reports fails that request.
     batch.sources[0].failed('EIO');

@@ -81,8 +81,8 @@ describe('tensor plane', () => {
     assert.equal(slotBytesFor(variable, 1 << 22), 1 << 22);
     const slot = new Uint8Array(256);
     const requests = [1, 2].map((rows, r) => [
-      { name: 'A', datatype: 'FP32', shape: [rows, 3], data: new Float32Array(rows * 3).fill(r + 1).buffer },
-      { name: 'B', datatype: 'INT8', shape: [rows, 5], data: new Int8Array(rows * 5).fill(r + 1).buffer },
+      { name: 'A', datatype: 'FP32', shape: [rows, 3], data: { kind: 'raw', bytes: new Uint8Array(new Float32Array(rows * 3).fill(r + 1).buffer) } as const },
+      { name: 'B', datatype: 'INT8', shape: [rows, 5], data: { kind: 'raw', bytes: new Uint8Array(new Int8Array(rows * 5).fill(r + 1).buffer) } as const },
     ]);
     const batch = assembleBatch(model, requests, slot);
     assert.equal(batch.inSlot, true);

@@ -121,7 +121,7 @@ function fromContents(input: InferInputTensorMessage, contents: Partial<TensorCo
   }
   if (field === null) {
     // No field can hold FP16/BF16 values, so only an empty tensor can come typed (as in Triton).
-    if (count === 0) return new ArrayBuffer(0);
+    if (count === 0) return { kind: 'raw', bytes: new Uint8Array(0) };
     throw serverError('BAD_DATA', rid, `input '${input.name}' for model '${model}': ${dt.wire} has no typed contents field; send it in raw_input_contents`);
   }
   const values = contents[field] ?? [];

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { decodeInferRequest, materializeInputs, outputBytes, outputJsonData, parseJson, type DecodedInput } from '../../../src/api/http/codec-json.ts';
-import { writeData, type TensorData } from '../../../src/inference/infer-request.ts';
+import type { TensorData } from '../../../src/inference/infer-request.ts';
+import { copyNumeric } from '../../../src/inference/tensor-data.ts';
 import { datatypeFromWire } from '../../../src/dtypes.ts';
 import { ServerError } from '../../../src/errors.ts';
 import type { InferOutput } from '../../../src/inference/infer-request.ts';
@@ -129,9 +130,10 @@ const jsonCases: [string, unknown[], ArrayBufferView | string[]][] = [
 const bytesOf = (v: ArrayBufferView | string[]) => (Array.isArray(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength));
 /** The bytes a tensor's contents write (strings as they are). */
 function dataBytes(d: TensorData, offset = 0): Buffer | string[] {
-  if (Array.isArray(d)) return d;
-  const target = Buffer.alloc(d.byteLength + offset);
-  writeData(d, target.subarray(offset));
+  if (d.kind === 'strings') return [...d.strings];
+  assert.equal(d.kind, 'raw');
+  const target = Buffer.alloc((d.kind === 'raw' ? d.bytes.byteLength : 0) + offset);
+  copyNumeric(d, target.subarray(offset));
   return target.subarray(offset);
 }
 
@@ -157,7 +159,8 @@ describe('materializeInputs', () => {
       const body = Buffer.concat([Buffer.from([7]), bytesOf(expected) as Buffer]);
       const binary = body.subarray(1);
       const [data] = materializeInputs([decoded(datatype, [2], null, binary.length)], binary, undefined, 'm');
-      assert.ok(!Array.isArray(data) && data.byteLength === binary.length);
+      assert.ok(data.kind === 'raw' && data.bytes.byteLength === binary.length);
+      assert.equal(data.bytes.buffer, body.buffer, 'a view into the body, not a copy');
       assert.deepEqual(dataBytes(data), bytesOf(expected));
     });
   }
