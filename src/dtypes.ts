@@ -3,12 +3,12 @@
  * element sizes and the typed arrays that hold them. A leaf: imports nothing from the project.
  */
 
-export type WireDatatype =
+type WireDatatype =
   | 'BOOL' | 'UINT8' | 'UINT16' | 'UINT32' | 'UINT64'
   | 'INT8' | 'INT16' | 'INT32' | 'INT64'
   | 'FP16' | 'FP32' | 'FP64' | 'BF16' | 'BYTES';
 
-export type TypedArray =
+type TypedArray =
   | Uint8Array | Uint16Array | Uint32Array | BigUint64Array
   | Int8Array | Int16Array | Int32Array | BigInt64Array
   | Float32Array | Float64Array;

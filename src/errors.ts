@@ -21,7 +21,7 @@ export const GrpcCode = {
 } as const;
 
 /** Triton's status kinds and the protocol statuses each maps to. */
-export const ErrorKinds = {
+const ErrorKinds = {
   INVALID_ARG: { httpStatus: 400, grpcCode: GrpcCode.INVALID_ARGUMENT },
   NOT_FOUND: { httpStatus: 404, grpcCode: GrpcCode.NOT_FOUND },
   UNAVAILABLE: { httpStatus: 503, grpcCode: GrpcCode.UNAVAILABLE },
@@ -32,7 +32,7 @@ export const ErrorKinds = {
   INTERNAL: { httpStatus: 500, grpcCode: GrpcCode.INTERNAL },
 } as const;
 
-export type ErrorKind = keyof typeof ErrorKinds;
+type ErrorKind = keyof typeof ErrorKinds;
 
 interface ErrorEntry {
   readonly kind: ErrorKind;
@@ -41,7 +41,7 @@ interface ErrorEntry {
 }
 
 /** Every error the server can answer with. Keys are the stable reasons. */
-export const ErrorTable = {
+const ErrorTable = {
   // Request shape and content.
   BAD_REQUEST: { kind: 'INVALID_ARG', message: '%s' },
   MALFORMED_JSON: { kind: 'INVALID_ARG', message: 'failed to parse the request JSON buffer: %s' },
@@ -91,7 +91,7 @@ export const ErrorTable = {
   INTERNAL: { kind: 'INTERNAL', message: '%s' },
 } as const satisfies Record<string, ErrorEntry>;
 
-export type ErrorReason = keyof typeof ErrorTable;
+type ErrorReason = keyof typeof ErrorTable;
 
 /** The one error class. Build it with `serverError(reason, ...args)`. */
 export class ServerError extends Error {
@@ -112,7 +112,7 @@ export class ServerError extends Error {
 }
 
 /** Fills a `%s` template with the arguments, in order. */
-export function formatMessage(template: string, args: readonly unknown[]): string {
+function formatMessage(template: string, args: readonly unknown[]): string {
   let i = 0;
   return template.replace(/%s/g, () => String(args[i++]));
 }

@@ -4,7 +4,7 @@
 
 import { ModelProto, ONNX_TYPE_CODES, type OnnxElemType } from '../src/model-config/onnx-model.ts';
 
-export { onnxTypeCode, onnxTypeName, ONNX_TYPE_CODES, type OnnxElemType } from '../src/model-config/onnx-model.ts';
+export { onnxTypeCode, ONNX_TYPE_CODES, type OnnxElemType } from '../src/model-config/onnx-model.ts';
 
 function isOnnxElemType(value: unknown): value is OnnxElemType {
   return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ONNX_TYPE_CODES, value);

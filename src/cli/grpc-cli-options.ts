@@ -5,7 +5,7 @@
  */
 import { bool, integer, oneOf, text, type FlagValues } from './flag-values.ts';
 
-export type GrpcCompressionLevel = 'none' | 'low' | 'medium' | 'high';
+type GrpcCompressionLevel = 'none' | 'low' | 'medium' | 'high';
 
 export interface GrpcOptions {
   /** Serve gRPC at all (--allow-grpc). */

@@ -90,7 +90,7 @@ export const OBSERVABILITY_USAGE = `
                                 triton,file=PATH, triton,log-frequency=N (repeatable)
 `;
 
-export interface ObservabilityOptions {
+interface ObservabilityOptions {
   readonly metrics: MetricsOptions;
   readonly log: LogOptions;
   readonly trace: TraceSetting;

@@ -7,7 +7,7 @@
  */
 import { serverError } from '../errors.ts';
 
-export type TraceLevel = 'TIMESTAMPS' | 'TENSORS';
+type TraceLevel = 'TIMESTAMPS' | 'TENSORS';
 
 export interface TraceSetting {
   /** Empty: OFF. */

@@ -12,7 +12,7 @@ const kPackage = 'inference';
 let cachedRoot: protobuf.Root | undefined;
 
 /** The protobufjs root holding the `inference` package, loaded on first use. */
-export function modelConfigRoot(): protobuf.Root {
+function modelConfigRoot(): protobuf.Root {
   if (cachedRoot === undefined) {
     // keepCase: field names stay snake_case, as in config.pbtxt and Triton's JSON.
     const root = new protobuf.Root().loadSync(kProtoPath, { keepCase: true });

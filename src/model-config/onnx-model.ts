@@ -79,7 +79,7 @@ export function onnxTypeCode(elemType: OnnxElemType): number {
 }
 
 /** The TensorProto.DataType name of a number; 'UNKNOWN_<n>' for numbers this file does not know. */
-export function onnxTypeName(code: number): OnnxElemType | string {
+function onnxTypeName(code: number): OnnxElemType | string {
   return TYPE_NAMES_BY_CODE.get(code) ?? `UNKNOWN_${code}`;
 }
 
@@ -93,13 +93,13 @@ export function onnxTypeName(code: number): OnnxElemType | string {
  * shape: null = unknown rank; per dim: number = dim_value, string = dim_param,
  * null = unknown dim.
  */
-export interface IoInfo {
+interface IoInfo {
   name: string;
   elemType: OnnxElemType | string;
   shape: (number | string | null)[] | null;
 }
 
-export interface ModelIo {
+interface ModelIo {
   /** Graph inputs that must be fed (graph inputs that are also initializers are left out). */
   inputs: IoInfo[];
   outputs: IoInfo[];

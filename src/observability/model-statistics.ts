@@ -9,14 +9,14 @@ export interface Duration {
   ns: number;
 }
 
-export interface BatchStats {
+interface BatchStats {
   readonly batch_size: number;
   readonly compute_input: Duration;
   readonly compute_infer: Duration;
   readonly compute_output: Duration;
 }
 
-export interface InstanceStats {
+interface InstanceStats {
   readonly group: string;
   readonly device: string;
   /** The worker thread's id. */
@@ -45,7 +45,7 @@ export interface LatencyObserver {
 }
 
 /** One request's timeline, in ns on the process.hrtime clock. */
-export interface RequestTimes {
+interface RequestTimes {
   readonly receivedNs: bigint;
   readonly batchStartNs: bigint;
   readonly computeInputNs: number;

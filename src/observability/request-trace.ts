@@ -12,12 +12,12 @@ import { bfloatToFloat, datatypeFromWire, halfToFloat } from '../dtypes.ts';
 import { copyNumeric, numericByteLength, type InferOutput, type InferInput, type TensorData } from '../inference/index.ts';
 
 /** The points of a request's life, in the order they happen (Triton's activity names). */
-export type TraceActivity =
+type TraceActivity =
   | 'REQUEST_START' | 'QUEUE_START' | 'COMPUTE_START' | 'COMPUTE_INPUT_END'
   | 'COMPUTE_OUTPUT_START' | 'COMPUTE_END' | 'REQUEST_END';
 
 /** Where a finished trace goes (the trace manager, which writes it with its setting's frequency). */
-export type TraceSink = (trace: RequestTrace) => void;
+type TraceSink = (trace: RequestTrace) => void;
 
 export class RequestTrace {
   /** JSON items, in order; joined with ',' inside the file's array. */

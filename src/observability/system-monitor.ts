@@ -15,7 +15,7 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import si from 'systeminformation';
 
-export interface CpuReading {
+interface CpuReading {
   /** 0.0 to 1.0 over the last interval, all cores together. */
   readonly utilization: number;
   readonly memoryTotalBytes: number;
@@ -34,7 +34,7 @@ export interface GpuReading {
   readonly energyJoules: number;
 }
 
-export interface MonitorOptions {
+interface MonitorOptions {
   readonly cpu: boolean;
   /** GPU indexes to read (nvidia-smi's numbering); empty: none. */
   readonly gpus: readonly number[];

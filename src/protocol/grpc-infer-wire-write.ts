@@ -15,7 +15,7 @@ const WIRE_LDELIM = 2;
 const kChoices = [undefined, 'bool_param', 'int64_param', 'string_param', 'double_param', 'uint64_param'] as const;
 
 /** A tensor as the encoders take it: the message shape, any field left out. */
-export interface TensorInput {
+interface TensorInput {
   readonly name?: string;
   readonly datatype?: string;
   readonly shape?: readonly (string | number | bigint)[];
@@ -35,7 +35,7 @@ export interface ModelInferRequestInput {
 }
 
 /** A ModelInferResponse as the encoder takes it. */
-export interface ModelInferResponseInput {
+interface ModelInferResponseInput {
   readonly model_name?: string;
   readonly model_version?: string;
   readonly id?: string;

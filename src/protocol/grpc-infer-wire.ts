@@ -36,7 +36,7 @@ import type { ModelInferRequestMessage } from './grpc-messages.ts';
 
 export { decodeModelInferRequest, decodeModelInferResponse, decodeModelStreamInferResponse } from './grpc-infer-wire-read.ts';
 export { encodeModelInferRequest, encodeModelInferResponse, encodeModelStreamInferResponse } from './grpc-infer-wire-write.ts';
-export type { ModelInferRequestInput, ModelInferResponseInput, TensorInput } from './grpc-infer-wire-write.ts';
+export type { ModelInferRequestInput } from './grpc-infer-wire-write.ts';
 
 /**
  * Request bytes that are not a ModelInferRequest, carried to the handler in place of the message,

@@ -52,7 +52,7 @@ export interface ModelInferRequestMessage {
   raw_input_contents: Uint8Array[];
 }
 
-export interface InferOutputTensorMessage {
+interface InferOutputTensorMessage {
   name: string;
   datatype: string;
   shape: (string | number)[];

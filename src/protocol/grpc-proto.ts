@@ -41,7 +41,7 @@ export const GRPC_LOADER_OPTIONS: protoLoader.Options = Object.freeze({
 /** The fully qualified name of Triton's inference service. */
 export const INFERENCE_SERVICE = 'inference.GRPCInferenceService';
 /** The fully qualified name of the standard health service. */
-export const HEALTH_SERVICE = 'grpc.health.v1.Health';
+const HEALTH_SERVICE = 'grpc.health.v1.Health';
 
 let cachedInference: protoLoader.PackageDefinition | undefined;
 let cachedHealth: protoLoader.PackageDefinition | undefined;

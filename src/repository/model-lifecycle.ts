@@ -17,7 +17,7 @@ import { ModelStatistics, type LatencyObserver } from '../observability/index.ts
 import { createScheduler, type Scheduler } from '../scheduler/index.ts';
 import type { TraceSampler } from '../observability/index.ts';
 
-export type VersionState = 'LOADING' | 'READY' | 'UNLOADING' | 'UNAVAILABLE';
+type VersionState = 'LOADING' | 'READY' | 'UNLOADING' | 'UNAVAILABLE';
 
 export interface ModelVersion {
   readonly version: number;
@@ -36,7 +36,7 @@ export interface LoadedModel {
   readonly versions: ReadonlyMap<number, ModelVersion>;
 }
 
-export interface LoadOptions {
+interface LoadOptions {
   /** Fill the config from the model file (off with --disable-auto-complete-config or --strict-model-config). */
   readonly autocomplete: boolean;
   /** Require config.pbtxt (--strict-model-config=true). */
@@ -50,10 +50,10 @@ export interface VersionHooks {
   latencyObserver(model: string, version: number): LatencyObserver | null;
 }
 
-export const NO_HOOKS: VersionHooks = { tracer: null, latencyObserver: () => null };
+const NO_HOOKS: VersionHooks = { tracer: null, latencyObserver: () => null };
 
 /** A model whose config has been read and checked, and whose versions are chosen: nothing runs yet. */
-export interface PreparedModel {
+interface PreparedModel {
   readonly name: string;
   readonly dir: string;
   readonly config: ModelConfig | null;

@@ -7,7 +7,7 @@ import type { ModelConfig } from '../model-config/index.ts';
 import type { LoadedModel, ModelVersion } from './model-lifecycle.ts';
 import type { Scheduler } from '../scheduler/index.ts';
 
-export interface ReadyVersion {
+interface ReadyVersion {
   readonly config: ModelConfig;
   readonly version: number;
   readonly scheduler: Scheduler;

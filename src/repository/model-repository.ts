@@ -6,7 +6,7 @@ import { serverError } from '../errors.ts';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 
-export interface ModelDir {
+interface ModelDir {
   readonly name: string;
   readonly dir: string;
 }

@@ -44,7 +44,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export interface StartOptions {
+interface StartOptions {
   /** 'silent' discards log lines unless --log-file names a file (tests); levels come from the --log-* flags. */
   readonly logLevel?: string;
   /** Called with each line worth telling an operator (model load results, ports). */

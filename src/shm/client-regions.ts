@@ -32,7 +32,7 @@ export interface RegionStatus {
   readonly byteSize: number;
 }
 
-export interface ClientRegionsOptions {
+interface ClientRegionsOptions {
   /** --allow-client-shm: without it, register, unregister and leases are refused. */
   readonly allowed: boolean;
   /** --client-shm-max-bytes: largest total byteSize of the registered regions. */
@@ -42,9 +42,9 @@ export interface ClientRegionsOptions {
 }
 
 /** Most regions registered at once: each holds a file descriptor. */
-export const kMaxRegions = 1024;
+const kMaxRegions = 1024;
 /** Longest region name, and longest key (NAME_MAX). */
-export const kMaxNameLength = 255;
+const kMaxNameLength = 255;
 
 // O_NOFOLLOW: a symbolic link under /dev/shm must not lead anywhere else (glibc's shm_open does
 // the same). O_NONBLOCK: opening a FIFO planted there must not block the event loop (regular

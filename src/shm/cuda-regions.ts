@@ -13,7 +13,7 @@ export interface CudaRegionStatus {
   readonly byteSize: number;
 }
 
-export interface CudaRegionsOptions {
+interface CudaRegionsOptions {
   /** --allow-client-shm: without it, register and unregister are refused, as for system regions. */
   readonly allowed: boolean;
   /** Tells whether onnxruntime's CUDA execution provider is installed (asked only on register). */

@@ -19,7 +19,7 @@ export interface FileRange {
 }
 
 /** The reason given when a read ends early: the client shrank its object under the region. */
-export const kShrunk = 'the shared memory object is now smaller than the registered region';
+const kShrunk = 'the shared memory object is now smaller than the registered region';
 
 /** Largest single pread/pwrite: Node refuses more than 2 GiB - 1 bytes in one call. */
 const kIoChunkBytes = 1 << 30;

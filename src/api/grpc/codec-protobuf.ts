@@ -34,11 +34,11 @@ import {
 } from '../../protocol/index.ts';
 
 /** An input's header; `region` when its bytes are in a client shared-memory region. */
-export interface GrpcInputHeader extends InputHeader {
+interface GrpcInputHeader extends InputHeader {
   readonly region?: RegionRef;
 }
 
-export type DecodedGrpcRequest = DecodedInference<GrpcInputHeader>;
+type DecodedGrpcRequest = DecodedInference<GrpcInputHeader>;
 
 const utf8 = new TextDecoder('utf-8');
 

@@ -25,7 +25,7 @@ export type InternalErrorLog = (err: unknown, what: string) => void;
  * Runs one inference request; rejects with a ServerError (or, for a bug, anything else). Leases
  * on client shared-memory regions are held until the response is encoded, as over HTTP.
  */
-export async function runGrpcInfer(ctx: ApiContext, msg: ModelInferRequestMessage | MalformedInferRequest): Promise<ModelInferResponseMessage> {
+async function runGrpcInfer(ctx: ApiContext, msg: ModelInferRequestMessage | MalformedInferRequest): Promise<ModelInferResponseMessage> {
   if (msg instanceof MalformedInferRequest) throw serverError('BAD_REQUEST', `the request is not a ModelInferRequest: ${msg.reason}`);
   const target = ctx.registry.ready(msg.model_name, msg.model_version);
   const decoded = decodeGrpcInferRequest(msg);

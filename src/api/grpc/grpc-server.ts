@@ -14,7 +14,7 @@ import { grpcModelHandlers } from './grpc-model-service.ts';
 import { routeUnaryDirectly, type DirectRoute } from './grpc-unary-direct.ts';
 import { healthPackageDefinition, inferencePackageDefinition, inferenceServiceDefinition, INFERENCE_SERVICE } from '../../protocol/index.ts';
 
-export interface GrpcServerSettings extends GrpcOptions {
+interface GrpcServerSettings extends GrpcOptions {
   /** 0 picks a free port. */
   readonly port: number;
 }
@@ -34,7 +34,7 @@ export interface GrpcFrontEnd {
   forceClose(): void;
 }
 
-export interface GrpcStartOptions {
+interface GrpcStartOptions {
   /** Called with each line worth telling an operator (the address, flags that cannot apply). */
   readonly announce: (line: string) => void;
   /** Write INTERNAL errors, with their stack, to stderr. */

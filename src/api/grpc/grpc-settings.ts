@@ -15,7 +15,7 @@ import type { LogSettingsJson } from '../../observability/index.ts';
 import type { TraceSettingJson } from '../../cli/index.ts';
 
 /** LogSettingsRequest.SettingValue / LogSettingsResponse.SettingValue. */
-export interface LogSettingValue {
+interface LogSettingValue {
   parameter_choice?: 'bool_param' | 'uint32_param' | 'string_param';
   bool_param?: boolean;
   uint32_param?: number;
@@ -23,7 +23,7 @@ export interface LogSettingValue {
 }
 
 /** TraceSettingRequest.SettingValue / TraceSettingResponse.SettingValue. */
-export interface TraceSettingValue {
+interface TraceSettingValue {
   value?: string[];
 }
 

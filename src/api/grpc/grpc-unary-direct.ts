@@ -31,7 +31,7 @@ export interface GrpcStatus {
   readonly details: string;
 }
 
-export interface UnaryRoute {
+interface UnaryRoute {
   /** "/package.Service/Method" */
   readonly path: string;
   /** The largest request message taken, in bytes; a larger one is answered RESOURCE_EXHAUSTED. */

@@ -25,7 +25,7 @@ export interface DecodedInput {
   readonly region?: RegionRef;
 }
 
-export interface DecodedRequest {
+interface DecodedRequest {
   readonly id: string | undefined;
   readonly inputs: readonly DecodedInput[];
   readonly outputs: readonly DecodedOutput[] | null;

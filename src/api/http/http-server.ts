@@ -15,7 +15,7 @@ import { shmRoutes } from './http-shm-routes.ts';
 import { settingsRoutes } from './http-settings-routes.ts';
 import { statsRoutes } from './http-stats-routes.ts';
 
-export interface HttpServerOptions {
+interface HttpServerOptions {
   /** The server's logger (primary/logger.ts), bound to ctx.logSettings. */
   readonly logger: FastifyBaseLogger;
 }

@@ -38,7 +38,7 @@ function valueOf(bucket: number): number {
 }
 
 /** One label set's sliding window of counts, with an all-time sum and count. */
-export class SummarySeries {
+class SummarySeries {
   private readonly slots: Uint32Array[];
   private current = 0;
   private sum = 0;
@@ -85,7 +85,7 @@ export class SummarySeries {
   }
 }
 
-export interface SummaryOptions {
+interface SummaryOptions {
   readonly name: string;
   readonly help: string;
   readonly quantiles: readonly number[];

@@ -15,7 +15,7 @@ import type { Scheduler } from '../../repository/index.ts';
 import { LatencyHistogram, LatencySummary } from './metrics-latency.ts';
 
 /** What the model families hand back: the observers for the optional latency metrics, and a stop. */
-export interface ModelFamilies {
+interface ModelFamilies {
   latencyObserver(model: string, version: number): LatencyObserver | null;
   /** Stops the summaries' window timers. */
   close(): void;

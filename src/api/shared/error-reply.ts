@@ -5,7 +5,7 @@
  */
 import { GrpcCode, ServerError } from '../../errors.ts';
 
-export interface HttpErrorReply {
+interface HttpErrorReply {
   readonly status: number;
   readonly body: { error: string };
   /** True when the error is ours to fix (logged with its stack). */

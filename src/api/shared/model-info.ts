@@ -5,14 +5,14 @@
  */
 import type { ModelRegistry } from '../../repository/index.ts';
 
-export interface TensorMetadata {
+interface TensorMetadata {
   readonly name: string;
   readonly datatype: string;
   /** Leads with -1 for the batch dimension when the model batches. */
   readonly shape: number[];
 }
 
-export interface ModelMetadata {
+interface ModelMetadata {
   readonly name: string;
   readonly versions: string[];
   readonly platform: string;
@@ -20,7 +20,7 @@ export interface ModelMetadata {
   readonly outputs: TensorMetadata[];
 }
 
-export interface RepositoryIndexEntry {
+interface RepositoryIndexEntry {
   readonly name: string;
   /** Absent for a model whose config could not be read (no version was chosen). */
   readonly version?: string;

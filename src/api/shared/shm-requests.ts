@@ -8,7 +8,7 @@ import type { CudaRegionStatus, RegionStatus } from '../../shm/index.ts';
 import type { ApiContext } from './api-context.ts';
 
 /** The fields of a system register request, as plain values (numbers already converted). */
-export interface SystemRegisterFields {
+interface SystemRegisterFields {
   readonly key?: unknown;
   readonly offset?: unknown;
   readonly byte_size?: unknown;

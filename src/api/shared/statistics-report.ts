@@ -8,7 +8,7 @@ import type { ModelRegistry } from '../../repository/index.ts';
 import type { LoadedModel } from '../../repository/index.ts';
 import type { Duration, ModelStatistics } from '../../observability/index.ts';
 
-export interface InferStatisticsReport {
+interface InferStatisticsReport {
   readonly success: Duration;
   readonly fail: Duration;
   readonly queue: Duration;
@@ -19,7 +19,7 @@ export interface InferStatisticsReport {
   readonly cache_miss: Duration;
 }
 
-export interface BatchStatisticsReport {
+interface BatchStatisticsReport {
   readonly batch_size: number;
   readonly compute_input: Duration;
   readonly compute_infer: Duration;
@@ -48,7 +48,7 @@ export interface ModelStatisticsReport {
 const copy = (d: Duration): Duration => ({ count: d.count, ns: d.ns });
 
 /** One model version's figures, copied (the caller may keep or change them). */
-export function modelStatisticsReport(name: string, version: number, s: ModelStatistics): ModelStatisticsReport {
+function modelStatisticsReport(name: string, version: number, s: ModelStatistics): ModelStatisticsReport {
   return {
     name,
     version: String(version),
