@@ -8,7 +8,7 @@ type WireDatatype =
   | 'INT8' | 'INT16' | 'INT32' | 'INT64'
   | 'FP16' | 'FP32' | 'FP64' | 'BF16' | 'BYTES';
 
-type TypedArray =
+export type TypedArray =
   | Uint8Array | Uint16Array | Uint32Array | BigUint64Array
   | Int8Array | Int16Array | Int32Array | BigInt64Array
   | Float32Array | Float64Array;

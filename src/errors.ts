@@ -91,7 +91,7 @@ const ErrorTable = {
   INTERNAL: { kind: 'INTERNAL', message: '%s' },
 } as const satisfies Record<string, ErrorEntry>;
 
-type ErrorReason = keyof typeof ErrorTable;
+export type ErrorReason = keyof typeof ErrorTable;
 
 /** The one error class. Build it with `serverError(reason, ...args)`. */
 export class ServerError extends Error {

@@ -37,6 +37,11 @@ export class TensorRing {
     return new TensorRing(sab, header[kSlotCount], header[kSlotBytes], false);
   }
 
+  /** Slots free now (primary side). */
+  get freeCount(): number {
+    return this.free.length;
+  }
+
   /** Takes a free slot, or returns -1 when every slot is in use (primary side). */
   acquire(): number {
     const slot = this.free.pop();
