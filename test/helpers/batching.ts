@@ -50,3 +50,12 @@ export function batchSizes(stats: ModelStatistics): Record<number, number> {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Resolves once `condition` holds, looking again every few milliseconds: for a state the server
+ * reaches on its own (a request queued, a cancellation counted). It never decides a test by time;
+ * a condition that never comes is caught by the test's timeout.
+ */
+export async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await sleep(5);
+}
