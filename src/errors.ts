@@ -72,6 +72,7 @@ const ErrorTable = {
   SERVER_CLOSING: { kind: 'UNAVAILABLE', message: 'Server is shutting down' },
   QUEUE_FULL: { kind: 'UNAVAILABLE', message: 'Exceeds maximum queue size' },
   REQUEST_TIMEOUT: { kind: 'UNAVAILABLE', message: 'Request timeout expired' },
+  REQUEST_CANCELLED: { kind: 'CANCELLED', message: 'Request was cancelled' },
   UNSUPPORTED: { kind: 'UNSUPPORTED', message: '%s' },
   // Client shared memory (messages name regions by their name, never by another region's key).
   SHM_DISABLED: { kind: 'UNSUPPORTED', message: "Client shared memory is disabled. Start the server with '--allow-client-shm=true' to enable." },

@@ -19,8 +19,8 @@ interface BatchStats {
 interface InstanceStats {
   readonly group: string;
   readonly device: string;
-  /** The worker thread's id. */
-  readonly instance: number;
+  /** The instance's name ('<group>_<k>'). */
+  readonly instance: string;
   executions: number;
   inferences: number;
 }
@@ -115,8 +115,8 @@ export class ModelStatistics {
     add(b.compute_output, outputNs);
   }
 
-  /** A batch ran on instance `instance` (a worker thread id) of a group on a device. */
-  instanceExecuted(group: string, device: string, instance: number, batchSize: number): void {
+  /** A batch ran on instance `instance` (its name, '<group>_<k>') of a group on a device. */
+  instanceExecuted(group: string, device: string, instance: string, batchSize: number): void {
     const key = `${group}\u0000${device}\u0000${instance}`;
     let s = this.instances.get(key);
     if (!s) {

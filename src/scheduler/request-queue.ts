@@ -147,6 +147,20 @@ export class RequestQueue<T extends QueueItem> {
     return min;
   }
 
+  /**
+   * Withdraws `item` (a cancelled request) wherever it waits; false when it is no longer queued.
+   * A scan of its level, fine for a rare event; the hot paths (push, take) stay O(1).
+   */
+  remove(item: T): boolean {
+    for (const fifo of [this.levels[item.level - 1], this.delayed]) {
+      if (fifo.removeWhere((x) => x === item).length > 0) {
+        this.count--;
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Removes and returns every request (on shutdown failure paths). */
   drain(): T[] {
     return this.take(this.count);

@@ -5,13 +5,13 @@
 import { makeRepository, type RepoModel } from './repo.ts';
 import { startTestServer, type TestServer } from './server.ts';
 import { postJson, jsonOf, type RawResponse } from './http.ts';
-import type { BatchScheduler } from '../../src/scheduler/dynamic-batcher.ts';
+import type { QueuedScheduler } from '../../src/scheduler/queued-scheduler.ts';
 import type { ModelStatistics } from '../../src/observability/model-statistics.ts';
 
 export interface RepoServer extends TestServer {
   /** The model version's statistics. */
   stats(model: string, version?: number): ModelStatistics;
-  scheduler(model: string, version?: number): BatchScheduler;
+  scheduler(model: string, version?: number): QueuedScheduler;
 }
 
 /** Starts a server on a repository made of `models`; closing it removes the repository. */
@@ -22,7 +22,7 @@ export async function startRepoServer(models: Record<string, RepoModel>, args: s
   return {
     ...server,
     stats: (model, v) => version(model, v).stats,
-    scheduler: (model, v) => version(model, v).scheduler as BatchScheduler,
+    scheduler: (model, v) => version(model, v).scheduler as QueuedScheduler,
     close: async () => {
       await server.close();
       repo.remove();
@@ -50,3 +50,12 @@ export function batchSizes(stats: ModelStatistics): Record<number, number> {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Resolves once `condition` holds, looking again every few milliseconds: for a state the server
+ * reaches on its own (a request queued, a cancellation counted). It never decides a test by time;
+ * a condition that never comes is caught by the test's timeout.
+ */
+export async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await sleep(5);
+}

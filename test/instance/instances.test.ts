@@ -4,6 +4,8 @@ import { inferValue, outputValue, startRepoServer, type RepoServer } from '../he
 import { slowConfig } from '../helpers/repo.ts';
 import { jsonOf, postJson, simpleRequest } from '../helpers/http.ts';
 import { CRASH_MARKER, onCrashBackend, registerCrashBackend } from '../helpers/crash-backend.ts';
+import type { PiscinaInstance } from '../../src/instance/index.ts';
+import { isMovedTensor } from '../../src/shm/index.ts';
 
 const guard = { timeout: 60_000 };
 const simpleConfig = `platform: "onnxruntime_onnx"
@@ -27,17 +29,36 @@ describe('model instances', () => {
     const instances = s.stats('slow').instanceStats();
     assert.equal(instances.length, 2);
     assert.deepEqual(instances.map((i) => [i.group, i.device, i.executions]), [['slow_0', 'CPU', 1], ['slow_0', 'CPU', 1]]);
-    assert.notEqual(instances[0].instance, instances[1].instance);
+    assert.deepEqual(instances.map((i) => i.instance).sort(), ['slow_0_0', 'slow_0_1']);
   });
 
-  it('places each instance group in its own pool on its device', guard, async () => {
+  it('names each instance after its group, as Triton does, and places it on its device', guard, async () => {
     const s = await startRepoServer({ slow: { from: 'slow', config: slowConfig('instance_group [ { name: "a" count: 1 kind: KIND_CPU }, { name: "b" count: 2 kind: KIND_CPU } ]', 1) } });
     servers.push(s);
-    const pools = s.scheduler('slow').instancePools;
-    assert.deepEqual(pools.map((p) => [p.placement.group, p.placement.device, p.count]), [['a', 'CPU', 1], ['b', 'CPU', 2]]);
+    const instances = s.scheduler('slow').instances.all;
+    assert.deepEqual(instances.map((i) => [i.name, i.group, i.device]), [['a_0', 'a', 'CPU'], ['b_0', 'b', 'CPU'], ['b_1', 'b', 'CPU']]);
     await Promise.all([1, 2, 3].map((v) => inferValue(s.url, 'slow', v)));
     const groups = s.stats('slow').instanceStats().map((i) => i.group).sort();
     assert.deepEqual(groups, ['a', 'b', 'b']);
+  });
+
+  it('runs a batch on the one instance it is sent to', guard, async () => {
+    const s = await startRepoServer({ slow: { from: 'slow', config: slowConfig('instance_group [ { count: 2 kind: KIND_CPU } ]', 1) } });
+    servers.push(s);
+    const set = s.scheduler('slow').instances;
+    const [first, second] = ['slow_0_0', 'slow_0_1'].map((name) => set.byName(name) as PiscinaInstance);
+    assert.ok(first && second);
+    assert.notEqual(first.threadId, second.threadId);
+    for (const value of [5, 6]) {
+      // No ring slot: the input is moved across, and the output comes back moved.
+      const input = { name: 'INPUT0', type: 'float32', dims: [1, 1], buffer: new Float32Array([value]).buffer };
+      const result = await second.run({ slot: -1, inputs: [input], outputs: ['OUTPUT0'] });
+      assert.equal(result.worker, second.threadId);
+      const [out] = result.outputs;
+      assert.ok(isMovedTensor(out));
+      assert.equal(new Float32Array(out.buffer)[0], value);
+    }
+    assert.equal(set.byName('slow_0_2'), undefined);
   });
 
   it('fails only the batch of a worker that dies, replaces the worker, and keeps other models serving', guard, async () => {
@@ -56,8 +77,7 @@ describe('model instances', () => {
     assert.equal(s.stats('slow').fail.count, 1);
     assert.equal(s.stats('slow').failReasons.BACKEND, 1);
     // The worker died holding a slot (RUNNING): it was released all the same.
-    const [pool] = s.scheduler('slow').instancePools;
-    assert.equal(pool.ring.freeCount, pool.count + 1, 'every ring slot is free again');
+    for (const instance of s.scheduler('slow').instances.all) assert.equal(instance.ring.freeCount, 2, `every ring slot of ${instance.name} is free again`);
     assert.equal((await fetch(`${s.url}/v2/models/slow/ready`)).status, 200);
   });
 

@@ -69,4 +69,18 @@ describe('request queue', () => {
     const none = new RequestQueue<Item>(batching());
     assert.equal(none.placement(undefined, undefined, 0).deadlineUs, Infinity);
   });
+
+  it('withdraws one request wherever it waits, and says when it was no longer there', () => {
+    const q = new RequestQueue<Item>(batching({ priorityLevels: 2, defaultPriorityLevel: 2, priorityQueuePolicy: new Map([[1, { ...basePolicy, timeoutAction: 'DELAY' as const, defaultTimeoutUs: 10 }]]) }));
+    const a = add(q, 'a');
+    const b = add(q, 'b');
+    const late = add(q, 'late', 1);
+    q.expire(10); // `late` moves to the delayed queue
+    assert.equal(q.remove(b), true);
+    assert.equal(q.remove(late), true);
+    assert.equal(q.remove(b), false);
+    assert.equal(q.size, 1);
+    assert.deepEqual(q.take(5), [a]);
+    assert.equal(q.remove(a), false);
+  });
 });

@@ -15,7 +15,7 @@ import { decodeGrpcInferRequest, encodeGrpcInferResponse, materializeGrpcInputs 
 import { grpcErrorReply } from '../shared/error-reply.ts';
 import { encodeModelInferResponse, MalformedInferRequest, readModelInferRequest } from '../../protocol/index.ts';
 import type { ModelInferRequestMessage, ModelInferResponseMessage, ModelStreamInferResponseMessage } from '../../protocol/index.ts';
-import type { GrpcStatus } from './grpc-unary-direct.ts';
+import type { UnaryRoute } from './grpc-unary-direct.ts';
 import { runInference } from '../../inference/index.ts';
 
 /** Called with every error that is not the client's fault (INTERNAL), for the log. */
@@ -25,13 +25,14 @@ export type InternalErrorLog = (err: unknown, what: string) => void;
  * Runs one inference request; rejects with a ServerError (or, for a bug, anything else). Leases
  * on client shared-memory regions are held until the response is encoded, as over HTTP.
  */
-async function runGrpcInfer(ctx: ApiContext, msg: ModelInferRequestMessage | MalformedInferRequest): Promise<ModelInferResponseMessage> {
+export async function runGrpcInfer(ctx: ApiContext, msg: ModelInferRequestMessage | MalformedInferRequest, signal?: AbortSignal): Promise<ModelInferResponseMessage> {
   if (msg instanceof MalformedInferRequest) throw serverError('BAD_REQUEST', `the request is not a ModelInferRequest: ${msg.reason}`);
   const target = ctx.registry.ready(msg.model_name, msg.model_version);
   const decoded = decodeGrpcInferRequest(msg);
   return runInference(ctx.clientRegions, target, decoded,
     (regions) => materializeGrpcInputs(msg, target.config.name, regions, decoded),
-    (response, regions) => encodeGrpcInferResponse(response, decoded.outputs, regions));
+    (response, regions) => encodeGrpcInferResponse(response, decoded.outputs, regions),
+    { signal });
 }
 
 const isInternal = (err: unknown): boolean => !(err instanceof ServerError) || err.kind === 'INTERNAL';
@@ -40,10 +41,10 @@ const isInternal = (err: unknown): boolean => !(err instanceof ServerError) || e
  * ModelInfer from request bytes to response bytes, for the direct route (grpc-unary-direct.ts):
  * the same work as the grpc-js handler below, with the codec grpc-js would call.
  */
-export function modelInferOnBytes(ctx: ApiContext, logInternal: InternalErrorLog): (request: Buffer) => Promise<Buffer | GrpcStatus> {
-  return async (request) => {
+export function modelInferOnBytes(ctx: ApiContext, logInternal: InternalErrorLog): UnaryRoute['call'] {
+  return async (request, signal) => {
     try {
-      return encodeModelInferResponse(await runGrpcInfer(ctx, readModelInferRequest(request)));
+      return encodeModelInferResponse(await runGrpcInfer(ctx, readModelInferRequest(request), signal));
     } catch (err) {
       if (isInternal(err)) logInternal(err, 'ModelInfer');
       return grpcErrorReply(err);
@@ -57,7 +58,10 @@ export function grpcInferHandlers(ctx: ApiContext, logInternal: InternalErrorLog
     call: grpc.ServerUnaryCall<ModelInferRequestMessage | MalformedInferRequest, ModelInferResponseMessage>,
     callback: grpc.sendUnaryData<ModelInferResponseMessage>,
   ): void => {
-    runGrpcInfer(ctx, call.request).then(
+    // A call the client cancels (or whose deadline passes) leaves the queue if it still waits.
+    const cancelled = new AbortController();
+    call.once('cancelled', () => cancelled.abort());
+    runGrpcInfer(ctx, call.request, cancelled.signal).then(
       (response) => callback(null, response),
       (err: unknown) => {
         if (isInternal(err)) logInternal(err, 'ModelInfer');
@@ -71,13 +75,16 @@ export function grpcInferHandlers(ctx: ApiContext, logInternal: InternalErrorLog
     // keeps request order while the requests themselves run side by side.
     let written: Promise<void> = Promise.resolve();
     let open = true;
+    // When the stream is cancelled, its requests still in a queue are withdrawn.
+    const cancelled = new AbortController();
     const stop = () => {
       open = false;
+      cancelled.abort();
     };
     call.on('cancelled', stop);
     call.on('error', stop);
     call.on('data', (msg: ModelInferRequestMessage | MalformedInferRequest) => {
-      const answer = runGrpcInfer(ctx, msg).then(
+      const answer = runGrpcInfer(ctx, msg, cancelled.signal).then(
         (response): ModelStreamInferResponseMessage => ({ error_message: '', infer_response: response }),
         (err: unknown): ModelStreamInferResponseMessage => {
           if (isInternal(err)) logInternal(err, 'ModelStreamInfer');

@@ -31,13 +31,16 @@ export interface GrpcStatus {
   readonly details: string;
 }
 
-interface UnaryRoute {
+export interface UnaryRoute {
   /** "/package.Service/Method" */
   readonly path: string;
   /** The largest request message taken, in bytes; a larger one is answered RESOURCE_EXHAUSTED. */
   readonly maxRequestBytes: number;
-  /** Answers one request message with the response message's bytes, or with a status. */
-  readonly call: (request: Buffer) => Promise<Buffer | GrpcStatus>;
+  /**
+   * Answers one request message with the response message's bytes, or with a status. `signal`
+   * aborts when the stream closes first (the client cancelled, reset it, or went away).
+   */
+  readonly call: (request: Buffer, signal: AbortSignal) => Promise<Buffer | GrpcStatus>;
 }
 
 /** A route in place on a server. */
@@ -132,7 +135,10 @@ function answerDirectly(stream: http2.ServerHttp2Stream, route: UnaryRoute): voi
     if (received === 0) return fail({ code: GrpcCode.INVALID_ARGUMENT, details: `${route.path} takes one request message, and got none` });
     if (received !== 5 + length) return fail({ code: GrpcCode.INVALID_ARGUMENT, details: `the request message is cut short: ${Math.max(0, received - 5)} of ${length < 0 ? 'its' : length} bytes` });
     const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received);
-    route.call(body.subarray(5)).then(
+    // 'close' also follows our own answer; an abort after the request settled does nothing.
+    const gone = new AbortController();
+    stream.once('close', () => gone.abort());
+    route.call(body.subarray(5), gone.signal).then(
       (result) => (Buffer.isBuffer(result) ? endWithMessage(stream, result) : endWithStatus(stream, result)),
       (err: unknown) => endWithStatus(stream, { code: GrpcCode.INTERNAL, details: `internal error: ${(err as Error)?.message ?? String(err)}` }),
     );

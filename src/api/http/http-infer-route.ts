@@ -26,6 +26,13 @@ export function inferRoute(app: FastifyInstance, ctx: ApiContext): void {
     const { header, binary } = typeof headerLength === 'string' ? splitBinaryBody(body, headerLength) : { header: body, binary: EMPTY };
     const decoded = decodeInferRequest(parseJson(header, ctx.maxJsonDepth));
     const target = ctx.registry.ready(model, version);
+    // The response closes before it is written only when the client went away: then a request
+    // still in the queue is withdrawn instead of run for nobody. (A close after the answer was
+    // written aborts a settled request, which does nothing.)
+    const gone = new AbortController();
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableEnded) gone.abort();
+    });
     return runInference(ctx.clientRegions, target, decoded,
       (regions) => materializeInputs(decoded.inputs, binary, decoded.id, target.config.name, regions),
       (response, regions) => {
@@ -33,7 +40,8 @@ export function inferRoute(app: FastifyInstance, ctx: ApiContext): void {
           ? new Set(decoded.outputs.filter((o) => o.binary).map((o) => o.name))
           : new Set(decoded.parameters.binary_data_output === true ? response.outputs.map((o) => o.name) : []);
         return sendResponse(reply, response, binaryNames, regions.used ? { outputs: decoded.outputs, regions } : null);
-      });
+      },
+      { signal: gone.signal });
   };
   app.post('/v2/models/:model/infer', handler);
   app.post('/v2/models/:model/versions/:version/infer', handler);

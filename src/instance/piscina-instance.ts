@@ -1,0 +1,97 @@
+/**
+ * A model instance over piscina: a pool of exactly one worker thread, which holds the instance's
+ * model instance in the model's backend, and the instance's tensor ring. Piscina cannot send a task to one chosen
+ * worker of a larger pool, so each instance gets its own pool: the cost is a pool object and a
+ * message port per instance, in exchange for a batch (and later a sequence) going to the named
+ * instance. The scheduler runs a batch here only while the instance is free, so piscina never
+ * queues.
+ */
+import { Piscina } from 'piscina';
+import { TensorRing } from '../shm/index.ts';
+import { backendModuleUrl, type WorkerReply, type WorkerSetup, type WorkerTask } from '../workers/index.ts';
+import type { InstanceBatch, ModelInstance, RunResult } from './model-instance.ts';
+
+// Run the worker from the same kind of file as this module: .ts under tsx, .js once built.
+const workerFile = new URL(`../workers/worker-entry${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+
+/** One slot runs while the next batch is filled into the other. */
+const RING_SLOTS = 2;
+
+/** Where an instance goes and what it is called. */
+export interface InstancePlacement {
+  readonly name: string;
+  readonly group: string;
+}
+
+export class PiscinaInstance implements ModelInstance {
+  private running = 0;
+
+  private constructor(
+    readonly name: string,
+    readonly group: string,
+    readonly device: string,
+    private readonly pool: Piscina<WorkerTask, WorkerReply>,
+    readonly ring: TensorRing,
+  ) {}
+
+  /**
+   * Starts the instance's worker and waits until it has loaded its instance; throws the load
+   * error. `setup.backend` (the config's backend name) is resolved to its module here, before
+   * the thread starts, so an unknown backend fails with a reason that names it.
+   */
+  static async start(setup: Omit<WorkerSetup, 'ring' | 'backendModule'>, slotBytes: number, placement: InstancePlacement): Promise<PiscinaInstance> {
+    const backendModule = backendModuleUrl(setup.backend);
+    const ring = TensorRing.create(RING_SLOTS, slotBytes);
+    const pool = new Piscina<WorkerTask, WorkerReply>({
+      filename: workerFile.href,
+      workerData: { ...setup, backendModule, ring: ring.sab } satisfies WorkerSetup,
+      // Exactly one thread: if it dies, piscina starts a replacement, which loads its own instance.
+      minThreads: 1,
+      maxThreads: 1,
+      idleTimeout: 2 ** 31 - 1,
+      concurrentTasksPerWorker: 1,
+      // Per-task timing histograms cost a little on every batch; the scheduler keeps its own.
+      recordTiming: false,
+      workerHistogram: false,
+    });
+    try {
+      const reply = await pool.run({ op: 'load' });
+      if (!reply.ok) throw new Error(reply.message);
+    } catch (err) {
+      await pool.destroy();
+      throw err;
+    }
+    const device = setup.device.kind === 'gpu' ? `GPU ${setup.device.id}` : 'CPU';
+    return new PiscinaInstance(placement.name, placement.group, device, pool, ring);
+  }
+
+  get busy(): boolean {
+    return this.running > 0;
+  }
+
+  /** The thread id of the instance's worker now (a replacement after a death has another). */
+  get threadId(): number {
+    return this.pool.threads[0]?.threadId ?? -1;
+  }
+
+  async run(batch: InstanceBatch): Promise<RunResult> {
+    const transferList: ArrayBuffer[] = [];
+    for (const t of batch.inputs) {
+      const buffer = (t as { buffer?: ArrayBuffer }).buffer;
+      if (buffer && !transferList.includes(buffer)) transferList.push(buffer);
+    }
+    this.running++;
+    try {
+      const reply = await this.pool.run({ op: 'run', ...batch }, { transferList });
+      if (!reply.ok) throw new Error(reply.message);
+      if (reply.op !== 'run') throw new Error('worker answered a run with a load reply');
+      return { outputs: reply.outputs, timings: reply.timings, worker: reply.instance, direct: reply.direct };
+    } finally {
+      this.running--;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}
