@@ -7,8 +7,8 @@
  * queues.
  */
 import { Piscina } from 'piscina';
-import { TensorRing } from '../shm/index.ts';
-import { backendModuleUrl, type WorkerReply, type WorkerSetup, type WorkerTask } from '../workers/index.ts';
+import { isGatheredTensor, TensorRing } from '../shm/index.ts';
+import { backendModuleUrl, encodeDescriptor, type RunTask, type WorkerReply, type WorkerSetup, type WorkerTask } from '../workers/index.ts';
 import type { InstanceBatch, ModelInstance, RunResult } from './model-instance.ts';
 
 // Run the worker from the same kind of file as this module: .ts under tsx, .js once built.
@@ -30,7 +30,7 @@ export class PiscinaInstance implements ModelInstance {
     readonly name: string,
     readonly group: string,
     readonly device: string,
-    private readonly pool: Piscina<WorkerTask, WorkerReply>,
+    private readonly pool: Piscina<WorkerTask | Uint8Array, WorkerReply>,
     readonly ring: TensorRing,
   ) {}
 
@@ -42,7 +42,7 @@ export class PiscinaInstance implements ModelInstance {
   static async start(setup: Omit<WorkerSetup, 'ring' | 'backendModule'>, slotBytes: number, placement: InstancePlacement): Promise<PiscinaInstance> {
     const backendModule = backendModuleUrl(setup.backend);
     const ring = TensorRing.create(RING_SLOTS, slotBytes);
-    const pool = new Piscina<WorkerTask, WorkerReply>({
+    const pool = new Piscina<WorkerTask | Uint8Array, WorkerReply>({
       filename: workerFile.href,
       workerData: { ...setup, backendModule, ring: ring.sab } satisfies WorkerSetup,
       // Exactly one thread: if it dies, piscina starts a replacement, which loads its own instance.
@@ -82,7 +82,8 @@ export class PiscinaInstance implements ModelInstance {
     }
     this.running++;
     try {
-      const reply = await this.pool.run({ op: 'run', ...batch }, { transferList });
+      const task: RunTask = { op: 'run', ...batch };
+      const reply = await this.pool.run(packs(task, transferList) ? encodeDescriptor(task) : task, { transferList });
       if (!reply.ok) throw new Error(reply.message);
       if (reply.op !== 'run') throw new Error('worker answered a run with a load reply');
       return { outputs: reply.outputs, timings: reply.timings, worker: reply.instance, direct: reply.direct };
@@ -94,4 +95,15 @@ export class PiscinaInstance implements ModelInstance {
   async close(): Promise<void> {
     await this.pool.close();
   }
+}
+
+/**
+ * Whether a task goes packed with msgpackr (src/workers/descriptor-codec.ts) rather than as a
+ * plain object: a task with many records (gathered parts, direct outputs) is 1.5-1.7x as fast to
+ * send through piscina packed, while a small one is about 2 µs slower (bench/descriptor-codec.ts,
+ * docs/architecture.md). A task that moves buffers stays plain: packing would copy their bytes.
+ */
+function packs(task: RunTask, transferList: readonly ArrayBuffer[]): boolean {
+  if (transferList.length > 0) return false;
+  return (task.direct?.length ?? 0) > 0 || task.inputs.some(isGatheredTensor);
 }

@@ -7,6 +7,7 @@
 import { threadId } from 'node:worker_threads';
 import { move, Piscina, workerData } from 'piscina';
 import { TensorRing } from '../shm/index.ts';
+import { decodeDescriptor } from './descriptor-codec.ts';
 import { BatchExecutor } from './execute-batch.ts';
 import { loadBackend } from './backends/load-backend.ts';
 import type { BackendMetadata } from './backends/backend.ts';
@@ -30,7 +31,9 @@ function withMovedBuffers(reply: WorkerReply, buffers: ArrayBuffer[]): unknown {
 
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message || String(err.stack) : String(err));
 
-export default async function handle(task: WorkerTask): Promise<unknown> {
+/** `message` is a task, or one packed by encodeDescriptor (a task with many records, see piscina-instance.ts). */
+export default async function handle(message: WorkerTask | Uint8Array): Promise<unknown> {
+  const task = message instanceof Uint8Array ? decodeDescriptor<WorkerTask>(message) : message;
   let loaded;
   try {
     loaded = await ready;
