@@ -115,7 +115,7 @@ export interface InferResponse {
 }
 
 /** Largest element count one tensor may claim, a guard against absurd shapes (2^31 - 1). */
-export const MAX_TENSOR_ELEMENTS = 2 ** 31 - 1;
+const MAX_TENSOR_ELEMENTS = 2 ** 31 - 1;
 
 /** The element count of a shape, or an error naming the input and model when a dim is not a sane integer. */
 export function checkedElementCount(name: string, shape: readonly unknown[], requestId: string, model: string): number {

@@ -122,7 +122,7 @@ export function assembleBatch(config: ModelConfig, requests: readonly (readonly 
 }
 
 /** Applies a config reshape, keeping the batch dim and resolving one -1 from the element count. */
-export function reshaped(shape: readonly number[], spec: TensorConfig, batched: boolean): number[] {
+function reshaped(shape: readonly number[], spec: TensorConfig, batched: boolean): number[] {
   const head = batched ? [shape[0]] : [];
   const target = spec.reshape ?? spec.dims;
   const total = elementCount(shape) / Math.max(1, elementCount(head));

@@ -160,9 +160,4 @@ export class RequestQueue<T extends QueueItem> {
     }
     return false;
   }
-
-  /** Removes and returns every request (on shutdown failure paths). */
-  drain(): T[] {
-    return this.take(this.count);
-  }
 }
