@@ -10,7 +10,7 @@ import { formatTable, toCsv } from '../../bench/output.ts';
 import type { ResultRow } from '../../bench/rows.ts';
 import { SHM_DIRECTORY } from '../../src/client/index.ts';
 import { startGrpcTestServer, type GrpcTestServer } from '../helpers/grpc.ts';
-import { ROOT } from '../helpers/server.ts';
+import { repositoryOf, ROOT } from '../helpers/server.ts';
 
 describe('the benchmark client against a real server', () => {
   let s: GrpcTestServer;
@@ -18,7 +18,7 @@ describe('the benchmark client against a real server', () => {
   const lines: string[] = [];
 
   before(async () => {
-    s = await startGrpcTestServer(['--allow-client-shm=true']);
+    s = await startGrpcTestServer([`--model-repository=${repositoryOf('simple')}`, '--allow-client-shm=true']);
     const options = parseBenchOptions([
       '--url', s.url, '--grpc-url', s.grpcAddress, '-m', 'simple',
       '-i', 'http,http-json,grpc,shm', '--concurrency-range', '2',
@@ -67,7 +67,7 @@ describe('the benchmark command line', () => {
   let s: GrpcTestServer;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'nereid-bench-cli-'));
   before(async () => {
-    s = await startGrpcTestServer(['--allow-client-shm=true']);
+    s = await startGrpcTestServer([`--model-repository=${repositoryOf('simple')}`, '--allow-client-shm=true']);
   });
   after(async () => {
     await s.close();
