@@ -12,7 +12,7 @@ import * as grpc from '@grpc/grpc-js';
 import { GrpcClient } from '../../../src/client/index.ts';
 import { parseCliOptions } from '../../../src/cli/cli-options.ts';
 import { startServer } from '../../../src/server/server-lifecycle.ts';
-import { repositoryOf, EXAMPLES } from '../../helpers/server.ts';
+import { repositoryOf } from '../../helpers/server.ts';
 import { simpleExpected, simpleInputs, startGrpcTestServer, type GrpcTestServer } from '../../helpers/grpc.ts';
 
 interface Pki {
@@ -108,7 +108,7 @@ describe('gRPC over mutual TLS', () => {
 describe('gRPC TLS start-up errors', () => {
   test('refuses to start when the certificate file cannot be read, naming the flag', async () => {
     const options = parseCliOptions([
-      `--model-repository=${EXAMPLES}`, '--http-port=0', '--grpc-port=0', '--grpc-address=127.0.0.1',
+      `--model-repository=${repositoryOf('simple')}`, '--http-port=0', '--grpc-port=0', '--grpc-address=127.0.0.1',
       '--grpc-use-ssl=true', '--grpc-server-cert=/nonexistent/server.crt', '--grpc-server-key=/nonexistent/server.key',
     ]);
     await assert.rejects(startServer(options, { logLevel: 'silent' }), /--grpc-server-cert: cannot read '\/nonexistent\/server.crt'/);

@@ -4,7 +4,7 @@ import { inferValue, outputValue, sleep, startRepoServer, type RepoServer } from
 import { slowConfig } from '../../helpers/repo.ts';
 import { jsonOf, postJson, request, simpleRequest } from '../../helpers/http.ts';
 import { sampleValue, scrape, type Sample } from '../../helpers/metrics.ts';
-import { startTestServer } from '../../helpers/server.ts';
+import { repositoryOf, startTestServer } from '../../helpers/server.ts';
 
 // Lets a request make its worker die (see worker-entry.ts), for a BACKEND failure.
 process.env.NEREID_FAULT_INJECTION = '1';
@@ -142,7 +142,7 @@ describe('metrics flags', () => {
   it('refuses to start on a metrics port in use, closing what it had started', guard, async () => {
     const first = await start([]);
     const taken = first.server.metricsPort!;
-    await assert.rejects(startTestServer([`--metrics-port=${taken}`]), /EADDRINUSE/);
+    await assert.rejects(startTestServer([`--model-repository=${repositoryOf('simple')}`, `--metrics-port=${taken}`]), /EADDRINUSE/);
     const { samples } = await scrape(taken);
     assert.ok(sampleValue(samples, 'nv_inference_count', labels('simple')) !== undefined, 'the first server still answers');
   });
