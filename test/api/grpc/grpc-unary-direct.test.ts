@@ -12,6 +12,7 @@ import * as grpc from '@grpc/grpc-js';
 import { decodeModelInferResponse, encodeModelInferRequest } from '../../../src/protocol/grpc-infer-wire.ts';
 import { decodeGrpcInferResponse, encodeGrpcInferRequest, GrpcClient } from '../../../src/client/index.ts';
 import { repositoryOf } from '../../helpers/server.ts';
+import { until } from '../../helpers/batching.ts';
 import { simpleExpected, simpleInputs, startGrpcTestServer, type GrpcTestServer } from '../../helpers/grpc.ts';
 
 const kPath = '/inference.GRPCInferenceService/ModelInfer';
@@ -200,10 +201,9 @@ describe('ModelInfer on the direct route when the server closes', () => {
     const ts = await startGrpcTestServer([`--model-repository=${repositoryOf('slow')}`]);
     try {
       const before = ts.server.grpc!.modelInferDirect!.calls;
-      // `slow` takes about 0.4 s a run, so these are running when close() starts.
+      // close() starts once the server holds all three calls (`slow` takes about 0.4 s a run).
       const calls = [1, 2, 3].map((v) => ts.grpc.infer('slow', [{ name: 'INPUT0', datatype: 'FP32', shape: [1, 1], data: [v] }]));
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      assert.equal(ts.server.grpc!.modelInferDirect!.calls, before + 3);
+      await until(() => ts.server.grpc!.modelInferDirect!.calls === before + 3);
       await ts.server.close();
       const results = await Promise.all(calls);
       assert.deepEqual(results.map((r) => (r.outputs[0].data as Float32Array)[0]), [1, 2, 3]);
