@@ -74,13 +74,17 @@ describe('the nereid command', () => {
   test('on SIGTERM under load, answers every accepted request, refuses new ones, and exits 0', { timeout: 120_000 }, async () => {
     const repo = makeRepository({ slow: { from: 'slow', config: slowConfig('dynamic_batching { }') } });
     try {
-      const { child, output } = nereid(['--model-repository', repo.dir, '--http-port', '0', '--metrics-port', '0', '--http-address', '127.0.0.1', '--grpc-port', '0']);
+      // --log-verbose=1 prints one "incoming request" line per request as the server receives it.
+      const { child, output } = nereid(['--model-repository', repo.dir, '--http-port', '0', '--metrics-port', '0', '--http-address', '127.0.0.1', '--grpc-port', '0', '--log-verbose=1']);
       const [, port] = await waitFor(child, output, /Started HTTPService at 127\.0\.0\.1:(\d+)/);
       const url = `http://127.0.0.1:${port}`;
       // The first request starts a run of about 0.4 s; the rest wait for it in the queue.
       const values = Array.from({ length: 12 }, (_, i) => i + 0.5);
       const accepted = values.map((v) => inferValue(url, 'slow', v));
-      await new Promise((r) => setTimeout(r, 60));
+      // SIGTERM only once the server has received all of them: a fixed wait here raced their
+      // arrival on a busy machine, and the ones that came after SIGTERM were rightly refused.
+      const arrival = String.raw`"url":"/v2/models/slow/infer"[^\n]*"msg":"incoming request"`;
+      await waitFor(child, output, new RegExp(`(?:${arrival}[^]*){${values.length}}`));
       const exit = once(child, 'close');
       child.kill('SIGTERM');
       await waitFor(child, output, /SIGTERM: finishing in-flight requests/);

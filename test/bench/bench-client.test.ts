@@ -10,23 +10,28 @@ import { formatTable, toCsv } from '../../bench/output.ts';
 import type { ResultRow } from '../../bench/rows.ts';
 import { SHM_DIRECTORY } from '../../src/client/index.ts';
 import { startGrpcTestServer, type GrpcTestServer } from '../helpers/grpc.ts';
-import { ROOT } from '../helpers/server.ts';
+import { repositoryOf, ROOT } from '../helpers/server.ts';
+
+// One server for both suites: neither changes it (the bench removes its own shm regions).
+let s: GrpcTestServer;
+before(async () => {
+  s = await startGrpcTestServer([`--model-repository=${repositoryOf('simple')}`, '--allow-client-shm=true']);
+});
+after(() => s.close());
 
 describe('the benchmark client against a real server', () => {
-  let s: GrpcTestServer;
   let rows: ResultRow[];
   const lines: string[] = [];
 
   before(async () => {
-    s = await startGrpcTestServer(['--allow-client-shm=true']);
     const options = parseBenchOptions([
       '--url', s.url, '--grpc-url', s.grpcAddress, '-m', 'simple',
       '-i', 'http,http-json,grpc,shm', '--concurrency-range', '2',
-      '--measurement-interval', '300', '--max-trials', '3', '--warmup', '100', '--input-data', 'random',
+      // Short windows: the test checks what is measured and reported, not how steady it is.
+      '--measurement-interval', '150', '--max-trials', '3', '--warmup', '50', '--input-data', 'random',
     ]);
     rows = await benchNereid(options, { httpUrl: s.url, grpcAddress: s.grpcAddress }, (line) => lines.push(line));
   });
-  after(() => s.close());
 
   test('measures every protocol with answered requests and no failures', () => {
     assert.deepEqual(rows.map((r) => r.protocol), ['http-binary', 'http-json', 'grpc', 'shm']);
@@ -64,15 +69,8 @@ describe('the benchmark client against a real server', () => {
 });
 
 describe('the benchmark command line', () => {
-  let s: GrpcTestServer;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'nereid-bench-cli-'));
-  before(async () => {
-    s = await startGrpcTestServer(['--allow-client-shm=true']);
-  });
-  after(async () => {
-    await s.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
 
   /** Runs `npm run bench -- ...args` as npm would (node --import tsx bench/run.ts), from the repository root. */
   function bench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -89,7 +87,7 @@ describe('the benchmark command line', () => {
   test('loads a running server from its own process and writes the table, --json and --csv', async () => {
     const json = path.join(dir, 'out', 'rows.json');
     const csv = path.join(dir, 'rows.csv');
-    const r = await bench(['-u', s.url, '--grpc-url', s.grpcAddress, '-m', 'simple', '-i', 'shm', '--concurrency-range', '1:3:2', '-p', '300', '-r', '3', '--warmup', '100', '--json', json, '--csv', csv]);
+    const r = await bench(['-u', s.url, '--grpc-url', s.grpcAddress, '-m', 'simple', '-i', 'shm', '--concurrency-range', '1:3:2', '-p', '150', '-r', '3', '--warmup', '50', '--json', json, '--csv', csv]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^nereid +shm +c=1 /m);
     assert.match(r.stdout, /^nereid +shm +c=3 /m);

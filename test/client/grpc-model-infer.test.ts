@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { encodeGrpcInferRequest, encodeModelInferRequest } from '../../src/client/index.ts';
-import { EXAMPLES } from '../helpers/server.ts';
+import { repositoryOf } from '../helpers/server.ts';
 import { simpleExpected, simpleInputs, startGrpcTestServer, type GrpcTestServer } from '../helpers/grpc.ts';
 
 const int32s = (b: Uint8Array) => Array.from(new Int32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)));
@@ -14,7 +14,7 @@ const int32s = (b: Uint8Array) => Array.from(new Int32Array(b.buffer.slice(b.byt
 describe('GrpcClient.modelInfer', () => {
   let ts: GrpcTestServer;
   before(async () => {
-    ts = await startGrpcTestServer([`--model-repository=${EXAMPLES}`]);
+    ts = await startGrpcTestServer([`--model-repository=${repositoryOf('simple')}`]);
   });
   after(() => ts.close());
 

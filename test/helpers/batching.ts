@@ -52,10 +52,20 @@ export function batchSizes(stats: ModelStatistics): Record<number, number> {
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Resolves once `condition` holds, looking again every few milliseconds: for a state the server
- * reaches on its own (a request queued, a cancellation counted). It never decides a test by time;
- * a condition that never comes is caught by the test's timeout.
+ * Resolves once `check()` holds, looking again every millisecond: for a state of the in-process
+ * server (a batch at an instance, requests in the queue) that has no event to wait on. A fixed
+ * sleep instead races the server on a busy machine.
  */
-export async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await sleep(5);
+export async function until(check: () => boolean): Promise<void> {
+  // A guard against hanging the run, not a time limit the test asserts.
+  for (let i = 0; i < 30_000; i++) {
+    if (check()) return;
+    await sleep(1);
+  }
+  throw new Error(`never came true: ${check}`);
+}
+
+/** True while `model` (version 1) has a batch running at one of its instances. */
+export function running(server: RepoServer, model: string): boolean {
+  return server.scheduler(model).instances.all.some((i) => i.busy);
 }

@@ -1,6 +1,8 @@
 /**
  * Starts a real Nereid server in this process on a free loopback port, for end-to-end tests.
  */
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCliOptions } from '../../src/cli/cli-options.ts';
@@ -31,6 +33,29 @@ export async function startTestServer(args: string[] = []): Promise<TestServer> 
   const server = await startServer(options, { logLevel: 'silent', announce: (line) => log.push(line) });
   const url = `http://127.0.0.1:${server.httpPort}`;
   return { server, url, client: new HttpClient(url), log, close: () => server.close() };
+}
+
+const copies: string[] = [];
+process.on('exit', () => {
+  for (const dir of copies) rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * A throw-away repository holding copies of the named example or fixture models, unchanged, for
+ * `--model-repository=`. Each model is a worker pool whose threads each load onnxruntime, so a
+ * server that loads only what its tests use starts and stops much faster than one that loads
+ * every example and fixture. (Copies, not symlinks: the repository scan skips links.) Removed
+ * when the process exits.
+ */
+export function repositoryOf(...models: string[]): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'nereid-models-'));
+  copies.push(dir);
+  for (const name of models) {
+    const from = [EXAMPLES, FIXTURES].map((d) => path.join(d, name)).find((d) => existsSync(d));
+    if (!from) throw new Error(`no example or fixture model '${name}'`);
+    cpSync(from, path.join(dir, name), { recursive: true });
+  }
+  return dir;
 }
 
 /** A batch of `rows` copies of the 16 values 0..15 plus `row * 16`, for the `simple` model. */

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { encodeGrpcInferRequest, type ClientTensor } from '../../../src/client/index.ts';
 import type { ModelInferRequestMessage } from '../../../src/protocol/grpc-messages.ts';
-import { EXAMPLES, FIXTURES } from '../../helpers/server.ts';
+import { repositoryOf } from '../../helpers/server.ts';
 import { simpleExpected, simpleInputs, startGrpcTestServer, type GrpcTestServer } from '../../helpers/grpc.ts';
 
 const { INVALID_ARGUMENT, NOT_FOUND, UNAVAILABLE, UNIMPLEMENTED } = grpc.status;
@@ -80,7 +80,7 @@ const cases: Case[] = [
 describe('gRPC bad inference requests', () => {
   let ts: GrpcTestServer;
   before(async () => {
-    ts = await startGrpcTestServer([`--model-repository=${EXAMPLES}`, `--model-repository=${FIXTURES}`]);
+    ts = await startGrpcTestServer([`--model-repository=${repositoryOf('simple', 'simple_identity', 'all_types', 'bad_config', 'corrupt')}`]);
   });
   after(() => ts.close());
 

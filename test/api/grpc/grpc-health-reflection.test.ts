@@ -10,7 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import descriptor from 'protobufjs/ext/descriptor/index.js';
 import { healthClientConstructor } from '../../../src/protocol/grpc-proto.ts';
-import { EXAMPLES, FIXTURES } from '../../helpers/server.ts';
+import { repositoryOf } from '../../helpers/server.ts';
 import { startGrpcTestServer, type GrpcTestServer } from '../../helpers/grpc.ts';
 
 const require = createRequire(import.meta.url);
@@ -44,7 +44,7 @@ function reflect(address: string, request: Record<string, string>): Promise<Reco
 describe('gRPC health service', () => {
   let ts: GrpcTestServer;
   before(async () => {
-    ts = await startGrpcTestServer(['--exit-timeout-secs=1']);
+    ts = await startGrpcTestServer([`--model-repository=${repositoryOf('simple')}`, '--exit-timeout-secs=1']);
   });
   after(() => ts.close());
 
@@ -83,7 +83,7 @@ describe('gRPC health service', () => {
 describe('gRPC health service with a model that failed to load', () => {
   let ts: GrpcTestServer;
   before(async () => {
-    ts = await startGrpcTestServer([`--model-repository=${EXAMPLES}`, `--model-repository=${FIXTURES}`]);
+    ts = await startGrpcTestServer([`--model-repository=${repositoryOf('simple', 'bad_config')}`]);
   });
   after(() => ts.close());
 
@@ -96,7 +96,7 @@ describe('gRPC health service with a model that failed to load', () => {
 describe('gRPC server reflection', () => {
   let ts: GrpcTestServer;
   before(async () => {
-    ts = await startGrpcTestServer();
+    ts = await startGrpcTestServer([`--model-repository=${repositoryOf('simple')}`]);
   });
   after(() => ts.close());
 

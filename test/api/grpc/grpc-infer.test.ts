@@ -5,13 +5,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { ClientTensor } from '../../../src/client/index.ts';
-import { EXAMPLES, FIXTURES } from '../../helpers/server.ts';
+import { repositoryOf } from '../../helpers/server.ts';
 import { simpleExpected, simpleInputs, startGrpcTestServer, type GrpcTestServer } from '../../helpers/grpc.ts';
 
 describe('gRPC ModelInfer', () => {
   let ts: GrpcTestServer;
   before(async () => {
-    ts = await startGrpcTestServer([`--model-repository=${EXAMPLES}`, `--model-repository=${FIXTURES}`]);
+    ts = await startGrpcTestServer([`--model-repository=${repositoryOf('simple', 'simple_identity', 'all_types', 'versioned', 'whole_shape')}`]);
   });
   after(() => ts.close());
 

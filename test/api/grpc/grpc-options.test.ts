@@ -10,7 +10,7 @@ import { GrpcClient } from '../../../src/client/index.ts';
 import { parseCliOptions } from '../../../src/cli/cli-options.ts';
 import { DEFAULT_GRPC_OPTIONS, type GrpcOptions } from '../../../src/cli/grpc-cli-options.ts';
 import { startServer } from '../../../src/server/server-lifecycle.ts';
-import { EXAMPLES, startTestServer } from '../../helpers/server.ts';
+import { repositoryOf, startTestServer } from '../../helpers/server.ts';
 import { simpleExpected, simpleInputs, startGrpcTestServer, type GrpcTestServer } from '../../helpers/grpc.ts';
 
 interface FlagCase {
@@ -70,7 +70,7 @@ describe('gRPC flags', () => {
 describe('gRPC flags on a running server', () => {
   let ts: GrpcTestServer;
   before(async () => {
-    ts = await startGrpcTestServer(['--grpc-max-message-size=4096', '--grpc-infer-response-compression-level=low', '--grpc-http2-max-ping-strikes=0']);
+    ts = await startGrpcTestServer([`--model-repository=${repositoryOf('simple', 'simple_identity')}`, '--grpc-max-message-size=4096', '--grpc-infer-response-compression-level=low', '--grpc-http2-max-ping-strikes=0']);
   });
   after(() => ts.close());
 
@@ -110,7 +110,7 @@ describe('gRPC flags on a running server', () => {
 
 describe('gRPC front-end lifecycle', () => {
   test('serves no gRPC with --allow-grpc=false', async () => {
-    const ts = await startTestServer(['--allow-grpc=false']);
+    const ts = await startTestServer([`--model-repository=${repositoryOf('simple')}`, '--allow-grpc=false']);
     try {
       assert.equal(ts.server.grpcPort, null);
       assert.equal(ts.server.grpc, null);
@@ -121,9 +121,9 @@ describe('gRPC front-end lifecycle', () => {
   });
 
   test('refuses to start on a gRPC port in use, and releases what it started', async () => {
-    const first = await startGrpcTestServer();
+    const first = await startGrpcTestServer([`--model-repository=${repositoryOf('simple')}`]);
     try {
-      const options = parseCliOptions([`--model-repository=${EXAMPLES}`, '--http-address=127.0.0.1', '--http-port=0', '--grpc-address=127.0.0.1', `--grpc-port=${first.server.grpcPort}`]);
+      const options = parseCliOptions([`--model-repository=${repositoryOf('simple')}`, '--http-address=127.0.0.1', '--http-port=0', '--grpc-address=127.0.0.1', `--grpc-port=${first.server.grpcPort}`]);
       await assert.rejects(startServer(options, { logLevel: 'silent' }));
       assert.equal(await first.grpc.serverLive(), true);
     } finally {
@@ -132,7 +132,7 @@ describe('gRPC front-end lifecycle', () => {
   });
 
   test('lets calls in flight finish when the server closes', async () => {
-    const ts = await startGrpcTestServer();
+    const ts = await startGrpcTestServer([`--model-repository=${repositoryOf('simple')}`]);
     const stream = ts.grpc.stream();
     stream.send('simple', simpleInputs(), { id: 'before' });
     assert.equal((await stream.next()).id, 'before');
@@ -147,7 +147,7 @@ describe('gRPC front-end lifecycle', () => {
   });
 
   test('cuts a stream left open once the exit timeout has passed', async () => {
-    const ts = await startGrpcTestServer(['--exit-timeout-secs=1']);
+    const ts = await startGrpcTestServer([`--model-repository=${repositoryOf('simple')}`, '--exit-timeout-secs=1']);
     const stream = ts.grpc.stream();
     stream.send('simple', simpleInputs(), { id: 'open' });
     assert.equal((await stream.next()).id, 'open');

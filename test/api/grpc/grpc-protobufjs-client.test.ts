@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { GRPC_LOADER_OPTIONS, INFERENCE_SERVICE } from '../../../src/protocol/grpc-proto.ts';
-import { EXAMPLES, FIXTURES } from '../../helpers/server.ts';
+import { repositoryOf } from '../../helpers/server.ts';
 import { simpleExpected, startGrpcTestServer, type GrpcTestServer } from '../../helpers/grpc.ts';
 
 const definition = protoLoader.loadSync('grpc_service.proto', GRPC_LOADER_OPTIONS);
@@ -24,7 +24,7 @@ describe('gRPC inference with a client on protobufjs', () => {
   let ts: GrpcTestServer;
   let client: grpc.Client & Record<string, any>;
   before(async () => {
-    ts = await startGrpcTestServer([`--model-repository=${EXAMPLES}`, `--model-repository=${FIXTURES}`]);
+    ts = await startGrpcTestServer([`--model-repository=${repositoryOf('simple', 'simple_identity')}`]);
     client = new Client(ts.grpcAddress, grpc.credentials.createInsecure()) as typeof client;
   });
   after(async () => {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { inferenceServiceDefinition } from '../../../src/protocol/grpc-proto.ts';
-import { EXAMPLES, FIXTURES } from '../../helpers/server.ts';
+import { repositoryOf } from '../../helpers/server.ts';
 import { simpleInputs, startGrpcTestServer, type GrpcTestServer } from '../../helpers/grpc.ts';
 
 /** Asserts that `promise` rejects with `code` and a message matching `message`. */
@@ -21,7 +21,7 @@ async function rejectsWith(promise: Promise<unknown>, code: grpc.status, message
 describe('gRPC health, metadata, config and repository RPCs', () => {
   let ts: GrpcTestServer;
   before(async () => {
-    ts = await startGrpcTestServer([`--model-repository=${EXAMPLES}`, `--model-repository=${FIXTURES}`]);
+    ts = await startGrpcTestServer([`--model-repository=${repositoryOf('simple', 'bad_config', 'corrupt', 'versioned')}`]);
   });
   after(() => ts.close());
 

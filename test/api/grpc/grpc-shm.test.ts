@@ -11,7 +11,7 @@ import { parametersFromMessage, type ModelInferRequestMessage, type ModelInferRe
 import { encodeGrpcInferRequest, SharedMemoryRegion, type ClientShmTensor } from '../../../src/client/index.ts';
 import { openSharedObjects } from '../../../src/shm/index.ts';
 import { startGrpcTestServer, type GrpcTestServer } from '../../helpers/grpc.ts';
-import { sequence } from '../../helpers/server.ts';
+import { repositoryOf, sequence } from '../../helpers/server.ts';
 import { makeShmObject, removeAll, uniqueShmName } from '../../helpers/shm.ts';
 
 const ones = (rows: number) => new Array(rows * 16).fill(1);
@@ -42,7 +42,7 @@ describe('gRPC system shared memory', () => {
   };
 
   before(async () => {
-    ts = await startGrpcTestServer(['--allow-client-shm=true']);
+    ts = await startGrpcTestServer([`--model-repository=${repositoryOf('simple')}`, '--allow-client-shm=true']);
   });
   after(async () => {
     await ts.close();
@@ -250,7 +250,7 @@ describe('gRPC system shared memory', () => {
 describe('gRPC system shared memory when the server does not allow it', () => {
   let ts: GrpcTestServer;
   before(async () => {
-    ts = await startGrpcTestServer();
+    ts = await startGrpcTestServer([`--model-repository=${repositoryOf('simple')}`]);
   });
   after(async () => {
     await ts.close();

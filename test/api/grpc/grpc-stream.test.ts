@@ -4,13 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { EXAMPLES, FIXTURES } from '../../helpers/server.ts';
+import { repositoryOf } from '../../helpers/server.ts';
 import { simpleExpected, simpleInputs, startGrpcTestServer, type GrpcTestServer } from '../../helpers/grpc.ts';
 
 describe('gRPC ModelStreamInfer', () => {
   let ts: GrpcTestServer;
   before(async () => {
-    ts = await startGrpcTestServer([`--model-repository=${EXAMPLES}`, `--model-repository=${FIXTURES}`]);
+    ts = await startGrpcTestServer([`--model-repository=${repositoryOf('simple', 'simple_identity')}`]);
   });
   after(() => ts.close());
 

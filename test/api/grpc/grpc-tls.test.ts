@@ -12,7 +12,7 @@ import * as grpc from '@grpc/grpc-js';
 import { GrpcClient } from '../../../src/client/index.ts';
 import { parseCliOptions } from '../../../src/cli/cli-options.ts';
 import { startServer } from '../../../src/server/server-lifecycle.ts';
-import { EXAMPLES } from '../../helpers/server.ts';
+import { repositoryOf } from '../../helpers/server.ts';
 import { simpleExpected, simpleInputs, startGrpcTestServer, type GrpcTestServer } from '../../helpers/grpc.ts';
 
 interface Pki {
@@ -43,7 +43,7 @@ describe('gRPC over TLS', () => {
     pki = makePki();
     const ca = readFileSync(pki.file('ca.crt'));
     ts = await startGrpcTestServer(
-      ['--grpc-use-ssl=true', `--grpc-server-cert=${pki.file('server.crt')}`, `--grpc-server-key=${pki.file('server.key')}`],
+      [`--model-repository=${repositoryOf('simple')}`, '--grpc-use-ssl=true', `--grpc-server-cert=${pki.file('server.crt')}`, `--grpc-server-key=${pki.file('server.key')}`],
       { credentials: grpc.credentials.createSsl(ca) },
     );
   });
@@ -77,7 +77,7 @@ describe('gRPC over mutual TLS', () => {
     pki = makePki();
     const creds = grpc.credentials.createSsl(readFileSync(pki.file('ca.crt')), readFileSync(pki.file('client.key')), readFileSync(pki.file('client.crt')));
     ts = await startGrpcTestServer(
-      ['--grpc-use-ssl-mutual=true', `--grpc-server-cert=${pki.file('server.crt')}`, `--grpc-server-key=${pki.file('server.key')}`, `--grpc-root-cert=${pki.file('ca.crt')}`],
+      [`--model-repository=${repositoryOf('simple')}`, '--grpc-use-ssl-mutual=true', `--grpc-server-cert=${pki.file('server.crt')}`, `--grpc-server-key=${pki.file('server.key')}`, `--grpc-root-cert=${pki.file('ca.crt')}`],
       { credentials: creds },
     );
   });
@@ -108,7 +108,7 @@ describe('gRPC over mutual TLS', () => {
 describe('gRPC TLS start-up errors', () => {
   test('refuses to start when the certificate file cannot be read, naming the flag', async () => {
     const options = parseCliOptions([
-      `--model-repository=${EXAMPLES}`, '--http-port=0', '--grpc-port=0', '--grpc-address=127.0.0.1',
+      `--model-repository=${repositoryOf('simple')}`, '--http-port=0', '--grpc-port=0', '--grpc-address=127.0.0.1',
       '--grpc-use-ssl=true', '--grpc-server-cert=/nonexistent/server.crt', '--grpc-server-key=/nonexistent/server.key',
     ]);
     await assert.rejects(startServer(options, { logLevel: 'silent' }), /--grpc-server-cert: cannot read '\/nonexistent\/server.crt'/);

@@ -11,7 +11,8 @@ import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { decodeModelInferResponse, encodeModelInferRequest } from '../../../src/protocol/grpc-infer-wire.ts';
 import { decodeGrpcInferResponse, encodeGrpcInferRequest, GrpcClient } from '../../../src/client/index.ts';
-import { FIXTURES } from '../../helpers/server.ts';
+import { repositoryOf } from '../../helpers/server.ts';
+import { until } from '../../helpers/batching.ts';
 import { simpleExpected, simpleInputs, startGrpcTestServer, type GrpcTestServer } from '../../helpers/grpc.ts';
 
 const kPath = '/inference.GRPCInferenceService/ModelInfer';
@@ -69,7 +70,7 @@ describe('ModelInfer on the direct route', () => {
   const directCalls = () => ts.server.grpc!.modelInferDirect!.calls;
 
   before(async () => {
-    ts = await startGrpcTestServer([`--grpc-max-message-size=${kMaxMessage}`]);
+    ts = await startGrpcTestServer([`--model-repository=${repositoryOf('simple', 'simple_identity')}`, `--grpc-max-message-size=${kMaxMessage}`]);
     session = http2.connect(`http://${ts.grpcAddress}`);
   });
   after(async () => {
@@ -114,7 +115,7 @@ describe('ModelInfer on the direct route', () => {
 
   test('reads a large request and writes a large answer (flow control, the answer written in two pieces)', async () => {
     // About 2.5 MiB each way on a separate server without the small message limit.
-    const big = await startGrpcTestServer();
+    const big = await startGrpcTestServer([`--model-repository=${repositoryOf('simple', 'simple_identity')}`]);
     try {
       const words = Array.from({ length: 40 }, (_, i) => `${i}:`.padEnd(64 * 1024, String.fromCharCode(97 + (i % 26))));
       const before = big.server.grpc!.modelInferDirect!.calls;
@@ -197,13 +198,12 @@ describe('ModelInfer on the direct route', () => {
 
 describe('ModelInfer on the direct route when the server closes', () => {
   test('answers the unary calls in flight', async () => {
-    const ts = await startGrpcTestServer([`--model-repository=${FIXTURES}`]);
+    const ts = await startGrpcTestServer([`--model-repository=${repositoryOf('slow')}`]);
     try {
       const before = ts.server.grpc!.modelInferDirect!.calls;
-      // `slow` takes about 0.4 s a run, so these are running when close() starts.
+      // close() starts once the server holds all three calls (`slow` takes about 0.4 s a run).
       const calls = [1, 2, 3].map((v) => ts.grpc.infer('slow', [{ name: 'INPUT0', datatype: 'FP32', shape: [1, 1], data: [v] }]));
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      assert.equal(ts.server.grpc!.modelInferDirect!.calls, before + 3);
+      await until(() => ts.server.grpc!.modelInferDirect!.calls === before + 3);
       await ts.server.close();
       const results = await Promise.all(calls);
       assert.deepEqual(results.map((r) => (r.outputs[0].data as Float32Array)[0]), [1, 2, 3]);

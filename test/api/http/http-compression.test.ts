@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import zlib from 'node:zlib';
 import { jsonOf, request, simpleRequest } from '../../helpers/http.ts';
-import { EXAMPLES, sequence, startTestServer, type TestServer } from '../../helpers/server.ts';
+import { repositoryOf, sequence, startTestServer, type TestServer } from '../../helpers/server.ts';
 
 const LIMIT = 65536;
 let s: TestServer;
 
 before(async () => {
-  s = await startTestServer([`--model-repository=${EXAMPLES}`, `--http-max-input-size=${LIMIT}`]);
+  s = await startTestServer([`--model-repository=${repositoryOf('simple', 'simple_identity')}`, `--http-max-input-size=${LIMIT}`]);
 });
 
 after(async () => {

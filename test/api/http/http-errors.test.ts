@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { ClientTensor } from '../../../src/client/http-client.ts';
 import { binaryBody, int32Bytes, jsonOf, postJson, request, simpleRequest } from '../../helpers/http.ts';
-import { EXAMPLES, FIXTURES, sequence, startTestServer, type TestServer } from '../../helpers/server.ts';
+import { repositoryOf, sequence, startTestServer, type TestServer } from '../../helpers/server.ts';
 
 let s: TestServer;
 
 before(async () => {
-  s = await startTestServer([`--model-repository=${EXAMPLES}`, `--model-repository=${FIXTURES}`]);
+  s = await startTestServer([`--model-repository=${repositoryOf('simple', 'simple_identity', 'all_types', 'bad_config')}`]);
 });
 
 after(async () => {

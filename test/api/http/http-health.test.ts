@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { VERSION } from '../../../src/server/server-lifecycle.ts';
 import { jsonOf, request } from '../../helpers/http.ts';
-import { EXAMPLES, FIXTURES, startTestServer, type TestServer } from '../../helpers/server.ts';
+import { EXAMPLES, repositoryOf, startTestServer, type TestServer } from '../../helpers/server.ts';
 
 // Two servers: the example repository, where every model loads (all have a config.pbtxt, so
 // strict mode, without auto-complete, must load them too), and the fixtures, where bad_config
@@ -12,7 +12,8 @@ let fixtures: TestServer;
 
 before(async () => {
   examples = await startTestServer([`--model-repository=${EXAMPLES}`, '--strict-model-config', 'true']);
-  fixtures = await startTestServer([`--model-repository=${FIXTURES}`]);
+  // Every fixture but `slow`, which nothing here uses.
+  fixtures = await startTestServer([`--model-repository=${repositoryOf('all_types', 'bad_config', 'corrupt', 'no_config', 'versioned', 'whole_shape')}`]);
 });
 
 after(async () => {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { inferValue, sleep, startRepoServer, type RepoServer } from '../../helpers/batching.ts';
 import { slowConfig } from '../../helpers/repo.ts';
 import { jsonOf, postJson, request } from '../../helpers/http.ts';
-import { startTestServer } from '../../helpers/server.ts';
+import { repositoryOf, startTestServer } from '../../helpers/server.ts';
 import { CRASH_MARKER, onCrashBackend, registerCrashBackend } from '../../helpers/crash-backend.ts';
 
 // `slow` runs on the test_crash backend: a marked request makes its worker die, which the server
@@ -147,7 +147,7 @@ describe('logging flags', () => {
   it('refuse to start with a log file that cannot be opened, naming the flag', guard, async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'nereid-log-'));
     try {
-      await assert.rejects(startTestServer([`--log-file=${path.join(dir, 'missing', 'x.log')}`]), /^Error: --log-file: cannot open '.*x\.log': ENOENT/);
+      await assert.rejects(startTestServer([`--model-repository=${repositoryOf('simple')}`, `--log-file=${path.join(dir, 'missing', 'x.log')}`]), /^Error: --log-file: cannot open '.*x\.log': ENOENT/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

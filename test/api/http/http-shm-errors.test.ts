@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { SharedMemoryRegion } from '../../../src/client/index.ts';
 import { openSharedObjects } from '../../../src/shm/index.ts';
 import { jsonOf, postJson } from '../../helpers/http.ts';
-import { sequence, startTestServer, type TestServer } from '../../helpers/server.ts';
+import { repositoryOf, sequence, startTestServer, type TestServer } from '../../helpers/server.ts';
 import { uniqueShmName } from '../../helpers/shm.ts';
 
 type Params = Record<string, unknown>;
@@ -32,7 +32,7 @@ describe('inference through shared memory that cannot be done', () => {
   const infer = (b: unknown) => postJson(`${s.url}/v2/models/simple/infer`, b);
 
   before(async () => {
-    s = await startTestServer(['--allow-client-shm=true']);
+    s = await startTestServer([`--model-repository=${repositoryOf('simple')}`, '--allow-client-shm=true']);
     io = SharedMemoryRegion.create(`/${uniqueShmName('errors')}`, 256);
     io.writeTensor({ datatype: 'INT32', data: sequence(1) }, 'io', 0);
     // The region is the object's bytes 0..191: the last 64 bytes of the object are outside it.

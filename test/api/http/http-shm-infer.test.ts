@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { SharedMemoryRegion, type ClientShmTensor } from '../../../src/client/index.ts';
 import { openSharedObjects } from '../../../src/shm/index.ts';
 import { binaryBody, int32Bytes, request, splitResponse } from '../../helpers/http.ts';
-import { sequence, startTestServer, type TestServer } from '../../helpers/server.ts';
+import { repositoryOf, sequence, startTestServer, type TestServer } from '../../helpers/server.ts';
 import { removeAll, uniqueShmName } from '../../helpers/shm.ts';
 
 const ones = (rows: number) => new Array(rows * 16).fill(1);
@@ -22,7 +22,7 @@ describe('inference through system shared memory on simple', () => {
   const shmInput = (name: string, rows: number, ref: ClientShmTensor['sharedMemory']): ClientShmTensor => ({ name, datatype: 'INT32', shape: [rows, 16], sharedMemory: ref });
 
   before(async () => {
-    s = await startTestServer(['--allow-client-shm=true']);
+    s = await startTestServer([`--model-repository=${repositoryOf('simple', 'simple_string')}`, '--allow-client-shm=true']);
   });
   after(async () => {
     await s.close();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { openSharedObjects } from '../../../src/shm/index.ts';
 import { jsonOf, postJson, request, type RawResponse } from '../../helpers/http.ts';
-import { startTestServer, type TestServer } from '../../helpers/server.ts';
+import { repositoryOf, startTestServer, type TestServer } from '../../helpers/server.ts';
 import { makeShmObject, removeAll, uniqueShmName } from '../../helpers/shm.ts';
 
 const register = (s: TestServer, name: string, body: unknown) => postJson(`${s.url}/v2/systemsharedmemory/region/${name}/register`, body);
@@ -11,7 +11,7 @@ const errorOf = (res: RawResponse) => jsonOf(res).error as string;
 describe('system shared memory endpoints with --allow-client-shm=true', () => {
   let s: TestServer;
   before(async () => {
-    s = await startTestServer(['--allow-client-shm=true', '--client-shm-max-bytes=8192']);
+    s = await startTestServer([`--model-repository=${repositoryOf('simple')}`, '--allow-client-shm=true', '--client-shm-max-bytes=8192']);
   });
   after(async () => {
     await s.close();
@@ -103,7 +103,7 @@ describe('system shared memory endpoints with --allow-client-shm=true', () => {
 describe('shared memory endpoints without --allow-client-shm', () => {
   let s: TestServer;
   before(async () => {
-    s = await startTestServer();
+    s = await startTestServer([`--model-repository=${repositoryOf('simple')}`]);
   });
   after(async () => {
     await s.close();

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { inferValue, outputValue, sleep, startRepoServer, type RepoServer } from '../../helpers/batching.ts';
+import { inferValue, outputValue, running, startRepoServer, until, type RepoServer } from '../../helpers/batching.ts';
 import { slowConfig } from '../../helpers/repo.ts';
 import { jsonOf, postJson, request, simpleRequest } from '../../helpers/http.ts';
 
@@ -100,7 +100,7 @@ describe('trace extension', () => {
   it('writes a request that timed out in the queue with its start and end only', guard, async () => {
     const before = (await traces()).length;
     const busy = inferValue(s.url, 'slow', 1);
-    await sleep(20);
+    await until(() => running(s, 'slow'));
     assert.equal((await inferValue(s.url, 'slow', 2, { timeout: 30_000 })).status, 503);
     assert.equal(outputValue(await busy), 1);
     const written = (await traces()).slice(before);

@@ -1,10 +1,10 @@
 import { describe, it, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { inferValue, outputValue, sleep, startRepoServer, type RepoServer } from '../../helpers/batching.ts';
+import { inferValue, outputValue, running, startRepoServer, until, type RepoServer } from '../../helpers/batching.ts';
 import { slowConfig } from '../../helpers/repo.ts';
 import { jsonOf, postJson, request, simpleRequest } from '../../helpers/http.ts';
 import { sampleValue, scrape, type Sample } from '../../helpers/metrics.ts';
-import { startTestServer } from '../../helpers/server.ts';
+import { repositoryOf, startTestServer } from '../../helpers/server.ts';
 import { CRASH_MARKER, onCrashBackend, registerCrashBackend } from '../../helpers/crash-backend.ts';
 
 // `slow` runs on the test_crash backend: a marked request makes its worker die, a BACKEND failure.
@@ -47,7 +47,7 @@ describe('Prometheus metrics', () => {
     // slow: one run alone; a request that times out in the queue (REJECTED); three that queue
     // behind the first and run as one batch; one whose worker dies (BACKEND); one more alone.
     const busy = inferValue(s.url, 'slow', 1);
-    await sleep(20);
+    await until(() => running(s, 'slow'));
     const late = inferValue(s.url, 'slow', 2, { timeout: 30_000 });
     const three = [3, 4, 5].map((v) => inferValue(s.url, 'slow', v));
     assert.equal(outputValue(await busy), 1);
@@ -103,9 +103,9 @@ describe('Prometheus metrics', () => {
 
   it('shows requests waiting in the queue as pending', guard, async () => {
     const busy = inferValue(s.url, 'slow', 1);
-    await sleep(20);
+    await until(() => running(s, 'slow'));
     const queued = [2, 3].map((v) => inferValue(s.url, 'slow', v));
-    await sleep(40);
+    await until(() => s.scheduler('slow').pendingCount() === 2);
     const during = await scrape(s.server.metricsPort!);
     assert.equal(sampleValue(during.samples, 'nv_inference_pending_request_count', labels('slow')), 2);
     await Promise.all([busy, ...queued]);
@@ -143,7 +143,7 @@ describe('metrics flags', () => {
   it('refuses to start on a metrics port in use, closing what it had started', guard, async () => {
     const first = await start([]);
     const taken = first.server.metricsPort!;
-    await assert.rejects(startTestServer([`--metrics-port=${taken}`]), /EADDRINUSE/);
+    await assert.rejects(startTestServer([`--model-repository=${repositoryOf('simple')}`, `--metrics-port=${taken}`]), /EADDRINUSE/);
     const { samples } = await scrape(taken);
     assert.ok(sampleValue(samples, 'nv_inference_count', labels('simple')) !== undefined, 'the first server still answers');
   });
