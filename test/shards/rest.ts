@@ -1,0 +1,4 @@
+/** The 'rest' test shard (test/helpers/shards.ts says which files, and why shards). */
+import { runShard } from '../helpers/shards.ts';
+
+await runShard('rest');
