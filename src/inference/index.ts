@@ -3,3 +3,4 @@ export * from './infer-request.ts';
 export * from './pipeline.ts';
 export * from './request-regions.ts';
 export * from './tensor-data.ts';
+export * from './cancel-signal.ts';

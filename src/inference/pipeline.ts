@@ -6,6 +6,7 @@
 import type { ModelConfig } from '../model-config/index.ts';
 import type { ClientRegions, RegionRef } from '../shm/index.ts';
 import { checkRequest, type InferRequest, type InferResponse, type InputHeader, type RequestedOutput, type TensorData } from './infer-request.ts';
+import type { CancelSignal } from './cancel-signal.ts';
 import { RequestRegions } from './request-regions.ts';
 
 /** A requested output; `region` when it is to be written into a client shared-memory region. */
@@ -26,7 +27,7 @@ export interface DecodedInference<I extends InputHeader = InputHeader> {
 
 /** What enqueue takes besides the request: a signal that withdraws it while it waits. */
 export interface EnqueueOptions {
-  readonly signal?: AbortSignal;
+  readonly signal?: CancelSignal;
 }
 
 /**

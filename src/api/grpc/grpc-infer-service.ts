@@ -16,7 +16,7 @@ import { grpcErrorReply } from '../shared/error-reply.ts';
 import { encodeModelInferResponse, MalformedInferRequest, readModelInferRequest } from '../../protocol/index.ts';
 import type { ModelInferRequestMessage, ModelInferResponseMessage, ModelStreamInferResponseMessage } from '../../protocol/index.ts';
 import type { UnaryRoute } from './grpc-unary-direct.ts';
-import { runInference } from '../../inference/index.ts';
+import { CancelSource, runInference, type CancelSignal } from '../../inference/index.ts';
 
 /** Called with every error that is not the client's fault (INTERNAL), for the log. */
 export type InternalErrorLog = (err: unknown, what: string) => void;
@@ -25,7 +25,7 @@ export type InternalErrorLog = (err: unknown, what: string) => void;
  * Runs one inference request; rejects with a ServerError (or, for a bug, anything else). Leases
  * on client shared-memory regions are held until the response is encoded, as over HTTP.
  */
-export async function runGrpcInfer(ctx: ApiContext, msg: ModelInferRequestMessage | MalformedInferRequest, signal?: AbortSignal): Promise<ModelInferResponseMessage> {
+export async function runGrpcInfer(ctx: ApiContext, msg: ModelInferRequestMessage | MalformedInferRequest, signal?: CancelSignal): Promise<ModelInferResponseMessage> {
   if (msg instanceof MalformedInferRequest) throw serverError('BAD_REQUEST', `the request is not a ModelInferRequest: ${msg.reason}`);
   const target = ctx.registry.ready(msg.model_name, msg.model_version);
   const decoded = decodeGrpcInferRequest(msg);
@@ -59,7 +59,7 @@ export function grpcInferHandlers(ctx: ApiContext, logInternal: InternalErrorLog
     callback: grpc.sendUnaryData<ModelInferResponseMessage>,
   ): void => {
     // A call the client cancels (or whose deadline passes) leaves the queue if it still waits.
-    const cancelled = new AbortController();
+    const cancelled = new CancelSource();
     call.once('cancelled', () => cancelled.abort());
     runGrpcInfer(ctx, call.request, cancelled.signal).then(
       (response) => callback(null, response),
@@ -76,7 +76,7 @@ export function grpcInferHandlers(ctx: ApiContext, logInternal: InternalErrorLog
     let written: Promise<void> = Promise.resolve();
     let open = true;
     // When the stream is cancelled, its requests still in a queue are withdrawn.
-    const cancelled = new AbortController();
+    const cancelled = new CancelSource();
     const stop = () => {
       open = false;
       cancelled.abort();

@@ -24,6 +24,7 @@
 import http2 from 'node:http2';
 import type * as grpc from '@grpc/grpc-js';
 import { GrpcCode } from '../../errors.ts';
+import { CancelSource, type CancelSignal } from '../../inference/index.ts';
 
 /** A gRPC status to end a call with. */
 export interface GrpcStatus {
@@ -40,7 +41,7 @@ export interface UnaryRoute {
    * Answers one request message with the response message's bytes, or with a status. `signal`
    * aborts when the stream closes first (the client cancelled, reset it, or went away).
    */
-  readonly call: (request: Buffer, signal: AbortSignal) => Promise<Buffer | GrpcStatus>;
+  readonly call: (request: Buffer, signal: CancelSignal) => Promise<Buffer | GrpcStatus>;
 }
 
 /** A route in place on a server. */
@@ -136,7 +137,7 @@ function answerDirectly(stream: http2.ServerHttp2Stream, route: UnaryRoute): voi
     if (received !== 5 + length) return fail({ code: GrpcCode.INVALID_ARGUMENT, details: `the request message is cut short: ${Math.max(0, received - 5)} of ${length < 0 ? 'its' : length} bytes` });
     const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received);
     // 'close' also follows our own answer; an abort after the request settled does nothing.
-    const gone = new AbortController();
+    const gone = new CancelSource();
     stream.once('close', () => gone.abort());
     route.call(body.subarray(5), gone.signal).then(
       (result) => (Buffer.isBuffer(result) ? endWithMessage(stream, result) : endWithStatus(stream, result)),

@@ -12,7 +12,7 @@ import { regionResponseParameters } from '../../shm/index.ts';
 import type { ApiContext } from '../shared/api-context.ts';
 import { splitBinaryBody } from '../../protocol/index.ts';
 import { decodeInferRequest, materializeInputs, outputJsonData, parseJson } from './codec-json.ts';
-import { runInference, type DecodedOutput } from '../../inference/index.ts';
+import { CancelSource, runInference, type DecodedOutput } from '../../inference/index.ts';
 import { outputBytes } from '../../inference/index.ts';
 
 const HEADER_LENGTH = 'inference-header-content-length';
@@ -29,7 +29,7 @@ export function inferRoute(app: FastifyInstance, ctx: ApiContext): void {
     // The response closes before it is written only when the client went away: then a request
     // still in the queue is withdrawn instead of run for nobody. (A close after the answer was
     // written aborts a settled request, which does nothing.)
-    const gone = new AbortController();
+    const gone = new CancelSource();
     reply.raw.once('close', () => {
       if (!reply.raw.writableEnded) gone.abort();
     });
