@@ -39,17 +39,29 @@ type Column =
  * in every request; a mix would be a bug upstream, and fails loudly here.
  */
 function column(requests: readonly (readonly InferInput[])[], name: string, batched: boolean): Column {
-  const inputs = requests.map((r) => r.find((i) => i.name === name)!);
-  const rows = batched ? inputs.reduce((n, i) => n + i.shape[0], 0) : 0;
-  const strings: (readonly string[])[] = [];
+  // Plain loops, no spreads or intermediate arrays: this runs for every input of every batch on
+  // the primary thread (a version with finds, maps and an object spread cost about 1 µs a column).
   const data: (RawTensorData | RegionTensorData)[] = [];
-  for (const { data: d } of inputs) {
-    if (d.kind === 'strings') strings.push(d.strings);
+  let strings: (readonly string[])[] | null = null;
+  let first: InferInput | undefined;
+  let rows = 0;
+  for (const inputs of requests) {
+    let input: InferInput | undefined;
+    for (const candidate of inputs) {
+      if (candidate.name === name) {
+        input = candidate;
+        break;
+      }
+    }
+    if (!input) throw new Error(`input '${name}' is missing from a request of the batch`);
+    first ??= input;
+    if (batched) rows += input.shape[0];
+    const d = input.data;
+    if (d.kind === 'strings') (strings ??= []).push(d.strings);
     else data.push(d);
   }
-  if (strings.length > 0 && data.length > 0) throw new Error(`input '${name}' mixes strings and numeric contents in one batch`);
-  const head = { name, first: inputs[0], rows };
-  return strings.length > 0 ? { ...head, kind: 'strings', strings } : { ...head, kind: 'numeric', data };
+  if (strings && data.length > 0) throw new Error(`input '${name}' mixes strings and numeric contents in one batch`);
+  return strings ? { name, first: first!, rows, kind: 'strings', strings } : { name, first: first!, rows, kind: 'numeric', data };
 }
 
 /** Writes each request's contents back to back from the start of `target`. */
