@@ -65,21 +65,22 @@ export function fakeInstances(...names: string[]): { set: InstanceSet; instances
   return { set: new InstanceSet(instances), instances };
 }
 
-/** The config of an FP32 [1] → [1] model called 'fake', from config.pbtxt text (`extra` appended). */
-export function fakeConfig(extra: string, maxBatchSize = 8): ModelConfig {
+/** The config of an FP32 [dims] → [dims] model called 'fake', from config.pbtxt text (`extra` appended). */
+export function fakeConfig(extra: string, maxBatchSize = 8, dims = '1'): ModelConfig {
   const text = `platform: "onnxruntime_onnx"
 max_batch_size: ${maxBatchSize}
-input [ { name: "INPUT0" data_type: TYPE_FP32 dims: [ 1 ] } ]
-output [ { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 1 ] } ]
+input [ { name: "INPUT0" data_type: TYPE_FP32 dims: [ ${dims} ] } ]
+output [ { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ ${dims} ] } ]
 ${extra}`;
   return normalizeConfig({ ...parsePbtxt(text, modelConfigType()), name: 'fake' }, { modelName: 'fake', gpus: [], io: null });
 }
 
-/** A checked request of one row, INPUT0 = value. */
-export function fakeRequest(value: number, parameters: Record<string, unknown> = {}): InferRequest {
+/** A checked request of one row, INPUT0 = value, or the row `values` for a model with dims [ -1 ]. */
+export function fakeRequest(value: number | number[], parameters: Record<string, unknown> = {}): InferRequest {
+  const row = typeof value === 'number' ? [value] : value;
   return {
     id: String(value),
-    inputs: [{ name: 'INPUT0', datatype: 'FP32', shape: [1, 1], data: { kind: 'raw', bytes: new Uint8Array(new Float32Array([value]).buffer) } }],
+    inputs: [{ name: 'INPUT0', datatype: 'FP32', shape: [1, row.length], data: { kind: 'raw', bytes: new Uint8Array(new Float32Array(row).buffer) } }],
     outputs: null,
     parameters,
   };

@@ -1,11 +1,15 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { inferValue, outputValue, sleep, startRepoServer, type RepoServer } from '../helpers/batching.ts';
+import { inferValue, outputValue, running, startRepoServer, until, type RepoServer } from '../helpers/batching.ts';
 import { slowConfig } from '../helpers/repo.ts';
 import { jsonOf } from '../helpers/http.ts';
 
 // max_batch_size 1: every run of the `slow` fixture (about 0.4 s) takes one request, so the
-// ones sent during it queue up. Tests never assert times; the guards only stop a hang.
+// ones sent during it queue up. Each test waits for the server's own state (a run at the
+// instance, requests in the queue) before the next step, never a fixed time. The exact orders
+// and timeouts are tested with a fake instance and clock in dynamic-batch-scheduler.test.ts; these
+// check the same policies through the real path. Tests never assert times; the guards only stop a hang.
+const queued = (s: RepoServer, n: number) => until(() => s.scheduler('slow').pendingCount() === n);
 const guard = { timeout: 60_000 };
 
 describe('queue policies', () => {
@@ -22,9 +26,9 @@ describe('queue policies', () => {
     const finished: string[] = [];
     const track = (name: string, p: Promise<unknown>) => p.then(() => finished.push(name));
     const busy = track('busy', inferValue(s.url, 'slow', 0));
-    await sleep(20);
+    await until(() => running(s, 'slow'));
     const low = track('low', inferValue(s.url, 'slow', 1, { priority: 2 }));
-    await sleep(20);
+    await queued(s, 1);
     const high = track('high', inferValue(s.url, 'slow', 2, { priority: 1 }));
     await Promise.all([busy, low, high]);
     assert.deepEqual(finished, ['busy', 'high', 'low']);
@@ -33,19 +37,19 @@ describe('queue policies', () => {
   it('answers 503 "Exceeds maximum queue size" when the queue is full, and serves the rest', guard, async () => {
     const s = await start('dynamic_batching { default_queue_policy { max_queue_size: 1 } }');
     const busy = inferValue(s.url, 'slow', 1);
-    await sleep(20);
-    const queued = inferValue(s.url, 'slow', 2);
-    await sleep(20);
+    await until(() => running(s, 'slow'));
+    const waiting = inferValue(s.url, 'slow', 2);
+    await queued(s, 1);
     const refused = await inferValue(s.url, 'slow', 3);
     assert.equal(refused.status, 503);
     assert.match(jsonOf(refused).error, /Exceeds maximum queue size/);
-    assert.deepEqual((await Promise.all([busy, queued])).map(outputValue), [1, 2]);
+    assert.deepEqual((await Promise.all([busy, waiting])).map(outputValue), [1, 2]);
   });
 
   it('rejects a queued request whose timeout expired, with an error saying so', guard, async () => {
     const s = await start('dynamic_batching { default_queue_policy { default_timeout_microseconds: 30000 } }');
     const busy = inferValue(s.url, 'slow', 1);
-    await sleep(20);
+    await until(() => running(s, 'slow'));
     const late = await inferValue(s.url, 'slow', 2);
     assert.equal(late.status, 503);
     assert.match(jsonOf(late).error, /Request timeout expired/);
@@ -56,7 +60,7 @@ describe('queue policies', () => {
   it('takes a request\'s own timeout parameter where the policy allows it', guard, async () => {
     const s = await start('dynamic_batching { default_queue_policy { allow_timeout_override: true default_timeout_microseconds: 600000000 } }');
     const busy = inferValue(s.url, 'slow', 1);
-    await sleep(20);
+    await until(() => running(s, 'slow'));
     const late = await inferValue(s.url, 'slow', 2, { timeout: 30000 });
     assert.match(jsonOf(late).error, /Request timeout expired/);
     assert.equal(outputValue(await busy), 1);
@@ -72,9 +76,10 @@ describe('queue policies', () => {
     const finished: number[] = [];
     const track = (p: Promise<Parameters<typeof outputValue>[0]>) => p.then((r) => finished.push(outputValue(r)));
     const busy = track(inferValue(s.url, 'slow', 1, { priority: 2 }));
-    await sleep(20);
+    await until(() => running(s, 'slow'));
     const delayed = track(inferValue(s.url, 'slow', 2));
-    await sleep(100);
+    await queued(s, 1);
+    // Its 30 ms pass while `busy` runs: when the instance frees up, it has moved behind `later`.
     const later = track(inferValue(s.url, 'slow', 3, { priority: 2 }));
     await Promise.all([busy, delayed, later]);
     assert.deepEqual(finished, [1, 3, 2]);

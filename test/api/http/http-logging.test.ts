@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { inferValue, sleep, startRepoServer, type RepoServer } from '../../helpers/batching.ts';
+import { inferValue, startRepoServer, until, type RepoServer } from '../../helpers/batching.ts';
 import { slowConfig } from '../../helpers/repo.ts';
 import { jsonOf, postJson, request } from '../../helpers/http.ts';
 import { repositoryOf, startTestServer } from '../../helpers/server.ts';
@@ -28,14 +28,18 @@ function readLines(file: string): LogLine[] {
   return readFileSync(file, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l));
 }
 
-/** Waits until `file` holds at least `count` lines matching `match` (a guard, not a time assertion). */
+/**
+ * Waits until the server has written at least `count` lines matching `match` to `file`: the
+ * logger writes asynchronously, so the line may land after the answer. until()'s limit is a
+ * guard against a hang, not a time assertion.
+ */
 async function waitForLines(file: string, match: (l: LogLine) => boolean, count: number): Promise<LogLine[]> {
-  for (let i = 0; i < 500; i++) {
-    const lines = readLines(file).filter(match);
-    if (lines.length >= count) return lines;
-    await sleep(20);
+  try {
+    await until(() => readLines(file).filter(match).length >= count);
+  } catch {
+    throw new Error(`${file} never had ${count} matching lines:\n${existsSync(file) ? readFileSync(file, 'utf8') : '(no file)'}`);
   }
-  throw new Error(`${file} never had ${count} matching lines:\n${readFileSync(file, 'utf8')}`);
+  return readLines(file).filter(match);
 }
 
 // Request lines of inferences only: the POSTs to /v2/logging are logged too while verbose.

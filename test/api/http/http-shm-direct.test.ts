@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { HttpError, SharedMemoryRegion, type ClientShmTensor, type ClientTensor, type InferResult, type RequestedClientOutput } from '../../../src/client/index.ts';
 import { openSharedObjects } from '../../../src/shm/index.ts';
-import { batchSizes, sleep, startRepoServer, type RepoServer } from '../../helpers/batching.ts';
+import { batchSizes, startRepoServer, until, type RepoServer } from '../../helpers/batching.ts';
 import { sequence } from '../../helpers/server.ts';
 import { uniqueShmName } from '../../helpers/shm.ts';
 import { CRASH_MARKER, onCrashBackend, registerCrashBackend } from '../../helpers/crash-backend.ts';
@@ -123,7 +123,7 @@ describe('tensors read and written by the worker next to tensors in the slot', (
     ], { outputs: [{ name: 'OUTPUT0', sharedMemory: { region: 'shrunk-out', byteSize: 64 } }, { name: 'OUTPUT1', sharedMemory: { region: 'shrunk-out', offset: 64, byteSize: 64 } }] });
     const refused = doomed.then(() => null, (err: unknown) => err);
     // It passed its checks and holds its leases; now it waits for three more rows.
-    while (s.scheduler('four').pendingCount() === 0) await sleep(2);
+    await until(() => s.scheduler('four').pendingCount() > 0);
     fs.truncateSync(shrunk.path, 0);
     await Promise.all([1, 2, 3].map((k) => inferChecked('four', io, 'mix4', k, 1, ways[k])));
 

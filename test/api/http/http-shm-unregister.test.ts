@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { HttpError, SharedMemoryRegion } from '../../../src/client/index.ts';
 import { openSharedObjects } from '../../../src/shm/index.ts';
-import { sleep, startRepoServer, type RepoServer } from '../../helpers/batching.ts';
+import { startRepoServer, until, type RepoServer } from '../../helpers/batching.ts';
 import { slowConfig } from '../../helpers/repo.ts';
 import { sequence } from '../../helpers/server.ts';
 import { uniqueShmName } from '../../helpers/shm.ts';
@@ -35,7 +35,7 @@ describe('unregistering a region while requests use it', () => {
       outputs: [{ name: 'OUTPUT0', sharedMemory: { region: 'inflight', offset: 4, byteSize: 4 } }],
     });
     // The request holds its leases from before it is queued, so once it is in flight they are taken.
-    while (s.scheduler('slow').inflightCount() === 0) await sleep(2);
+    await until(() => s.scheduler('slow').inflightCount() > 0);
     await s.client.unregisterSystemSharedMemory('inflight');
     assert.deepEqual(await s.client.systemSharedMemoryStatus(), []);
     assert.equal(openSharedObjects(), 1, 'held open by the request');
@@ -55,13 +55,13 @@ describe('unregistering a region while requests use it', () => {
     const outcomes = { ok: 0, notFound: 0 };
     let running = true;
 
+    // Unregisters and registers back to back, paced by its own round trips: each request finds
+    // the region or not, and either outcome is right.
     const churn = (async () => {
       let cycles = 0;
       while (running || cycles < 3) {
         await s.client.unregisterSystemSharedMemory('load');
-        await sleep(1);
         await s.client.registerSystemSharedMemory('load', io.key, clients * perClient * slice);
-        await sleep(2);
         cycles++;
       }
       return cycles;
