@@ -131,6 +131,7 @@ export const CASES: readonly ConformanceCase[] = [
   { title: 'a shape of the wrong rank', model: 'simple', inputs: simpleInputs(1, 0, 1, { shape: [16] }), expect: invalid(/unexpected shape for input 'INPUT0' for model 'simple'\. Expected \[-1,16\], got \[16\]/) },
   { title: 'a shape with the wrong fixed dim', model: 'simple', inputs: simpleInputs(1, 0, 1, { shape: [1, 15], data: seq(1).slice(1) }), expect: invalid(/unexpected shape for input 'INPUT0' for model 'simple'\. Expected \[-1,16\], got \[1,15\]/) },
   { title: 'a negative dim', model: 'simple', inputs: simpleInputs(1, 0, 1, { shape: [1, -16] }), expect: invalid(/unexpected shape for input 'INPUT0' for model 'simple'.*Each dim must be a non-negative integer/) },
+  { title: 'a negative batch dim', model: 'simple', inputs: simpleInputs(1, 0, 1, { shape: [-1, 16] }), expect: invalid(/unexpected shape for input 'INPUT0' for model 'simple'.*Each dim must be a non-negative integer/) },
   { title: 'an absurd shape', model: 'simple', inputs: simpleInputs(1, 0, 1, { shape: [1, 2 ** 40] }), expect: invalid(/unexpected shape for input 'INPUT0' for model 'simple'.*The shape is too large/) },
   { title: 'a batch over max_batch_size', model: 'simple', inputs: simpleInputs(9), expect: invalid(/inference request batch-size must be <= 8 for 'simple'/) },
   { title: 'a batch of zero rows', model: 'simple', inputs: simpleInputs(0), expect: invalid(/batch-size must be >= 1 for 'simple'/) },

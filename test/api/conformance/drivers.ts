@@ -9,7 +9,7 @@ import { jsonOf, request } from '../../helpers/http.ts';
 import type { CaseTensor, ConformanceCase } from './cases.ts';
 
 export type Reply =
-  | { readonly answer: { readonly id?: string; readonly version: string; readonly outputs: CaseTensor[] } }
+  | { readonly answer: { readonly id?: string; readonly model: string; readonly version: string; readonly outputs: CaseTensor[] } }
   | { readonly refusal: { readonly status: number; readonly message: string } };
 
 export interface Driver {
@@ -48,7 +48,7 @@ export function httpDriver(url: () => string): Driver {
       const headerLength = res.headers['inference-header-content-length'];
       assert.match(String(res.headers['content-type']), headerLength === undefined ? /^application\/json/ : /^application\/octet-stream/);
       const result = decodeInferResponse(res.body, headerLength === undefined ? null : String(headerLength));
-      return { answer: { id: result.id, version: result.model_version, outputs: plain(result.outputs) } };
+      return { answer: { id: result.id, model: result.model_name, version: result.model_version, outputs: plain(result.outputs) } };
     },
   };
 }
@@ -68,7 +68,7 @@ export function grpcDriver(client: () => GrpcClient): Driver {
       msg.inputs.forEach((input, i) => { input.datatype = c.inputs[i].datatype; });
       try {
         const result = decodeGrpcInferResponse(await client().modelInfer(msg));
-        return { answer: { id: result.id === '' ? undefined : result.id, version: result.model_version, outputs: plain(result.outputs) } };
+        return { answer: { id: result.id === '' ? undefined : result.id, model: result.model_name, version: result.model_version, outputs: plain(result.outputs) } };
       } catch (err) {
         const e = err as { code?: number; details?: string };
         if (e.code === undefined) throw err;

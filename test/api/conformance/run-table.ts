@@ -16,6 +16,7 @@ export function runTable(driver: Driver): void {
           const reply = await driver.send(c, encoding);
           assert.ok('answer' in reply, `refused: ${'refusal' in reply ? reply.refusal.message : ''}`);
           assert.equal(reply.answer.id, answer.id);
+          assert.equal(reply.answer.model, c.model);
           assert.equal(reply.answer.version, answer.version);
           assert.deepEqual(reply.answer.outputs, answer.outputs);
         });
