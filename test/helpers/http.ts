@@ -3,7 +3,7 @@
  * client library hides), and request bodies for the example models.
  */
 import http from 'node:http';
-import { sequence } from './server.ts';
+import { sequence, type TestServer } from './server.ts';
 
 export interface RawResponse {
   readonly status: number;
@@ -26,6 +26,18 @@ export function request(url: string, options: { method?: string; headers?: Recor
     req.on('error', reject);
     req.end(options.body);
   });
+}
+
+/**
+ * A GET (or, with a body, a POST of a JSON value or text as is, like postJson) through fastify's
+ * inject(): the route's answer without a socket, for tests whose subject is the route and not the
+ * transport.
+ */
+export async function inject(s: TestServer, path: string, body?: unknown): Promise<RawResponse> {
+  const res = await s.server.http!.inject(body === undefined
+    ? { method: 'GET', url: path }
+    : { method: 'POST', url: path, payload: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  return { status: res.statusCode, headers: res.headers as http.IncomingHttpHeaders, body: res.rawPayload };
 }
 
 /** POSTs a JSON value (or text as is) and returns the raw answer. */

@@ -20,7 +20,7 @@ const TEST_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'
 /** Shard name → path prefixes under test/ (balanced by measured time; `rest` takes the others). */
 export const SHARDS: Readonly<Record<string, readonly string[]>> = {
   'api-http': ['api/http/'],
-  'api-grpc': ['api/grpc/', 'client/'],
+  'api-grpc': ['api/grpc/', 'api/conformance/', 'client/'],
   scheduling: ['scheduler/', 'instance/'],
   'end-to-end': ['api/metrics/', 'api/request-cancel', 'main-cli', 'bench/'],
   rest: [],

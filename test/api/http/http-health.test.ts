@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { VERSION } from '../../../src/server/server-lifecycle.ts';
-import { jsonOf, request } from '../../helpers/http.ts';
+import { inject, jsonOf, request } from '../../helpers/http.ts';
 import { EXAMPLES, repositoryOf, startTestServer, type TestServer } from '../../helpers/server.ts';
 
 // Two servers: the example repository, where every model loads (all have a config.pbtxt, so
@@ -21,24 +21,26 @@ after(async () => {
   await fixtures?.close();
 });
 
+// The routes' answers come through fastify's inject(); the live check and the client's calls
+// (metadata, readiness, config, inference) go over a real socket.
 describe('server health', () => {
-  test('answers live with 200 and an empty body', async () => {
+  test('answers live with 200 and an empty body over a real socket', async () => {
     const res = await request(`${examples.url}/v2/health/live`);
     assert.equal(res.status, 200);
     assert.equal(res.body.length, 0);
   });
 
   test('answers ready with 200 when every model loaded, with --strict-model-config true', async () => {
-    assert.equal((await request(`${examples.url}/v2/health/ready`)).status, 200);
+    assert.equal((await inject(examples, '/v2/health/ready')).status, 200);
   });
 
   test('answers ready with 400 but stays live when a model in the repository failed to load', async () => {
-    assert.equal((await request(`${fixtures.url}/v2/health/ready`)).status, 400);
-    assert.equal((await request(`${fixtures.url}/v2/health/live`)).status, 200);
+    assert.equal((await inject(fixtures, '/v2/health/ready')).status, 400);
+    assert.equal((await inject(fixtures, '/v2/health/live')).status, 200);
   });
 
   test('describes the server at GET /v2: name, version and the extensions it implements', async () => {
-    const meta = jsonOf(await request(`${examples.url}/v2`));
+    const meta = jsonOf(await inject(examples, '/v2'));
     assert.equal(meta.name, 'nereid');
     assert.equal(meta.version, VERSION);
     assert.match(meta.version, /^\d+\.\d+\.\d+/);
@@ -72,10 +74,10 @@ describe('model metadata', () => {
   });
 
   test('answers 404 with Triton wording for an unknown model or version', async () => {
-    const model = await request(`${examples.url}/v2/models/nope`);
+    const model = await inject(examples, '/v2/models/nope');
     assert.equal(model.status, 404);
     assert.deepEqual(jsonOf(model), { error: "Request for unknown model: 'nope' is not found" });
-    const version = await request(`${fixtures.url}/v2/models/versioned/versions/4`);
+    const version = await inject(fixtures, '/v2/models/versioned/versions/4');
     assert.equal(version.status, 404);
     assert.deepEqual(jsonOf(version), { error: "Request for unknown model: 'versioned' version 4 is not found" });
   });
@@ -88,9 +90,9 @@ describe('model readiness', () => {
   });
 
   test('answers 400 for a version that does not exist, a non-numeric version and an unknown model', async () => {
-    assert.equal((await request(`${fixtures.url}/v2/models/versioned/versions/4/ready`)).status, 400);
-    assert.equal((await request(`${fixtures.url}/v2/models/versioned/versions/two/ready`)).status, 400);
-    assert.equal((await request(`${fixtures.url}/v2/models/nope/ready`)).status, 400);
+    assert.equal((await inject(fixtures, '/v2/models/versioned/versions/4/ready')).status, 400);
+    assert.equal((await inject(fixtures, '/v2/models/versioned/versions/two/ready')).status, 400);
+    assert.equal((await inject(fixtures, '/v2/models/nope/ready')).status, 400);
   });
 
   test('answers 400 for a model that failed to load', async () => {
@@ -150,7 +152,7 @@ describe('models that fail to load', () => {
   });
 
   test('answer metadata requests with 503 and no available versions', async () => {
-    const res = await request(`${fixtures.url}/v2/models/bad_config`);
+    const res = await inject(fixtures, '/v2/models/bad_config');
     assert.equal(res.status, 503);
     assert.deepEqual(jsonOf(res), { error: "Request for unknown model: 'bad_config' has no available versions" });
   });

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { openSharedObjects } from '../../../src/shm/index.ts';
-import { jsonOf, postJson, request, type RawResponse } from '../../helpers/http.ts';
+import { inject, jsonOf, postJson, request, type RawResponse } from '../../helpers/http.ts';
 import { repositoryOf, startTestServer, type TestServer } from '../../helpers/server.ts';
 import { makeShmObject, removeAll, uniqueShmName } from '../../helpers/shm.ts';
 
+// The first test goes over a real socket; the others ask the routes through fastify's inject().
 const register = (s: TestServer, name: string, body: unknown) => postJson(`${s.url}/v2/systemsharedmemory/region/${name}/register`, body);
 const errorOf = (res: RawResponse) => jsonOf(res).error as string;
 
@@ -39,10 +40,10 @@ describe('system shared memory endpoints with --allow-client-shm=true', () => {
   });
 
   test('answer 404 for the status of an unknown region, and 200 for unregistering it', async () => {
-    const res = await request(`${s.url}/v2/systemsharedmemory/region/ghost/status`);
+    const res = await inject(s, '/v2/systemsharedmemory/region/ghost/status');
     assert.equal(res.status, 404);
     assert.equal(errorOf(res), "Unable to find system shared memory region: 'ghost'");
-    assert.equal((await postJson(`${s.url}/v2/systemsharedmemory/region/ghost/unregister`, '')).status, 200);
+    assert.equal((await inject(s, '/v2/systemsharedmemory/region/ghost/unregister', '')).status, 200);
   });
 
   const refusals: [string, (key: string) => unknown, number, RegExp][] = [
@@ -62,41 +63,41 @@ describe('system shared memory endpoints with --allow-client-shm=true', () => {
   for (const [what, body, status, message] of refusals) {
     test(`refuse ${what} with ${status}`, async () => {
       const o = makeShmObject(1024);
-      const res = await register(s, 'r', body(o.key));
+      const res = await inject(s, '/v2/systemsharedmemory/region/r/register', body(o.key));
       assert.equal(res.status, status, res.body.toString());
       assert.match(errorOf(res), message);
-      assert.deepEqual(jsonOf(await request(`${s.url}/v2/systemsharedmemory/status`)), []);
+      assert.deepEqual(jsonOf(await inject(s, '/v2/systemsharedmemory/status')), []);
     });
   }
 
   test("refuse a name already registered, without naming either key", async () => {
     const first = makeShmObject(64);
     const second = makeShmObject(64);
-    assert.equal((await register(s, 'taken', { key: first.key, byte_size: 64 })).status, 200);
-    const res = await register(s, 'taken', { key: second.key, byte_size: 64 });
+    assert.equal((await inject(s, '/v2/systemsharedmemory/region/taken/register', { key: first.key, byte_size: 64 })).status, 200);
+    const res = await inject(s, '/v2/systemsharedmemory/region/taken/register', { key: second.key, byte_size: 64 });
     assert.equal(res.status, 400);
     assert.equal(errorOf(res), "shared memory region 'taken' already in manager");
-    assert.deepEqual(jsonOf(await request(`${s.url}/v2/systemsharedmemory/region/taken/status`))[0].key, first.key);
-    await postJson(`${s.url}/v2/systemsharedmemory/unregister`, '');
+    assert.deepEqual(jsonOf(await inject(s, '/v2/systemsharedmemory/region/taken/status'))[0].key, first.key);
+    await inject(s, '/v2/systemsharedmemory/unregister', '');
   });
 
   test('advertise system and CUDA shared memory among the extensions', async () => {
-    const meta = jsonOf(await request(`${s.url}/v2`));
+    const meta = jsonOf(await inject(s, '/v2'));
     assert.ok(meta.extensions.includes('system_shared_memory'));
     assert.ok(meta.extensions.includes('cuda_shared_memory'));
   });
 
   test('CUDA shared memory: the status lists nothing, unregistering succeeds, registering fails naming the missing provider', async () => {
-    assert.deepEqual(jsonOf(await request(`${s.url}/v2/cudasharedmemory/status`)), []);
-    const one = await request(`${s.url}/v2/cudasharedmemory/region/gpu0/status`);
+    assert.deepEqual(jsonOf(await inject(s, '/v2/cudasharedmemory/status')), []);
+    const one = await inject(s, '/v2/cudasharedmemory/region/gpu0/status');
     assert.equal(one.status, 404);
     assert.equal(errorOf(one), "Unable to find cuda shared memory region: 'gpu0'");
-    assert.equal((await postJson(`${s.url}/v2/cudasharedmemory/unregister`, '')).status, 200);
-    assert.equal((await postJson(`${s.url}/v2/cudasharedmemory/region/gpu0/unregister`, '')).status, 200);
-    const reg = await postJson(`${s.url}/v2/cudasharedmemory/region/gpu0/register`, { raw_handle: { b64: Buffer.alloc(64).toString('base64') }, device_id: 0, byte_size: 64 });
+    assert.equal((await inject(s, '/v2/cudasharedmemory/unregister', '')).status, 200);
+    assert.equal((await inject(s, '/v2/cudasharedmemory/region/gpu0/unregister', '')).status, 200);
+    const reg = await inject(s, '/v2/cudasharedmemory/region/gpu0/register', { raw_handle: { b64: Buffer.alloc(64).toString('base64') }, device_id: 0, byte_size: 64 });
     assert.equal(reg.status, 501);
     assert.equal(errorOf(reg), "failed to register CUDA shared memory region: 'gpu0', CUDA shared memory needs onnxruntime's CUDA execution provider, which this server does not have");
-    assert.deepEqual(jsonOf(await request(`${s.url}/v2/cudasharedmemory/status`)), []);
+    assert.deepEqual(jsonOf(await inject(s, '/v2/cudasharedmemory/status')), []);
   });
 });
 
@@ -123,17 +124,17 @@ describe('shared memory endpoints without --allow-client-shm', () => {
       ['/v2/cudasharedmemory/region/g/unregister', ''],
       ['/v2/cudasharedmemory/unregister', ''],
     ] as const) {
-      const res = await postJson(`${s.url}${path}`, body);
+      const res = await inject(s, path, body);
       assert.equal(res.status, 501, path);
       assert.equal(errorOf(res), flag, path);
     }
-    assert.deepEqual(jsonOf(await request(`${s.url}/v2/systemsharedmemory/status`)), []);
-    assert.deepEqual(jsonOf(await request(`${s.url}/v2/cudasharedmemory/status`)), []);
+    assert.deepEqual(jsonOf(await inject(s, '/v2/systemsharedmemory/status')), []);
+    assert.deepEqual(jsonOf(await inject(s, '/v2/cudasharedmemory/status')), []);
     assert.equal(openSharedObjects(), 0);
   });
 
   test('refuse inference through a region with 501 naming the flag, and keep serving', async () => {
-    const res = await postJson(`${s.url}/v2/models/simple/infer`, {
+    const res = await inject(s, '/v2/models/simple/infer', {
       inputs: [
         { name: 'INPUT0', datatype: 'INT32', shape: [1, 16], parameters: { shared_memory_region: 'r', shared_memory_byte_size: 64 } },
         { name: 'INPUT1', datatype: 'INT32', shape: [1, 16], data: new Array(16).fill(1) },

@@ -1,8 +1,9 @@
 import { describe, it, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, sequence, type TestServer } from '../../helpers/server.ts';
-import { postJson, jsonOf, simpleRequest, request } from '../../helpers/http.ts';
+import { inject, postJson, jsonOf, simpleRequest, request } from '../../helpers/http.ts';
 
+// The first test reads the statistics over a real socket; the others ask the route through inject().
 describe('statistics extension', () => {
   let s: TestServer;
   before(async () => {
@@ -34,7 +35,7 @@ describe('statistics extension', () => {
   });
 
   it("has Triton's fields and types: version a string, counts and ns numbers, response_stats an object", async () => {
-    const [m] = jsonOf(await request(`${s.url}/v2/models/simple/versions/1/stats`)).model_stats;
+    const [m] = jsonOf(await inject(s, '/v2/models/simple/versions/1/stats')).model_stats;
     assert.deepEqual(Object.keys(m), ['name', 'version', 'last_inference', 'inference_count', 'execution_count', 'inference_stats', 'response_stats', 'batch_stats', 'memory_usage']);
     assert.equal(typeof m.version, 'string');
     for (const key of ['last_inference', 'inference_count', 'execution_count']) assert.equal(typeof m[key], 'number', key);
@@ -48,10 +49,10 @@ describe('statistics extension', () => {
   });
 
   it('lists every ready model version, and answers 404 for an unknown model or version', async () => {
-    const all = jsonOf(await request(`${s.url}/v2/models/stats`)).model_stats.map((m: { name: string }) => m.name).sort();
+    const all = jsonOf(await inject(s, '/v2/models/stats')).model_stats.map((m: { name: string }) => m.name).sort();
     assert.deepEqual(all, ['simple', 'simple_identity', 'simple_string']);
-    assert.equal((await request(`${s.url}/v2/models/simple/versions/1/stats`)).status, 200);
-    assert.equal((await request(`${s.url}/v2/models/simple/versions/7/stats`)).status, 404);
-    assert.equal((await request(`${s.url}/v2/models/nope/stats`)).status, 404);
+    assert.equal((await inject(s, '/v2/models/simple/versions/1/stats')).status, 200);
+    assert.equal((await inject(s, '/v2/models/simple/versions/7/stats')).status, 404);
+    assert.equal((await inject(s, '/v2/models/nope/stats')).status, 404);
   });
 });
