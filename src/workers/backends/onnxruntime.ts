@@ -41,13 +41,18 @@ export class OnnxruntimeBackend implements Backend {
    * each await and array it saves is a little less between a batch's arrival and its run.
    */
   execute(inputs: HostTensors, outputs: readonly string[]): Promise<HostTensors> {
-    const session = this.loaded();
+    let session: ort.InferenceSession;
     const feeds: Record<string, ort.Tensor> = {};
-    for (const name in inputs) {
-      const t = inputs[name];
-      // ort.Tensor keeps a reference to the typed array (no copy); its constructor's overloads
-      // are per type, hence the casts.
-      feeds[name] = new ort.Tensor(t.type as 'float32', t.data as Float32Array, t.dims);
+    try {
+      session = this.loaded();
+      for (const name in inputs) {
+        const t = inputs[name];
+        // ort.Tensor keeps a reference to the typed array (no copy); its constructor's overloads
+        // are per type, hence the casts.
+        feeds[name] = new ort.Tensor(t.type as 'float32', t.data as Float32Array, t.dims);
+      }
+    } catch (err) {
+      return Promise.reject(err);
     }
     return runNow(session, feeds, outputs).then((results) => {
       const out: Record<string, HostTensor> = {};
