@@ -73,14 +73,6 @@ export function datatypeFromOnnx(name: string): DatatypeInfo | undefined {
 }
 
 /**
- * The datatype for an element type name ('float32', see `ort`), or undefined. Where two wire
- * types share an element type the table has only one of each, so the lookup is exact.
- */
-export function datatypeFromElementType(name: string): DatatypeInfo | undefined {
-  return byElement.get(name);
-}
-
-/**
  * A typed array of element type `type` over `byteLength` bytes of `buffer` from offset 0: the one
  * table from element type to typed array, for both the primary and the worker side. Throws for
  * 'string' and names it does not know.
