@@ -1,10 +1,16 @@
 /**
- * The `nereid` command: parse flags, start the server, print the ports, stop cleanly on
- * SIGINT/SIGTERM (exit 0 once in-flight work is done or --exit-timeout-secs has passed).
+ * The `nereid` command: parse flags, start the server, log the ports, stop cleanly on
+ * SIGINT/SIGTERM (exit 0 once in-flight work is done or --exit-timeout-secs has passed). Every
+ * line after the flags are read goes through the server's logger (--log-file, --log-format);
+ * a bad flag, a log file that cannot be opened, and the error that stops the server are (also)
+ * told on stderr.
  */
 import { ServerError } from './errors.ts';
 import { parseCliOptions, USAGE } from './cli/index.ts';
-import { startServer } from './server/index.ts';
+import { createServerLog, startServer, type ServerLog } from './server/index.ts';
+
+/** The logger, once the flags are read; lines before that go to stderr. */
+let log: ServerLog | null = null;
 
 async function main(): Promise<void> {
   let options;
@@ -18,20 +24,22 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  const server = await startServer(options, { announce: (line) => process.stdout.write(`${line}\n`) });
-  if (server.httpPort !== null) {
-    process.stdout.write(`Started HTTPService at ${options.httpAddress}:${server.httpPort}\n`);
+  try {
+    log = createServerLog(options);
+  } catch (err) {
+    process.stderr.write(`nereid: ${(err as Error).message}\n`);
+    process.exit(2);
   }
-  if (server.grpc !== null) {
-    process.stdout.write(`Started GRPCInferenceService at ${server.grpc.endpoint}\n`);
-  }
+  const logger = log.logger.child({ component: 'server' });
+  const server = await startServer(options, { log });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    process.stdout.write(`${signal}: finishing in-flight requests (up to ${options.exitTimeoutSecs} s)\n`);
+    logger.info(`${signal}: finishing in-flight requests (up to ${options.exitTimeoutSecs} s)`);
     server.close().then(() => process.exit(0), (err) => {
-      process.stderr.write(`nereid: error while stopping: ${(err as Error).message}\n`);
+      logger.error(`error while stopping: ${(err as Error).message}`);
+      log?.logger.flush();
       process.exit(1);
     });
   };
@@ -43,6 +51,10 @@ main().catch((err) => {
   // A repository that cannot be read or a port in use is the operator's to fix: say what, no
   // stack. Anything else is ours: the stack helps.
   const expected = err instanceof ServerError || typeof (err as NodeJS.ErrnoException)?.code === 'string';
-  process.stderr.write(`nereid: ${expected ? (err as Error).message : (err as Error).stack ?? String(err)}\n`);
+  const message = expected ? (err as Error).message : (err as Error).stack ?? String(err);
+  // The last words go to stderr, where an operator (or a container runtime) looks when a process
+  // exits; a --log-file gets the line too, so that the file tells the whole story.
+  if (log !== null && log.settings.file !== '') log.logger.child({ component: 'server' }).error(message);
+  process.stderr.write(`nereid: ${message}\n`);
   process.exit(1);
 });

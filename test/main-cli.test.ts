@@ -69,6 +69,10 @@ describe('the nereid command', () => {
     assert.equal(signal, null);
     assert.equal(code, 0, output.stderr);
     assert.match(output.stdout, /SIGTERM: finishing in-flight requests/);
+    // Every line through the one logger, in Triton's default format; onnxruntime's own lines
+    // (native, on stderr) are silenced at --log-verbose=0.
+    assert.equal(output.stderr, '');
+    for (const line of output.stdout.trimEnd().split('\n')) assert.match(line, /^[IWE]\d{4} \d\d:\d\d:\d\d\.\d{6} \d+ [\w-]+\] \S/);
   });
 
   test('on SIGTERM under load, answers every accepted request, refuses new ones, and exits 0', { timeout: 120_000 }, async () => {
@@ -83,7 +87,7 @@ describe('the nereid command', () => {
       const accepted = values.map((v) => inferValue(url, 'slow', v));
       // SIGTERM only once the server has received all of them: a fixed wait here raced their
       // arrival on a busy machine, and the ones that came after SIGTERM were rightly refused.
-      const arrival = String.raw`"url":"/v2/models/slow/infer"[^\n]*"msg":"incoming request"`;
+      const arrival = String.raw`incoming request[^\n]*"url":"/v2/models/slow/infer"`;
       await waitFor(child, output, new RegExp(`(?:${arrival}[^]*){${values.length}}`));
       const exit = once(child, 'close');
       child.kill('SIGTERM');

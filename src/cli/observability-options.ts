@@ -25,7 +25,11 @@ export interface MetricsOptions {
   readonly summaryQuantiles: readonly number[];
 }
 
-export type LogFormat = 'default' | 'ISO8601';
+/** Triton's two text formats, and pino's JSON lines. */
+export type LogFormat = 'default' | 'ISO8601' | 'json';
+
+/** Every --log-format value, in the order messages list them. */
+export const LOG_FORMATS: readonly LogFormat[] = ['default', 'ISO8601', 'json'];
 
 export interface LogOptions {
   readonly logInfo: boolean;
@@ -84,7 +88,7 @@ export const OBSERVABILITY_USAGE = `
   --metrics-config=K=V          counter_latencies, summary_latencies, histogram_latencies (true or
                                 false), summary_quantiles=Q:E,Q:E,... (repeatable)
   --log-info=BOOL               info logs (default true); also --log-warning, --log-error
-  --log-format=FORMAT           default or ISO8601 (the time field of each JSON log line)
+  --log-format=FORMAT           default or ISO8601 (Triton's text lines), or json (default: default)
   --log-file=PATH               write logs to this file instead of stdout
   --trace-config=SETTING        level=OFF|TIMESTAMPS|TENSORS, rate=N, count=N, mode=triton,
                                 triton,file=PATH, triton,log-frequency=N (repeatable)
@@ -113,13 +117,13 @@ export function parseObservabilityOptions(values: Values, bool: BoolReader, inte
     ...metricsConfig((values['metrics-config'] as string[] | undefined) ?? []),
   });
   const format = (values['log-format'] as string | undefined) ?? DEFAULT_LOG_OPTIONS.logFormat;
-  if (format !== 'default' && format !== 'ISO8601') throw new TypeError(`--log-format must be default or ISO8601 (got '${format}')`);
+  if (!(LOG_FORMATS as readonly string[]).includes(format)) throw new TypeError(`--log-format must be default, ISO8601 or json (got '${format}')`);
   if (values['log-file'] === '') throw new TypeError('--log-file must not be empty');
   const log: LogOptions = Object.freeze({
     logInfo: bool(values, 'log-info', DEFAULT_LOG_OPTIONS.logInfo),
     logWarning: bool(values, 'log-warning', DEFAULT_LOG_OPTIONS.logWarning),
     logError: bool(values, 'log-error', DEFAULT_LOG_OPTIONS.logError),
-    logFormat: format,
+    logFormat: format as LogFormat,
     logFile: (values['log-file'] as string | undefined) ?? DEFAULT_LOG_OPTIONS.logFile,
   });
   const trace = parseTraceConfig((values['trace-config'] as string[] | undefined) ?? []);

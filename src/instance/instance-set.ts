@@ -3,6 +3,9 @@
  * each addressable by name, and the choice of a free one for the next batch.
  */
 import type { ModelConfig } from '../model-config/index.ts';
+import type { WorkerLogSetup } from '../workers/index.ts';
+
+export type { WorkerLogSetup } from '../workers/index.ts';
 import type { ModelInstance } from './model-instance.ts';
 import { PiscinaInstance } from './piscina-instance.ts';
 
@@ -16,6 +19,8 @@ export interface InstancesSetup {
   readonly intraOpThreads: number;
   /** Bytes per tensor-ring slot. */
   readonly slotBytes: number;
+  /** Where the instances' workers log (absent: nowhere). */
+  readonly log?: WorkerLogSetup | null;
 }
 
 export class InstanceSet {
@@ -41,6 +46,7 @@ export class InstanceSet {
    */
   static async start(setup: InstancesSetup): Promise<InstanceSet> {
     const { config, version, modelPath, intraOpThreads, slotBytes } = setup;
+    const log = setup.log ?? null;
     const starting: Promise<ModelInstance>[] = [];
     for (const group of config.instanceGroups) {
       const devices = group.kind === 'KIND_GPU' ? group.gpus.map((id) => ({ kind: 'gpu' as const, id })) : [{ kind: 'cpu' as const }];
@@ -48,7 +54,7 @@ export class InstanceSet {
       for (const device of devices) {
         for (let c = 0; c < group.count; c++) {
           starting.push(PiscinaInstance.start(
-            { model: config.name, version, modelPath, backend: config.backend, device, intraOpThreads, interOpThreads: config.interOpThreads },
+            { model: config.name, version, modelPath, backend: config.backend, device, intraOpThreads, interOpThreads: config.interOpThreads, log, logVerbose: log?.verbose ?? 0 },
             slotBytes,
             { name: `${group.name}_${k++}`, group: group.name },
           ));

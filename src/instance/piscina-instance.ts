@@ -39,12 +39,12 @@ export class PiscinaInstance implements ModelInstance {
    * error. `setup.backend` (the config's backend name) is resolved to its module here, before
    * the thread starts, so an unknown backend fails with a reason that names it.
    */
-  static async start(setup: Omit<WorkerSetup, 'ring' | 'backendModule'>, slotBytes: number, placement: InstancePlacement): Promise<PiscinaInstance> {
+  static async start(setup: Omit<WorkerSetup, 'ring' | 'backendModule' | 'instance'>, slotBytes: number, placement: InstancePlacement): Promise<PiscinaInstance> {
     const backendModule = backendModuleUrl(setup.backend);
     const ring = TensorRing.create(RING_SLOTS, slotBytes);
     const pool = new Piscina<WorkerTask | Uint8Array, WorkerReply>({
       filename: workerFile.href,
-      workerData: { ...setup, backendModule, ring: ring.sab } satisfies WorkerSetup,
+      workerData: { ...setup, instance: placement.name, backendModule, ring: ring.sab } satisfies WorkerSetup,
       // Exactly one thread: if it dies, piscina starts a replacement, which loads its own instance.
       minThreads: 1,
       maxThreads: 1,

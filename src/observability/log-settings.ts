@@ -1,11 +1,11 @@
 /**
  * The logging settings, changeable at run time through Triton's logging extension (HTTP
  * `/v2/logging`, and gRPC LogSettings): info, warning and error logs each on or off, the verbose
- * level, the format of the time in each line, and the log file (fixed at start, as in Triton).
+ * level, the format of each line (Triton's default or ISO8601 text, or JSON), and the log file (fixed at start, as in Triton).
  * The logger (logger.ts) reads these on every line it writes, so a change applies at once.
  */
 import { serverError } from '../errors.ts';
-import type { LogFormat, LogOptions } from '../cli/index.ts';
+import { LOG_FORMATS, type LogFormat, type LogOptions } from '../cli/index.ts';
 
 /** The logging extension's JSON, with Triton's field names. */
 export interface LogSettingsJson {
@@ -76,7 +76,7 @@ export class LogSettings {
 
   /**
    * Applies a logging extension update: any of log_info, log_warning, log_error (booleans),
-   * log_verbose_level (a non-negative integer), log_format ('default' or 'ISO8601'); a null
+   * log_verbose_level (a non-negative integer), log_format ('default', 'ISO8601' or 'json'); a null
    * value leaves that setting as it is, as in Triton. log_file cannot change (501, as Triton).
    * Everything is checked before anything changes; a bad field is a ServerError naming it.
    * Returns the settings now in force.
@@ -104,8 +104,10 @@ export class LogSettings {
           next.verbose = v;
           break;
         case 'log_format':
-          if (v !== 'default' && v !== 'ISO8601') throw fail(`invalid argument for --log_format, got: ${typeof v === 'string' ? v : JSON.stringify(v)} (expected default or ISO8601)`);
-          next.format = v;
+          if (typeof v !== 'string' || !(LOG_FORMATS as readonly string[]).includes(v)) {
+            throw fail(`invalid argument for --log_format, got: ${typeof v === 'string' ? v : JSON.stringify(v)} (expected default, ISO8601 or json)`);
+          }
+          next.format = v as LogFormat;
           break;
         default:
           throw fail(`unknown log setting '${key}' (known: log_file, log_info, log_warning, log_error, log_verbose_level, log_format)`);

@@ -16,6 +16,7 @@ import { fileExists, listVersions } from './model-repository.ts';
 import { ModelStatistics, type LatencyObserver } from '../observability/index.ts';
 import { createScheduler, type Scheduler } from '../scheduler/index.ts';
 import type { TraceSampler } from '../observability/index.ts';
+import type { WorkerLogSetup } from '../instance/index.ts';
 
 type VersionState = 'LOADING' | 'READY' | 'UNLOADING' | 'UNAVAILABLE';
 
@@ -48,6 +49,8 @@ interface LoadOptions {
 export interface VersionHooks {
   readonly tracer: TraceSampler | null;
   latencyObserver(model: string, version: number): LatencyObserver | null;
+  /** Where the versions' workers log (absent: nowhere). */
+  readonly workerLog?: WorkerLogSetup | null;
 }
 
 const NO_HOOKS: VersionHooks = { tracer: null, latencyObserver: () => null };
@@ -97,7 +100,7 @@ export async function startModel(model: PreparedModel, threadsPerInstance: numbe
       return;
     }
     try {
-      entry.scheduler = await createScheduler({ config, version, modelPath: file, intraOpThreads: config.intraOpThreads ?? threadsPerInstance, stats: entry.stats, tracer: hooks.tracer });
+      entry.scheduler = await createScheduler({ config, version, modelPath: file, intraOpThreads: config.intraOpThreads ?? threadsPerInstance, stats: entry.stats, tracer: hooks.tracer, log: hooks.workerLog });
       entry.state = 'READY';
     } catch (err) {
       entry.state = 'UNAVAILABLE';

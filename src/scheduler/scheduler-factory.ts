@@ -6,7 +6,7 @@
  * no scheduler is ever half-built.
  */
 import type { ModelConfig } from '../model-config/index.ts';
-import { InstanceSet } from '../instance/index.ts';
+import { InstanceSet, type WorkerLogSetup } from '../instance/index.ts';
 import type { ModelStatistics, TraceSampler } from '../observability/index.ts';
 import { slotBytesFor } from './batch-assembly.ts';
 import { DirectScheduler } from './direct-scheduler.ts';
@@ -23,6 +23,8 @@ export interface SchedulerSetup {
   readonly intraOpThreads: number;
   readonly stats: ModelStatistics;
   readonly tracer: TraceSampler | null;
+  /** Where the instances' workers log (absent: nowhere). */
+  readonly log?: WorkerLogSetup | null;
 }
 
 /** Slot size for models with variable dims (a batch that needs more takes the slow path). */
@@ -30,9 +32,9 @@ const VARIABLE_SLOT_BYTES = 4 * 1024 * 1024;
 
 /** Starts the version's instances and returns its scheduler; throws the load error. */
 export async function createScheduler(setup: SchedulerSetup): Promise<Scheduler> {
-  const { config, version, modelPath, intraOpThreads, stats, tracer } = setup;
+  const { config, version, modelPath, intraOpThreads, stats, tracer, log } = setup;
   const slotBytes = slotBytesFor(config, VARIABLE_SLOT_BYTES);
-  const instances = await InstanceSet.start({ config, version, modelPath, intraOpThreads, slotBytes });
+  const instances = await InstanceSet.start({ config, version, modelPath, intraOpThreads, slotBytes, log });
   return config.dynamicBatching
     ? new DynamicBatchScheduler(config, version, instances, stats, tracer)
     : new DirectScheduler(config, version, instances, stats, tracer);

@@ -14,6 +14,7 @@ import type { ServerOptions } from '../cli/index.ts';
 import { discoverGpus } from '../instance/index.ts';
 import { LogSettings } from '../observability/index.ts';
 import { createLogger, logDestination, type Logger } from '../observability/index.ts';
+import { listenToWorkerLogs } from './worker-logs.ts';
 import { instanceCount, prepareModel, startModel, type VersionHooks } from '../repository/index.ts';
 import { ModelRegistry } from '../repository/index.ts';
 import { scanRepositories } from '../repository/index.ts';
@@ -47,20 +48,46 @@ export interface RunningServer {
 interface StartOptions {
   /** 'silent' discards log lines unless --log-file names a file (tests); levels come from the --log-* flags. */
   readonly logLevel?: string;
-  /** Called with each line worth telling an operator (model load results, ports). */
+  /**
+   * Called with each line worth telling an operator (model load results, ports), besides the
+   * line the logger writes.
+   */
   readonly announce?: (line: string) => void;
+  /** The logger and its settings, when the caller made them already (createServerLogger); else made here. */
+  readonly log?: ServerLog;
+}
+
+/** The server's logger and the settings it follows. */
+export interface ServerLog {
+  readonly logger: Logger;
+  readonly settings: LogSettings;
+}
+
+/**
+ * Makes the logger every line of the server goes through, from the --log-* flags: to
+ * --log-file or stdout (discarded with `silent` unless there is a file). Throws, naming the flag,
+ * when the file cannot be opened.
+ */
+export function createServerLog(options: ServerOptions, silent = false): ServerLog {
+  const settings = new LogSettings(options.log, options.logVerbose);
+  return { logger: createLogger(settings, logDestination(settings, silent)), settings };
 }
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export async function startServer(options: ServerOptions, start: StartOptions = {}): Promise<RunningServer> {
-  const announce = start.announce ?? (() => {});
+  const { logger, settings: logSettings } = start.log ?? createServerLog(options, start.logLevel === 'silent');
+  const serverLog = logger.child({ component: 'server' });
+  const announce = (line: string): void => {
+    serverLog.info(line);
+    start.announce?.(line);
+  };
+  // Worker threads post their lines here; they are written through this logger.
+  const workerLogs = listenToWorkerLogs(logger.child({ component: 'worker' }), options.logVerbose);
   const registry = new ModelRegistry();
-  const logSettings = new LogSettings(options.log, options.logVerbose);
-  const logger = createLogger(logSettings, logDestination(logSettings, start.logLevel === 'silent'));
   const tracing = new TraceManager(options.trace, (err) => logger.error({ err }, 'writing the trace file failed'));
   const metrics = options.metrics.allowMetrics ? createMetricsRegistry(registry, options.metrics) : null;
-  const hooks: VersionHooks = { tracer: tracing, latencyObserver: (model, version) => metrics?.latencyObserver(model, version) ?? null };
+  const hooks: VersionHooks = { tracer: tracing, latencyObserver: (model, version) => metrics?.latencyObserver(model, version) ?? null, workerLog: workerLogs.setup };
   const gpus = options.gpus ? [...options.gpus] : (await discoverGpus()).map((g) => g.id);
   const { models, duplicates } = await scanRepositories(options.modelRepositories);
   for (const [name, dirs] of duplicates) {
@@ -103,7 +130,7 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
   let http: FastifyInstance | null = null;
   let httpPort: number | null = null;
   if (options.allowHttp) {
-    http = await buildHttpServer(ctx, { logger });
+    http = await buildHttpServer(ctx, { logger: logger.child({ component: 'http' }) });
     await http.listen({ host: options.httpAddress, port: options.httpPort });
     httpPort = (http.server.address() as { port: number }).port;
     announce(`HTTP: listening on ${options.httpAddress}:${httpPort}`);
@@ -111,10 +138,11 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
   let grpc: GrpcFrontEnd | null = null;
   if (options.grpc.allow) {
     try {
-      grpc = await startGrpcServer(ctx, { ...options.grpc, port: options.grpcPort }, { announce, logErrors: start.logLevel !== 'silent' });
+      grpc = await startGrpcServer(ctx, { ...options.grpc, port: options.grpcPort }, { announce, logger: logger.child({ component: 'grpc' }) });
     } catch (err) {
       await http?.close();
       await registry.stopAll();
+      workerLogs.close();
       throw err;
     }
   }
@@ -130,10 +158,13 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
       grpc?.forceClose();
       await http?.close();
       await registry.stopAll();
+      workerLogs.close();
       throw err;
     }
     announce(`Started Metrics Service at ${metricsAddress(options)}:${metricsServer.port}`);
   }
+  if (httpPort !== null) announce(`Started HTTPService at ${options.httpAddress}:${httpPort}`);
+  if (grpc !== null) announce(`Started GRPCInferenceService at ${grpc.endpoint}`);
 
   const close = async (): Promise<void> => {
     if (closing) return;
@@ -159,6 +190,7 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
     metrics?.close();
     await metricsServer?.close();
     await tracing.close();
+    workerLogs.close();
     logger.flush();
   };
   return { registry, clientRegions, httpPort, http, grpcPort: grpc?.port ?? null, grpc, metricsPort: metricsServer?.port ?? null, logger, logSettings, tracing, close };

@@ -6,8 +6,32 @@
 import type { BatchTensor, DirectOutput, DirectWriteOutcome, FailedRead } from '../shm/index.ts';
 import type { BackendSetup, IoMetadata } from './backends/backend.ts';
 
+/**
+ * How a worker logs: the name of the BroadcastChannel on which it posts its log records (the
+ * primary writes them through the server's logger, so they reach the same file and format), and
+ * the verbose level at start, from which a backend sets its runtime's own logging.
+ */
+export interface WorkerLogSetup {
+  readonly channel: string;
+  readonly verbose: number;
+}
+
+/** One log line from a worker thread, as posted on its log channel. */
+export interface WorkerLogRecord {
+  readonly level: 'debug' | 'info' | 'warn' | 'error';
+  readonly msg: string;
+  readonly model: string;
+  readonly version: number;
+  readonly instance: string;
+  readonly thread: number;
+}
+
 /** What a worker is told when it starts (piscina workerData). One worker holds one instance. */
 export interface WorkerSetup extends BackendSetup {
+  /** The instance's name (`<group>_<k>`), for log lines. */
+  readonly instance: string;
+  /** Where its log lines go; null: nowhere (a worker started outside a server). */
+  readonly log: WorkerLogSetup | null;
   /** The model config's `backend` name, for messages. */
   readonly backend: string;
   /** The URL of the module implementing it, as resolved by the primary (backendModuleUrl). */

@@ -12,11 +12,22 @@ import { BatchExecutor } from './execute-batch.ts';
 import { loadBackend } from './backends/load-backend.ts';
 import type { BackendMetadata } from './backends/backend.ts';
 import type { WorkerReply, WorkerSetup, WorkerTask } from './protocol.ts';
+import { WorkerLog } from './worker-log.ts';
+
+const messageOf = (err: unknown): string => (err instanceof Error ? err.message || String(err.stack) : String(err));
 
 const setup = workerData as WorkerSetup;
 const ring = TensorRing.attach(setup.ring);
+const log = new WorkerLog(setup);
+const device = setup.device.kind === 'gpu' ? `GPU ${setup.device.id}` : 'CPU';
 const ready: Promise<{ metadata: BackendMetadata; executor: BatchExecutor }> = loadBackend(setup.backend, setup.backendModule, setup)
-  .then(({ backend, metadata }) => ({ metadata, executor: new BatchExecutor(backend, ring) }));
+  .then(({ backend, metadata }) => {
+    log.info(`instance ${setup.instance} of model '${setup.model}' version ${setup.version} loaded on ${device} (backend ${setup.backend}, ${setup.intraOpThreads} intra-op thread${setup.intraOpThreads === 1 ? '' : 's'})`);
+    return { metadata, executor: new BatchExecutor(backend, ring) };
+  }, (err: unknown) => {
+    log.error(`instance ${setup.instance} of model '${setup.model}' version ${setup.version} failed to load on ${device}: ${messageOf(err)}`);
+    throw err;
+  });
 // The rejection is reported by the first task; don't let it crash the thread before then.
 ready.catch(() => {});
 
@@ -28,8 +39,6 @@ function withMovedBuffers(reply: WorkerReply, buffers: ArrayBuffer[]): unknown {
     get [Piscina.valueSymbol]() { return reply; },
   } as unknown as Parameters<typeof move>[0]);
 }
-
-const messageOf = (err: unknown): string => (err instanceof Error ? err.message || String(err.stack) : String(err));
 
 /** `message` is a task, or one packed by encodeDescriptor (a task with many records, see piscina-instance.ts). */
 export default async function handle(message: WorkerTask | Uint8Array): Promise<unknown> {

@@ -35,6 +35,7 @@ describe('observability flags', () => {
     { name: '--log-warning=0', args: ['--log-warning=0'], read: (o) => o.log.logWarning, output: false },
     { name: '--log-error off', args: ['--log-error', 'off'], read: (o) => o.log.logError, output: false },
     { name: '--log-format ISO8601', args: ['--log-format', 'ISO8601'], read: (o) => o.log.logFormat, output: 'ISO8601' },
+    { name: '--log-format=json', args: ['--log-format=json'], read: (o) => o.log.logFormat, output: 'json' },
     { name: '--log-file', args: ['--log-file=/tmp/n.log'], read: (o) => o.log.logFile, output: '/tmp/n.log' },
     {
       name: "Triton's --trace-config example",
@@ -64,7 +65,7 @@ describe('observability flags', () => {
     [['--metrics-config=gpu_latencies=true'], /^--metrics-config has no setting 'gpu_latencies'/],
     [['--metrics-config=summary_quantiles=0.5'], /^--metrics-config summary_quantiles must be <quantile>:<error> pairs .*\(got '0\.5'\)/],
     [['--metrics-config=summary_quantiles=1.5:0.1'], /summary_quantiles must be .*\(got '1\.5:0\.1'\)/],
-    [['--log-format=json'], /^--log-format must be default or ISO8601 \(got 'json'\)/],
+    [['--log-format=glog'], /^--log-format must be default, ISO8601 or json \(got 'glog'\)/],
     [['--log-file='], /^--log-file must not be empty/],
     [['--log-info=2'], /^--log-info must be true or false/],
     [['--trace-config=level'], /^--trace-config must be <setting>=<value> or <mode>,<setting>=<value> \(got 'level'\)/],

@@ -1,15 +1,23 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { LogSettings } from '../../src/observability/log-settings.ts';
-import { createLogger } from '../../src/observability/logger.ts';
+import { createLogger, textLine } from '../../src/observability/logger.ts';
 import { DEFAULT_LOG_OPTIONS } from '../../src/cli/observability-options.ts';
 import { parseNvidiaSmi, procStatTicks } from '../../src/observability/system-monitor.ts';
 
-/** A logger writing into an array of parsed lines. */
+/** A logger writing JSON lines into an array of parsed lines. */
 function capture(verbose = 0) {
   const lines: { level: number; time: number | string; msg: string }[] = [];
-  const settings = new LogSettings(DEFAULT_LOG_OPTIONS, verbose);
+  const settings = new LogSettings({ ...DEFAULT_LOG_OPTIONS, logFormat: 'json' }, verbose);
   const logger = createLogger(settings, { write: (s: string) => { lines.push(JSON.parse(s)); } });
+  return { lines, settings, logger };
+}
+
+/** A logger writing raw lines (any format) into an array. */
+function captureText(format: 'default' | 'ISO8601' | 'json') {
+  const lines: string[] = [];
+  const settings = new LogSettings({ ...DEFAULT_LOG_OPTIONS, logFormat: format }, 0);
+  const logger = createLogger(settings, { write: (s: string) => { lines.push(s); } });
   return { lines, settings, logger };
 }
 
@@ -41,13 +49,32 @@ describe('the logger', () => {
     assert.deepEqual(lines.map((l) => l.msg), ['yes']);
   });
 
-  test('writes the time as epoch ms by default and as ISO 8601 when asked', () => {
-    const { lines, settings, logger } = capture();
-    logger.info('a');
+  test("writes Triton's default lines unless told otherwise, and switches format at run time", () => {
+    const { lines, settings, logger } = captureText('default');
+    assert.equal(settings.format, DEFAULT_LOG_OPTIONS.logFormat);
+    const server = logger.child({ component: 'server' });
+    server.info('model ready');
+    server.warn('careful');
     settings.update({ log_format: 'ISO8601' });
-    logger.info('b');
-    assert.equal(typeof lines[0].time, 'number');
-    assert.match(String(lines[1].time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    server.error('broken');
+    settings.update({ log_format: 'json' });
+    server.info('as json');
+    const pid = process.pid;
+    assert.match(lines[0], new RegExp(`^I\\d{4} \\d\\d:\\d\\d:\\d\\d\\.\\d{6} ${pid} server\\] model ready\\n$`));
+    assert.match(lines[1], new RegExp(`^W\\d{4} \\d\\d:\\d\\d:\\d\\d\\.\\d{6} ${pid} server\\] careful\\n$`));
+    assert.match(lines[2], new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ E ${pid} server\\] broken\\n$`));
+    const json = JSON.parse(lines[3]) as Record<string, unknown>;
+    assert.deepEqual([json.level, json.component, json.msg, json.pid, typeof json.time], [30, 'server', 'as json', pid, 'number']);
+  });
+
+  test("formats a record's time, severity, fields and error as Triton's text lines, one line each", () => {
+    // 2026-12-06T03:04:05.000007Z
+    const micros = Date.UTC(2026, 11, 6, 3, 4, 5) * 1000 + 7;
+    const record = { level: 50, time: 0, pid: 42, component: 'http', msg: 'request failed', reqId: 'req-1', res: { statusCode: 500 }, err: { type: 'Error', message: 'boom', stack: 'Error: boom\n    at f (x.ts:1:2)' } };
+    assert.equal(textLine(record, false, micros), 'E1206 03:04:05.000007 42 http] request failed reqId=req-1 res={"statusCode":500}: Error: boom\\n    at f (x.ts:1:2)\n');
+    assert.equal(textLine(record, true, micros), '2026-12-06T03:04:05Z E 42 http] request failed reqId=req-1 res={"statusCode":500}: Error: boom\\n    at f (x.ts:1:2)\n');
+    assert.equal(textLine({ level: 20, pid: 1, msg: 'a\tb\rc' }, false, micros), 'I1206 03:04:05.000007 1 nereid] a\\tb\\rc\n');
+    assert.equal(textLine({ level: 40, pid: 1, msg: 'w' }, true, micros), '2026-12-06T03:04:05Z W 1 nereid] w\n');
   });
 });
 

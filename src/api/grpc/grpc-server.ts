@@ -8,6 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import { unenforcedGrpcFlags, type GrpcOptions } from '../../cli/index.ts';
+import type { Logger } from '../../observability/index.ts';
 import type { ApiContext } from '../shared/api-context.ts';
 import { grpcInferHandlers, modelInferOnBytes, type InternalErrorLog } from './grpc-infer-service.ts';
 import { grpcModelHandlers } from './grpc-model-service.ts';
@@ -37,8 +38,8 @@ export interface GrpcFrontEnd {
 interface GrpcStartOptions {
   /** Called with each line worth telling an operator (the address, flags that cannot apply). */
   readonly announce: (line: string) => void;
-  /** Write INTERNAL errors, with their stack, to stderr. */
-  readonly logErrors: boolean;
+  /** The server's logger: INTERNAL errors are logged there, with their stack. */
+  readonly logger: Logger;
 }
 
 /** Reads the PEM files the TLS flags name; a missing file is an error that names its flag. */
@@ -82,7 +83,7 @@ function endpoint(address: string, port: number): string {
 /** Starts the gRPC front-end; rejects when the port cannot be bound or a TLS file is unreadable. */
 export async function startGrpcServer(ctx: ApiContext, settings: GrpcServerSettings, start: GrpcStartOptions): Promise<GrpcFrontEnd> {
   const logInternal: InternalErrorLog = (err, rpc) => {
-    if (start.logErrors) process.stderr.write(`gRPC ${rpc} failed: ${(err as Error)?.stack ?? String(err)}\n`);
+    start.logger.error({ err }, `gRPC ${rpc} failed`);
   };
   const server = new grpc.Server(channelOptions(settings));
   server.addService(inferenceServiceDefinition(), {

@@ -20,6 +20,8 @@ export interface BackendSetup {
   /** Threads inside one operator, and across operators (1: run operators in sequence). */
   readonly intraOpThreads: number;
   readonly interOpThreads: number;
+  /** The server's verbose level at start (--log-verbose), for the runtime's own log level; absent: 0. */
+  readonly logVerbose?: number;
 }
 
 /** A tensor the model declares: its element type ('float32', or 'non-tensor') and shape. */

@@ -5,6 +5,20 @@
 import * as ort from 'onnxruntime-node';
 import type { Backend, BackendMetadata, BackendSetup, HostTensor, HostTensors, IoMetadata } from './backend.ts';
 
+/** onnxruntime's severities, from 0 (verbose) to 4 (fatal). */
+const ORT_LEVELS = ['verbose', 'info', 'warning', 'error', 'fatal'] as const;
+
+/**
+ * onnxruntime writes its own log lines straight to stderr from native code, in its own format,
+ * and onnxruntime-node offers no callback to take them: they cannot go through the server's
+ * logger. So they are silenced (fatal only) unless --log-verbose asks for them: warnings at 1,
+ * info at 2, everything at 3 and up. Errors still reach the log: a failed load or run is
+ * reported by the server with onnxruntime's message.
+ */
+export function ortLogSeverity(verbose: number): 0 | 1 | 2 | 3 | 4 {
+  return verbose <= 0 ? 4 : verbose === 1 ? 2 : verbose === 2 ? 1 : 0;
+}
+
 /** The backend registry's entry point for 'onnxruntime'. */
 export function createBackend(): Backend {
   return new OnnxruntimeBackend();
@@ -15,7 +29,12 @@ export class OnnxruntimeBackend implements Backend {
 
   /** Creates the session, on the device named in the setup. */
   async load(setup: BackendSetup): Promise<BackendMetadata> {
+    const severity = ortLogSeverity(setup.logVerbose ?? 0);
+    // The runtime's environment takes its level from the first session made in the process;
+    // each session's own level covers the rest.
+    ort.env.logLevel = ORT_LEVELS[severity];
     const options: ort.InferenceSession.SessionOptions = {
+      logSeverityLevel: severity,
       intraOpNumThreads: setup.intraOpThreads,
       interOpNumThreads: setup.interOpThreads,
       executionMode: setup.interOpThreads > 1 ? 'parallel' : 'sequential',

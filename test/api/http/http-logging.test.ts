@@ -16,16 +16,36 @@ registerCrashBackend();
 const guard = { timeout: 60_000 };
 const models = { slow: { from: 'slow', config: onCrashBackend(slowConfig('dynamic_batching { }')) } };
 
+/** A line of the log file in any of the three formats: pino's level, the time as written, the message. */
 interface LogLine {
+  format: 'json' | 'default' | 'ISO8601';
   level: number;
   time: number | string;
   msg: string;
-  req?: { url?: string };
+  /** The request's URL, on fastify's request lines. */
+  url?: string;
+}
+
+const LEVELS: Record<string, number> = { I: 30, W: 40, E: 50 };
+const DEFAULT_LINE = /^([IWE])(\d{4} \d\d:\d\d:\d\d\.\d{6}) (\d+) ([\w-]+)\] (.*)$/;
+const ISO_LINE = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) ([IWE]) (\d+) ([\w-]+)\] (.*)$/;
+
+function parseLine(line: string): LogLine {
+  if (line.startsWith('{')) {
+    const j = JSON.parse(line) as { level: number; time: number; msg: string; req?: { url?: string } };
+    return { format: 'json', level: j.level, time: j.time, msg: j.msg, url: j.req?.url };
+  }
+  const text = (msg: string) => ({ msg: msg.replace(/ reqId=.*$/, ''), url: /"url":"([^"]*)"/.exec(msg)?.[1] });
+  let m = DEFAULT_LINE.exec(line);
+  if (m) return { format: 'default', level: LEVELS[m[1]], time: m[2], ...text(m[5]) };
+  m = ISO_LINE.exec(line);
+  if (m) return { format: 'ISO8601', level: LEVELS[m[2]], time: m[1], ...text(m[5]) };
+  throw new Error(`a log line in no known format: ${line}`);
 }
 
 function readLines(file: string): LogLine[] {
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l));
+  return readFileSync(file, 'utf8').split('\n').filter((l) => l !== '').map(parseLine);
 }
 
 /**
@@ -43,8 +63,8 @@ async function waitForLines(file: string, match: (l: LogLine) => boolean, count:
 }
 
 // Request lines of inferences only: the POSTs to /v2/logging are logged too while verbose.
-const incoming = (l: LogLine) => l.msg === 'incoming request' && /\/infer$/.test(l.req?.url ?? '');
-const failed = (l: LogLine) => l.msg === 'request failed';
+const incoming = (l: LogLine) => l.msg === 'incoming request' && /\/infer$/.test(l.url ?? '');
+const failed = (l: LogLine) => l.msg.startsWith('request failed');
 
 describe('logging extension', () => {
   let s: RepoServer;
@@ -53,7 +73,7 @@ describe('logging extension', () => {
   before(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'nereid-log-'));
     file = path.join(dir, 'server.log');
-    s = await startRepoServer(models, [`--log-file=${file}`]);
+    s = await startRepoServer(models, [`--log-file=${file}`, '--log-format=json']);
   });
   after(async () => {
     await s.close();
@@ -65,11 +85,11 @@ describe('logging extension', () => {
 
   it("reports Triton's fields with the start-up values", guard, async () => {
     assert.deepEqual(await settings(), {
-      log_file: file, log_info: true, log_warning: true, log_error: true, log_verbose_level: 0, log_format: 'default',
+      log_file: file, log_info: true, log_warning: true, log_error: true, log_verbose_level: 0, log_format: 'json',
     });
   });
 
-  it('turns request logging on and off at run time, and switches the time format', guard, async () => {
+  it('turns request logging on and off at run time, and switches the line format', guard, async () => {
     await inferValue(s.url, 'slow', 1);
     const verbose = await change({ log_verbose_level: 1 });
     assert.equal(verbose.status, 200);
@@ -77,21 +97,28 @@ describe('logging extension', () => {
     assert.equal(readLines(file).filter(incoming).length, 0, 'no request lines at verbose level 0');
     await inferValue(s.url, 'slow', 2);
     const [first] = await waitForLines(file, incoming, 1);
+    assert.equal(first.format, 'json');
     assert.equal(first.level, 30);
     assert.equal(typeof first.time, 'number');
 
     assert.equal(jsonOf(await change({ log_format: 'ISO8601' })).log_format, 'ISO8601');
     await inferValue(s.url, 'slow', 3);
     const lines = await waitForLines(file, incoming, 2);
-    assert.match(String(lines[1].time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.equal(lines[1].format, 'ISO8601');
+    assert.equal(lines[1].level, 30);
 
-    await change({ log_verbose_level: 0, log_format: 'default' });
+    assert.equal(jsonOf(await change({ log_format: 'default' })).log_format, 'default');
+    await inferValue(s.url, 'slow', 3);
+    const third = (await waitForLines(file, incoming, 3))[2];
+    assert.equal(third.format, 'default');
+
+    await change({ log_verbose_level: 0, log_format: 'json' });
     await inferValue(s.url, 'slow', 4);
     // The next request lines come from a later request; none from the one at level 0.
     await change({ log_verbose_level: 1 });
     await postJson(`${s.url}/v2/models/slow/infer`, { id: 'marker', inputs: [{ name: 'INPUT0', datatype: 'FP32', shape: [1, 1], data: [5] }] });
-    const after = await waitForLines(file, incoming, 3);
-    assert.equal(after.length, 3);
+    const after = await waitForLines(file, incoming, 4);
+    assert.equal(after.length, 4);
     await change({ log_verbose_level: 0 });
   });
 
@@ -100,7 +127,7 @@ describe('logging extension', () => {
     assert.equal((await inferValue(s.url, 'slow', CRASH_MARKER)).status, 500);
     const [error] = await waitForLines(file, failed, 1);
     assert.equal(error.level, 50);
-    assert.equal(readLines(file).filter(incoming).length, 3, 'no info lines while log_info is false');
+    assert.equal(readLines(file).filter(incoming).length, 4, 'no info lines while log_info is false');
     const infoBefore = readLines(file).filter(incoming).length;
     await inferValue(s.url, 'slow', 2);
     await change({ log_error: false });
@@ -121,7 +148,7 @@ describe('logging extension', () => {
     ['a negative verbose level', { log_verbose_level: -1 }, 400, /'log_verbose_level' must be an integer from 0 to 2147483647, got -1/],
     ['a fractional verbose level', { log_verbose_level: 1.5 }, 400, /'log_verbose_level' must be an integer/],
     ['a verbose level as text', { log_verbose_level: '1' }, 400, /'log_verbose_level' must be an integer/],
-    ['an unknown format', { log_format: 'json' }, 400, /invalid argument for --log_format, got: json/],
+    ['an unknown format', { log_format: 'glog' }, 400, /invalid argument for --log_format, got: glog \(expected default, ISO8601 or json\)/],
     ['a new log file', { log_file: '/tmp/elsewhere.log' }, 501, /log file location can not be updated through network protocol/],
     ['an unknown setting', { log_level: 'debug' }, 400, /unknown log setting 'log_level'/],
     ['an array', [1], 400, /log setting request must be a JSON object/],
@@ -153,6 +180,39 @@ describe('logging flags', () => {
     try {
       await assert.rejects(startTestServer([`--model-repository=${repositoryOf('simple')}`, `--log-file=${path.join(dir, 'missing', 'x.log')}`]), /^Error: --log-file: cannot open '.*x\.log': ENOENT/);
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("write every line to --log-file in Triton's default format: start-up lines, a worker's line, request lines", guard, async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'nereid-log-'));
+    const file = path.join(dir, 'server.log');
+    const s = await startTestServer([`--model-repository=${repositoryOf('simple')}`, `--log-file=${file}`, '--log-verbose=1']);
+    try {
+      const text = (l: LogLine) => l.format === 'default';
+      await until(() => readLines(file).some((l) => l.msg.startsWith('instance simple_0_0 ')));
+      assert.equal((await s.client.infer('simple', [
+        { name: 'INPUT0', datatype: 'INT32', shape: [1, 16], data: new Array(16).fill(1) },
+        { name: 'INPUT1', datatype: 'INT32', shape: [1, 16], data: new Array(16).fill(2) },
+      ])).outputs.length, 2);
+      await waitForLines(file, incoming, 1);
+      const lines = readLines(file);
+      assert.ok(lines.every(text), 'every line in the default format');
+      const msgs = lines.map((l) => l.msg);
+      for (const expected of [
+        "model 'simple' version 1: READY",
+        `Started HTTPService at 127.0.0.1:${s.server.httpPort}`,
+        `Started GRPCInferenceService at ${s.server.grpc!.endpoint}`,
+        `Started Metrics Service at 127.0.0.1:${s.server.metricsPort}`,
+      ]) assert.ok(msgs.includes(expected), `'${expected}' in:\n${msgs.join('\n')}`);
+      assert.match(msgs.find((m) => m.startsWith('instance simple_0_0 '))!, /^instance simple_0_0 of model 'simple' version 1 loaded on CPU \(backend onnxruntime, \d+ intra-op threads?\) thread=\d+$/);
+      // The component in place of Triton's file:line.
+      const raw = readFileSync(file, 'utf8');
+      assert.match(raw, / server\] Started HTTPService at /);
+      assert.match(raw, / worker\] instance simple_0_0 /);
+      assert.match(raw, / http\] incoming request /);
+    } finally {
+      await s.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { OnnxruntimeBackend } from '../../../src/workers/backends/onnxruntime.ts';
+import { OnnxruntimeBackend, ortLogSeverity } from '../../../src/workers/backends/onnxruntime.ts';
 import { loadBackend } from '../../../src/workers/backends/load-backend.ts';
 import type { BackendSetup } from '../../../src/workers/index.ts';
 import { EXAMPLES, FIXTURES } from '../../helpers/server.ts';
@@ -74,5 +74,11 @@ describe('loading a backend module by URL', () => {
   test('names the backend when its module cannot be found', async () => {
     const url = pathToFileURL(path.join(FIXTURES, '..', 'backends', 'missing.js')).href;
     await assert.rejects(loadBackend('missing', url, setupFor(FIXTURES, 'whole_shape')), { message: new RegExp(`^backend 'missing': cannot import ${url.replace(/[.]/g, '\\.')} \\(`) });
+  });
+});
+
+describe("onnxruntime's own log level", () => {
+  test('is fatal only at --log-verbose=0, then warning, info and verbose as the level rises', () => {
+    assert.deepEqual([0, 1, 2, 3, 7].map(ortLogSeverity), [4, 2, 1, 0, 0]);
   });
 });
