@@ -13,7 +13,7 @@ WORKDIR /src
 # onnxruntime-node's install step would download CUDA libraries from outside the npm registry.
 ENV ONNXRUNTIME_NODE_INSTALL=skip
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
@@ -23,7 +23,7 @@ FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 ENV ONNXRUNTIME_NODE_INSTALL=skip
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY deploy/docker/prune-onnxruntime.sh ./
 RUN sh prune-onnxruntime.sh node_modules/onnxruntime-node/bin && rm prune-onnxruntime.sh
 

@@ -15,8 +15,8 @@ import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { PodMonitor, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
-import { validate as containerSchema } from 'kubernetes-models/_schemas/IoK8sApiCoreV1Container';
-import { validate as volumeSchema } from 'kubernetes-models/_schemas/IoK8sApiCoreV1Volume';
+import { Container } from 'kubernetes-models/v1/Container';
+import { Volume } from 'kubernetes-models/v1/Volume';
 
 interface Validatable {
   prototype: { validate(this: unknown): void };
@@ -100,10 +100,6 @@ function modelCheck(model: Validatable): (proxy: unknown) => string | null {
   };
 }
 
-function functionCheck(fn: ((data: unknown) => boolean) & { errors?: { instancePath: string; message?: string }[] | null }): (proxy: unknown) => string | null {
-  return (proxy) => (fn(proxy) ? null : (fn.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? 'is invalid'}`).join(', '));
-}
-
 /** The errors of a Kubernetes object of a kind listed above (an unknown kind is an error). */
 export function validateObject(obj: Record<string, unknown>): string[] {
   const key = `${String(obj.apiVersion)}/${String(obj.kind)}`;
@@ -115,11 +111,11 @@ export function validateObject(obj: Record<string, unknown>): string[] {
 
 /** The errors of a core/v1 Container, or of a Volume. */
 export function validateContainer(container: unknown, where: string): string[] {
-  return strict(container, functionCheck(containerSchema as never), where);
+  return strict(container, modelCheck(Container), where);
 }
 
 export function validateVolume(volume: unknown, where: string): string[] {
-  return strict(volume, functionCheck(volumeSchema as never), where);
+  return strict(volume, modelCheck(Volume), where);
 }
 
 /** The errors of an ObjectMeta (checked as a ConfigMap's). */
