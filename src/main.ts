@@ -1,10 +1,12 @@
 /**
  * The `nereid` command: parse flags, start the server, print the ports, stop cleanly on
  * SIGINT/SIGTERM (exit 0 once in-flight work is done or --exit-timeout-secs has passed).
+ * With --exit-on-error (Triton's default) a start-up error exits 1 with one line: a repository
+ * that cannot be read, a model that fails to load, a port in use.
  */
 import { ServerError } from './errors.ts';
-import { parseCliOptions, USAGE } from './cli/index.ts';
-import { startServer } from './server/index.ts';
+import { ignoredFlagsWarning, parseCliOptions, USAGE } from './cli/index.ts';
+import { startServer, VERSION } from './server/index.ts';
 
 async function main(): Promise<void> {
   let options;
@@ -18,7 +20,16 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  const server = await startServer(options, { announce: (line) => process.stdout.write(`${line}\n`) });
+  if (options.version) {
+    process.stdout.write(`${VERSION}\n`);
+    return;
+  }
+  const warning = ignoredFlagsWarning(options.tritonFlagsIgnored);
+  if (warning) process.stderr.write(`nereid: ${warning}\n`);
+  const server = await startServer(options, {
+    announce: (line) => process.stdout.write(`${line}\n`),
+    failOnModelError: options.exitOnError,
+  });
   if (server.httpPort !== null) {
     process.stdout.write(`Started HTTPService at ${options.httpAddress}:${server.httpPort}\n`);
   }
