@@ -37,13 +37,19 @@ export const TRITON_FLAGS_WITHOUT_EFFECT: Readonly<Record<string, string>> = Obj
   'model-load-gpu-limit': 'GPU memory is not budgeted at load',
   'model-load-retry-count': 'a model that fails to load is not retried',
   'model-namespacing': 'a model name must be unique across repositories',
-  'trace-file': 'use --trace-config triton,file=PATH', 'trace-level': 'use --trace-config level=…',
-  'trace-rate': 'use --trace-config rate=N', 'trace-count': 'use --trace-config count=N',
-  'trace-log-frequency': 'use --trace-config triton,log-frequency=N',
 });
 
-/** Triton flags that restrict access: ignoring one would serve what its user meant to close. */
+/**
+ * Triton flags refused with the reason: those that restrict access (ignoring one would serve what
+ * its user meant to close) and Triton's older trace flags (ignoring one would leave its user
+ * without the traces asked for; --trace-config says the same).
+ */
 const REFUSED: Readonly<Record<string, string>> = Object.freeze({
+  'trace-file': "it is Triton's older trace flag; use --trace-config triton,file=PATH",
+  'trace-level': "it is Triton's older trace flag; use --trace-config level=OFF|TIMESTAMPS|TENSORS",
+  'trace-rate': "it is Triton's older trace flag; use --trace-config rate=N",
+  'trace-count': "it is Triton's older trace flag; use --trace-config count=N",
+  'trace-log-frequency': "it is Triton's older trace flag; use --trace-config triton,log-frequency=N",
   'http-restricted-api': 'Nereid cannot restrict APIs by header; restrict them in front of it (a proxy or an ingress rule)',
   'grpc-restricted-protocol': 'Nereid cannot restrict protocols by header; restrict them in front of it (a proxy or an ingress rule)',
 });
