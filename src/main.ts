@@ -3,11 +3,12 @@
  * SIGINT/SIGTERM (exit 0 once in-flight work is done or --exit-timeout-secs has passed). Every
  * line after the flags are read goes through the server's logger (--log-file, --log-format);
  * a bad flag, a log file that cannot be opened, and the error that stops the server are (also)
- * told on stderr.
+ * told on stderr. With --exit-on-error (Triton's default) a start-up error exits 1 with one
+ * line: a repository that cannot be read, a model that fails to load, a port in use.
  */
 import { ServerError } from './errors.ts';
-import { parseCliOptions, USAGE } from './cli/index.ts';
-import { createServerLog, startServer, type ServerLog } from './server/index.ts';
+import { ignoredFlagsWarning, parseCliOptions, USAGE } from './cli/index.ts';
+import { createServerLog, startServer, VERSION, type ServerLog } from './server/index.ts';
 
 /** The logger, once the flags are read; lines before that go to stderr. */
 let log: ServerLog | null = null;
@@ -24,6 +25,10 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
+  if (options.version) {
+    process.stdout.write(`${VERSION}\n`);
+    return;
+  }
   try {
     log = createServerLog(options);
   } catch (err) {
@@ -31,7 +36,9 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const logger = log.logger.child({ component: 'server' });
-  const server = await startServer(options, { log });
+  const warning = ignoredFlagsWarning(options.tritonFlagsIgnored);
+  if (warning) logger.warn(warning);
+  const server = await startServer(options, { log, failOnModelError: options.exitOnError });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

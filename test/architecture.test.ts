@@ -30,6 +30,7 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   server: ['protocol', 'cli', 'model-config', 'shm', 'workers', 'instance', 'inference', 'observability', 'scheduler', 'repository', 'api'],
   client: ['protocol'],
   main: ['cli', 'server'],
+  index: ['cli', 'server'],
 };
 
 interface Edge { readonly file: string; readonly line: number; readonly from: string; readonly to: string; readonly target: string }
@@ -41,7 +42,7 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/** 'api' for src/api/http/x.ts, 'leaf' for src/errors.ts, 'main' for src/main.ts. */
+/** 'api' for src/api/http/x.ts, 'leaf' for src/errors.ts, 'main' for src/main.ts, 'index' for src/index.ts. */
 function folderOf(file: string): string {
   const rel = path.relative(SRC, file).split(path.sep);
   if (rel.length > 1) return rel[0];

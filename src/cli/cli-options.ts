@@ -10,6 +10,7 @@ import {
   parseObservabilityOptions, type LogOptions, type MetricsOptions,
 } from './observability-options.ts';
 import { DEFAULT_TRACE_SETTING, type TraceSetting } from './trace-settings.ts';
+import { DEFAULT_BACKEND_CONFIG, parseBackendConfig, takeTritonFlagsWithoutEffect, type BackendConfig } from './triton-flags.ts';
 
 export interface ServerOptions {
   readonly modelRepositories: readonly string[];
@@ -40,6 +41,16 @@ export interface ServerOptions {
   readonly log: LogOptions;
   /** --trace-config. */
   readonly trace: TraceSetting;
+  /** --exit-on-error: a start-up error (a repository that cannot be read, a model that fails to load) stops the command. */
+  readonly exitOnError: boolean;
+  /** --strict-readiness: the server is ready only when every model is (false: when it answers). */
+  readonly strictReadiness: boolean;
+  /** --model-load-thread-count: how many models load at the same time. */
+  readonly modelLoadThreadCount: number;
+  /** --id: the server's name in its metadata (GET /v2, gRPC ServerMetadata). */
+  readonly serverId: string;
+  /** --backend-config. */
+  readonly backendConfig: BackendConfig;
 }
 
 /** Defaults, as Triton's where Triton has the flag. */
@@ -63,9 +74,14 @@ export const DEFAULT_OPTIONS: ServerOptions = Object.freeze({
   metrics: DEFAULT_METRICS_OPTIONS,
   log: DEFAULT_LOG_OPTIONS,
   trace: DEFAULT_TRACE_SETTING,
+  exitOnError: true, // Triton's default
+  strictReadiness: true, // Triton's default
+  modelLoadThreadCount: 4, // Triton's default
+  serverId: 'nereid',
+  backendConfig: DEFAULT_BACKEND_CONFIG,
 });
 
-const booleanFlags = ['strict-model-config', 'disable-auto-complete-config', 'allow-http', 'allow-client-shm', ...GRPC_BOOLEAN_FLAGS, ...OBSERVABILITY_BOOLEAN_FLAGS] as const;
+const booleanFlags = ['exit-on-error', 'strict-readiness', 'strict-model-config', 'disable-auto-complete-config', 'allow-http', 'allow-client-shm', ...GRPC_BOOLEAN_FLAGS, ...OBSERVABILITY_BOOLEAN_FLAGS] as const;
 
 const spec = {
   'model-repository': { type: 'string', multiple: true },
@@ -85,12 +101,27 @@ const spec = {
   'allow-client-shm': { type: 'string' },
   'client-shm-max-bytes': { type: 'string' },
   ...OBSERVABILITY_SPEC,
+  'exit-on-error': { type: 'string' },
+  'strict-readiness': { type: 'string' },
+  'model-load-thread-count': { type: 'string' },
+  id: { type: 'string' },
+  'backend-config': { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
 } as const;
 
 export const USAGE = `Usage: nereid [options]
 
   --model-repository=DIR        a model repository (repeatable; default ./model_repository)
+  --exit-on-error=BOOL          stop when a repository cannot be read or a model fails to load
+                                at start-up (default true; false serves what did load)
+  --strict-readiness=BOOL       ready only when every model is ready (default true; false:
+                                ready whenever the server answers)
+  --model-load-thread-count=N   models loaded at the same time (default 4)
+  --id=NAME                     the server's name in its metadata (default nereid)
+  --backend-config=B,K=V        onnxruntime,intra_op_thread_count=N, onnxruntime,
+                                inter_op_thread_count=N (defaults where a config sets none),
+                                default-max-batch-size=N (auto-complete's, default 4)
   --http-address=ADDR           address the HTTP server listens on (default 0.0.0.0)
   --http-port=N                 HTTP port (default 8000; 0 picks a free port)
   --grpc-port=N                 gRPC port (default 8001; 0 picks a free port)
@@ -107,19 +138,32 @@ export const USAGE = `Usage: nereid [options]
                                 them (default false)
   --client-shm-max-bytes=BYTES  largest total byte_size of the registered system shared-memory
                                 regions (default 17179869184, 16 GiB)${OBSERVABILITY_USAGE}  -h, --help                    this text
+  --version                     print the version and exit
+  Triton flags without an effect here (--http-thread-count, --pinned-memory-pool-byte-size,
+  ...) are named in one warning and ignored; see docs/install.md.
 ${GRPC_USAGE}`;
 
+/** What the command itself acts on, beside the server's options. */
+export interface CommandFlags {
+  readonly help: boolean;
+  /** --version: print the package version and exit. */
+  readonly version: boolean;
+  /** Triton flags without an effect here that argv held (triton-flags.ts), for one warning. */
+  readonly tritonFlagsIgnored: readonly string[];
+}
+
 /** Parses argv (without node and the script). Throws a TypeError/RangeError naming the flag. */
-export function parseCliOptions(argv: readonly string[]): ServerOptions & { help: boolean } {
+export function parseCliOptions(argv: readonly string[]): ServerOptions & CommandFlags {
   // Triton's boolean flags take a value (`--flag false` or `--flag=false`); also accept the bare
   // flag, at the end or before another flag, as "true".
+  const { args: kept, ignored } = takeTritonFlagsWithoutEffect(argv);
   const args: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
+  for (let i = 0; i < kept.length; i++) {
+    const a = kept[i];
     if (!booleanFlags.some((f) => a === `--${f}`)) {
       args.push(a);
-    } else if (i + 1 < argv.length && !argv[i + 1].startsWith('-')) {
-      args.push(`${a}=${argv[++i]}`);
+    } else if (i + 1 < kept.length && !kept[i + 1].startsWith('-')) {
+      args.push(`${a}=${kept[++i]}`);
     } else {
       args.push(`${a}=true`);
     }
@@ -133,8 +177,11 @@ export function parseCliOptions(argv: readonly string[]): ServerOptions & { help
   const repos = [...((values['model-repository'] as string[] | undefined) ?? []), ...((values['model-store'] as string[] | undefined) ?? [])];
   if (repos.includes('')) throw new TypeError('--model-repository must not be empty');
   if (values['http-address'] === '') throw new TypeError('--http-address must not be empty');
+  if (values.id === '') throw new TypeError('--id must not be empty');
   return Object.freeze({
     help: Boolean(values.help),
+    version: Boolean(values.version),
+    tritonFlagsIgnored: Object.freeze(ignored),
     modelRepositories: Object.freeze(repos.length > 0 ? repos : [...DEFAULT_OPTIONS.modelRepositories]),
     httpAddress: (values['http-address'] as string | undefined) ?? DEFAULT_OPTIONS.httpAddress,
     httpPort: port(values, 'http-port', DEFAULT_OPTIONS.httpPort),
@@ -152,6 +199,11 @@ export function parseCliOptions(argv: readonly string[]): ServerOptions & { help
     allowClientShm: bool(values, 'allow-client-shm', DEFAULT_OPTIONS.allowClientShm),
     clientShmMaxBytes: integer(values, 'client-shm-max-bytes', DEFAULT_OPTIONS.clientShmMaxBytes, 0),
     ...parseObservabilityOptions(values, bool, integer),
+    exitOnError: bool(values, 'exit-on-error', DEFAULT_OPTIONS.exitOnError),
+    strictReadiness: bool(values, 'strict-readiness', DEFAULT_OPTIONS.strictReadiness),
+    modelLoadThreadCount: integer(values, 'model-load-thread-count', DEFAULT_OPTIONS.modelLoadThreadCount, 1),
+    serverId: (values.id as string | undefined) ?? DEFAULT_OPTIONS.serverId,
+    backendConfig: parseBackendConfig((values['backend-config'] as string[] | undefined) ?? []),
   });
 }
 

@@ -22,7 +22,7 @@ const isDynamic = (d: number | string | null | undefined): boolean => typeof d !
  * Fills what config.pbtxt leaves out. `max_batch_size` is completed only when the file does not
  * set it at all (Triton cannot tell an explicit 0 from an absent field; we can, and keep the 0).
  */
-export function autocompleteConfig(raw: RawConfig, io: { inputs: readonly ModelIo[]; outputs: readonly ModelIo[] }, modelName: string): RawConfig {
+export function autocompleteConfig(raw: RawConfig, io: { inputs: readonly ModelIo[]; outputs: readonly ModelIo[] }, modelName: string, defaultMaxBatchSize: number = DEFAULT_MAX_BATCH_SIZE): RawConfig {
   const config: RawConfig = structuredClone(raw);
   config.name ??= modelName;
   if (!config.platform && !config.backend) {
@@ -34,8 +34,8 @@ export function autocompleteConfig(raw: RawConfig, io: { inputs: readonly ModelI
   const all = [...io.inputs, ...io.outputs];
   const batchable = all.length > 0 && all.every((t) => t.shape !== null && t.shape.length > 0 && isDynamic(t.shape[0]));
   if (config.max_batch_size === undefined) {
-    config.max_batch_size = batchable ? DEFAULT_MAX_BATCH_SIZE : 0;
-    if (batchable && config.dynamic_batching === undefined && config.sequence_batching === undefined) {
+    config.max_batch_size = batchable ? defaultMaxBatchSize : 0;
+    if (config.max_batch_size > 0 && config.dynamic_batching === undefined && config.sequence_batching === undefined) {
       config.dynamic_batching = {};
     }
   }

@@ -6,3 +6,4 @@ export * from './model-config.ts';
 export * from './normalize-config.ts';
 export { readModelIo } from './onnx-model.ts';
 export * from './parse-pbtxt.ts';
+export * from './instance-kind.ts';

@@ -6,6 +6,7 @@ import { datatypeFromConfig, datatypeFromOnnx } from '../dtypes.ts';
 import { serverError } from '../errors.ts';
 import type { ModelIo } from './autocomplete-config.ts';
 import { normalizeDynamicBatching } from './dynamic-batching-config.ts';
+import { decideInstanceKind } from './instance-kind.ts';
 import type { InstanceGroup, ModelConfig, RawConfig, TensorConfig, VersionPolicy } from './model-config.ts';
 
 export interface NormalizeContext {
@@ -13,6 +14,11 @@ export interface NormalizeContext {
   readonly modelName: string;
   /** GPU ids present on this machine. */
   readonly gpus: readonly number[];
+  /** Whether onnxruntime's CUDA execution provider is loadable (instance-kind.ts); false when absent. */
+  readonly cudaProvider?: boolean;
+  /** Threads where the config's parameters set none (--backend-config=onnxruntime,…); null: the server's share. */
+  readonly defaultIntraOpThreads?: number | null;
+  readonly defaultInterOpThreads?: number | null;
   /** The model's io from the .onnx file; null when no version file could be read. */
   readonly io: { inputs: readonly ModelIo[]; outputs: readonly ModelIo[] } | null;
 }
@@ -51,7 +57,7 @@ export function normalizeConfig(completed: RawConfig, ctx: NormalizeContext): Mo
   raw.version_policy = versionPolicy.kind === 'latest' ? { latest: { num_versions: versionPolicy.numVersions } }
     : versionPolicy.kind === 'all' ? { all: {} } : { specific: { versions: [...versionPolicy.versions] } };
 
-  const instanceGroups = instanceGroupsOf(m, raw.instance_group ?? [], ctx.gpus);
+  const instanceGroups = instanceGroupsOf(m, raw.instance_group ?? [], ctx.gpus, ctx.cudaProvider ?? false);
   raw.instance_group = instanceGroups.map((g) => ({ name: g.name, kind: g.kind, count: g.count, gpus: [...g.gpus] }));
 
   const dynamicBatching = raw.dynamic_batching !== undefined ? normalizeDynamicBatching(m, raw.dynamic_batching, maxBatchSize) : null;
@@ -62,8 +68,8 @@ export function normalizeConfig(completed: RawConfig, ctx: NormalizeContext): Mo
   for (const [key, value] of Object.entries(raw.parameters ?? {})) {
     parameters[key] = String((value as RawConfig)?.string_value ?? '');
   }
-  const intraOpThreads = threadParam(m, parameters, 'intra_op_thread_count') ?? null;
-  const interOpThreads = threadParam(m, parameters, 'inter_op_thread_count') ?? 1;
+  const intraOpThreads = threadParam(m, parameters, 'intra_op_thread_count') ?? ctx.defaultIntraOpThreads ?? null;
+  const interOpThreads = threadParam(m, parameters, 'inter_op_thread_count') ?? ctx.defaultInterOpThreads ?? 1;
 
   raw.default_model_filename ||= 'model.onnx';
   return deepFreeze({
@@ -149,21 +155,22 @@ function versionPolicyOf(m: string, raw: RawConfig): VersionPolicy {
   return { kind: 'specific', versions: [...new Set(versions)].sort((a, b) => a - b) };
 }
 
-function instanceGroupsOf(m: string, groups: RawConfig[], gpus: readonly number[]): InstanceGroup[] {
+function instanceGroupsOf(m: string, groups: RawConfig[], gpus: readonly number[], cudaProvider: boolean): InstanceGroup[] {
   const list = groups.length > 0 ? groups : [{}];
   return list.map((g, i) => {
     const name = g.name || `${m}_${i}`;
     const count = g.count ?? 1;
     if (!isInt(count) || count < 1) fail(m, `instance_group '${name}': count must be a positive integer`);
-    let kind: string = g.kind ?? 'KIND_AUTO';
+    const written: string = g.kind ?? 'KIND_AUTO';
     const listed: number[] = g.gpus ?? [];
-    if (kind === 'KIND_AUTO') kind = listed.length > 0 || gpus.length > 0 ? 'KIND_GPU' : 'KIND_CPU';
-    if (kind === 'KIND_CPU') {
-      if (listed.length > 0) fail(m, `instance_group '${name}': gpus may not be listed for KIND_CPU`);
-      return { name, kind, count, gpus: [] };
+    if (written !== 'KIND_AUTO' && written !== 'KIND_CPU' && written !== 'KIND_GPU') {
+      fail(m, `instance_group '${name}': kind ${written} is not supported (use KIND_CPU, KIND_GPU or KIND_AUTO)`);
     }
-    if (kind !== 'KIND_GPU') fail(m, `instance_group '${name}': kind ${kind} is not supported (use KIND_CPU, KIND_GPU or KIND_AUTO)`);
-    if (gpus.length === 0) fail(m, `instance_group '${name}': KIND_GPU needs a GPU, and none was found on this machine`);
+    if (written === 'KIND_CPU' && listed.length > 0) fail(m, `instance_group '${name}': gpus may not be listed for KIND_CPU`);
+    const decided = decideInstanceKind(written as 'KIND_AUTO' | 'KIND_CPU' | 'KIND_GPU', listed, { gpus, cudaProvider });
+    if (decided.kind === 'error') fail(m, `instance_group '${name}': ${decided.message}`);
+    // KIND_AUTO placed on the CPU keeps no GPU ids it listed: they name devices it does not use.
+    if (decided.kind === 'KIND_CPU') return { name, kind: 'KIND_CPU', count, gpus: [] };
     for (const id of listed) {
       if (!gpus.includes(id)) fail(m, `instance_group '${name}': GPU ${id} is not available (found: ${gpus.join(', ')})`);
     }

@@ -12,7 +12,7 @@ import type { ModelConfig, RawConfig } from '../model-config/index.ts';
 import { modelConfigType } from '../model-config/index.ts';
 import { normalizeConfig } from '../model-config/index.ts';
 import { parsePbtxt } from '../model-config/index.ts';
-import { fileExists, listVersions } from './model-repository.ts';
+import { fileExists, listVersions, missingModelFile } from './model-repository.ts';
 import { ModelStatistics, type LatencyObserver } from '../observability/index.ts';
 import { createScheduler, type Scheduler } from '../scheduler/index.ts';
 import type { TraceSampler } from '../observability/index.ts';
@@ -43,6 +43,12 @@ interface LoadOptions {
   /** Require config.pbtxt (--strict-model-config=true). */
   readonly requireConfigFile: boolean;
   readonly gpus: readonly number[];
+  /** Whether onnxruntime's CUDA execution provider is loadable (KIND_AUTO takes a GPU only then). */
+  readonly cudaProvider?: boolean;
+  /** --backend-config: auto-complete's max_batch_size, and thread counts where a config sets none. */
+  readonly defaultMaxBatchSize?: number | null;
+  readonly defaultIntraOpThreads?: number | null;
+  readonly defaultInterOpThreads?: number | null;
 }
 
 /** What each version reports to beyond its statistics: the tracer, and latency summaries when configured. */
@@ -96,7 +102,7 @@ export async function startModel(model: PreparedModel, threadsPerInstance: numbe
     const file = path.join(dir, String(version), config.defaultModelFilename);
     if (!(await fileExists(file))) {
       entry.state = 'UNAVAILABLE';
-      entry.reason = `version ${version} has no model file '${config.defaultModelFilename}'`;
+      entry.reason = await missingModelFile(dir, version, config.defaultModelFilename);
       return;
     }
     try {
@@ -126,6 +132,7 @@ async function readConfig(name: string, dir: string, options: LoadOptions): Prom
     if (await fileExists(path.join(dir, String(v), filename))) present.push(v);
   }
   if (all.length === 0) throw new Error(`no version folders (numeric sub-directories holding ${filename}) in ${dir}`);
+  if (present.length === 0) throw new Error(await missingModelFile(dir, all.at(-1)!, filename));
 
   // Auto-complete from the newest version that has a model file (Triton reads one version too).
   let io: { inputs: ModelIo[]; outputs: ModelIo[] } | null = null;
@@ -138,10 +145,13 @@ async function readConfig(name: string, dir: string, options: LoadOptions): Prom
       throw new Error(`cannot read ${file}: ${messageOf(err)}`);
     }
   }
-  const completed = options.autocomplete && io ? autocompleteConfig(raw, io, name) : { ...raw, name: raw.name ?? name };
+  const completed = options.autocomplete && io ? autocompleteConfig(raw, io, name, options.defaultMaxBatchSize ?? undefined) : { ...raw, name: raw.name ?? name };
   const config = normalizeConfig(completed, {
     modelName: name,
     gpus: options.gpus,
+    cudaProvider: options.cudaProvider ?? false,
+    defaultIntraOpThreads: options.defaultIntraOpThreads ?? null,
+    defaultInterOpThreads: options.defaultInterOpThreads ?? null,
     io,
   });
   const policy = config.versionPolicy;

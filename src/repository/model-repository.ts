@@ -2,7 +2,6 @@
  * Reads model repositories on disk: `<repo>/<model>/config.pbtxt` and
  * `<repo>/<model>/<version>/<file>`. Knows files only; loading is model-lifecycle's job.
  */
-import { serverError } from '../errors.ts';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -15,14 +14,16 @@ interface ModelDir {
  * Lists the models in every repository. A name found in two repositories is reported as an
  * error for that model (as Triton does), not loaded from either.
  */
-export async function scanRepositories(repos: readonly string[]): Promise<{ models: ModelDir[]; duplicates: Map<string, string[]> }> {
+export async function scanRepositories(repos: readonly string[]): Promise<{ models: ModelDir[]; duplicates: Map<string, string[]>; unreadable: string[] }> {
   const found = new Map<string, string[]>();
+  const unreadable: string[] = [];
   for (const repo of repos) {
     let entries;
     try {
       entries = await readdir(repo, { withFileTypes: true });
     } catch (err) {
-      throw serverError('BAD_CONFIG', `failed to read model repository '${repo}': ${(err as Error).message}`);
+      unreadable.push(`failed to read model repository '${repo}': ${(err as Error).message}`);
+      continue;
     }
     for (const e of entries) {
       if (!e.isDirectory() || e.name.startsWith('.')) continue;
@@ -37,7 +38,7 @@ export async function scanRepositories(repos: readonly string[]): Promise<{ mode
     if (dirs.length > 1) duplicates.set(name, dirs);
     else models.push({ name, dir: dirs[0] });
   }
-  return { models, duplicates };
+  return { models, duplicates, unreadable };
 }
 
 /** The numeric version folders of a model, ascending. Other entries are ignored, as in Triton. */
@@ -48,6 +49,21 @@ export async function listVersions(modelDir: string): Promise<number[]> {
     .map((e) => Number(e.name))
     .filter((v) => Number.isSafeInteger(v) && v > 0)
     .sort((a, b) => a - b);
+}
+
+/**
+ * Why version `version` of a model has no `filename`: the plain fact, or, when the folder holds
+ * other .onnx files, which ones and the two ways out (rename, or default_model_filename).
+ */
+export async function missingModelFile(modelDir: string, version: number, filename: string): Promise<string> {
+  let others: string[] = [];
+  try {
+    others = (await readdir(path.join(modelDir, String(version)))).filter((f) => f.endsWith('.onnx')).sort();
+  } catch {
+    // An unreadable folder has no file to suggest.
+  }
+  if (others.length === 0) return `version ${version} has no model file '${filename}'`;
+  return `version ${version} has no model file '${filename}' but has ${others.map((f) => `'${f}'`).join(', ')}: rename it to '${filename}', or set default_model_filename: "${others[0]}" in config.pbtxt`;
 }
 
 export async function fileExists(file: string): Promise<boolean> {

@@ -19,6 +19,8 @@ import { instanceCount, prepareModel, startModel, type VersionHooks } from '../r
 import { ModelRegistry } from '../repository/index.ts';
 import { scanRepositories } from '../repository/index.ts';
 import { ClientRegions, CudaRegions } from '../shm/index.ts';
+import { autoKindNotice } from '../model-config/index.ts';
+import { serverError } from '../errors.ts';
 import { cudaProviderPresent } from '../instance/index.ts';
 import { SystemMonitor } from '../observability/index.ts';
 import { TraceManager } from '../observability/index.ts';
@@ -55,6 +57,12 @@ interface StartOptions {
   readonly announce?: (line: string) => void;
   /** The logger and its settings, when the caller made them already (createServerLogger); else made here. */
   readonly log?: ServerLog;
+  /**
+   * Reject, with every started model stopped and no front-end opened, when a model fails to
+   * load (Triton's --exit-on-error; the command passes `options.exitOnError`). Off by default,
+   * so code that starts a server can look at the failures itself.
+   */
+  readonly failOnModelError?: boolean;
 }
 
 /** The server's logger and the settings it follows. */
@@ -89,7 +97,15 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
   const metrics = options.metrics.allowMetrics ? createMetricsRegistry(registry, options.metrics) : null;
   const hooks: VersionHooks = { tracer: tracing, latencyObserver: (model, version) => metrics?.latencyObserver(model, version) ?? null, workerLog: workerLogs.setup };
   const gpus = options.gpus ? [...options.gpus] : (await discoverGpus()).map((g) => g.id);
-  const { models, duplicates } = await scanRepositories(options.modelRepositories);
+  // The provider is looked for only where there is a GPU to use it on: asking loads the binding.
+  const cudaProvider = gpus.length > 0 && await cudaProviderPresent();
+  const notice = autoKindNotice({ gpus, cudaProvider });
+  if (notice) announce(notice);
+  const { models, duplicates, unreadable } = await scanRepositories(options.modelRepositories);
+  // Triton's --exit-on-error: a repository that cannot be read stops the start; without it, the
+  // server serves what the other repositories hold.
+  if (unreadable.length > 0 && options.exitOnError) throw serverError('BAD_CONFIG', unreadable[0]);
+  for (const line of unreadable) announce(line);
   for (const [name, dirs] of duplicates) {
     registry.set({ name, dir: dirs[0], config: null, reason: `model '${name}' appears in more than one repository: ${dirs.join(', ')}`, versions: new Map() });
   }
@@ -97,13 +113,18 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
     autocomplete: !options.strictModelConfig && !options.disableAutoCompleteConfig,
     requireConfigFile: options.strictModelConfig,
     gpus,
+    cudaProvider,
+    defaultMaxBatchSize: options.backendConfig.defaultMaxBatchSize,
+    defaultIntraOpThreads: options.backendConfig.intraOpThreads,
+    defaultInterOpThreads: options.backendConfig.interOpThreads,
   };
-  const prepared = await Promise.all(models.map((m) => prepareModel(m.name, m.dir, loadOptions)));
+  const loadThreads = options.modelLoadThreadCount;
+  const prepared = await mapLimited(models, loadThreads, (m) => prepareModel(m.name, m.dir, loadOptions));
   // Share the cores among every instance of every model, so that instances times runtime
   // threads never exceed them (oversubscribed runtime threads are a common Triton pitfall).
   const instances = prepared.reduce((n, m) => n + instanceCount(m), 0);
   const threadsPerInstance = Math.max(1, Math.floor(os.availableParallelism() / Math.max(1, instances)));
-  const loaded = await Promise.all(prepared.map((m) => startModel(m, threadsPerInstance, hooks)));
+  const loaded = await mapLimited(prepared, loadThreads, (m) => startModel(m, threadsPerInstance, hooks));
   for (const model of loaded) {
     registry.set(model);
     if (!model.config) announce(`model '${model.name}' failed to load: ${model.reason}`);
@@ -112,18 +133,30 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
     }
   }
 
+  if (start.failOnModelError && !registry.allReady()) {
+    const failed = registry.all().filter((m) => m.config === null || [...m.versions.values()].some((v) => v.state !== 'READY')).length;
+    await registry.stopAll();
+    metrics?.close();
+    await tracing.close();
+    workerLogs.close();
+    throw serverError('BAD_CONFIG', `failed to load all models (${failed} of ${registry.all().length} failed; --exit-on-error=false serves the others)`);
+  }
+
   const clientRegions = new ClientRegions({ allowed: options.allowClientShm, maxTotalBytes: options.clientShmMaxBytes });
   const cudaRegions = new CudaRegions({ allowed: options.allowClientShm, providerPresent: cudaProviderPresent });
   let closing = false;
   const ctx: ApiContext = {
     registry,
     version: VERSION,
+    serverId: options.serverId,
     maxInputSizeBytes: options.httpMaxInputSizeBytes,
     maxJsonDepth: options.httpMaxJsonDepth,
     clientRegions,
     cudaRegions,
     isLive: () => !closing,
-    isReady: () => !closing && registry.allReady(),
+    // --strict-readiness (Triton's default): ready only when every model is; without it, ready
+    // whenever the server answers.
+    isReady: () => !closing && (!options.strictReadiness || registry.allReady()),
     logSettings,
     tracing,
   };
@@ -131,7 +164,14 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
   let httpPort: number | null = null;
   if (options.allowHttp) {
     http = await buildHttpServer(ctx, { logger: logger.child({ component: 'http' }) });
-    await http.listen({ host: options.httpAddress, port: options.httpPort });
+    try {
+      await http.listen({ host: options.httpAddress, port: options.httpPort });
+    } catch (err) {
+      await http.close();
+      await registry.stopAll();
+      workerLogs.close();
+      throw portError(err, 'HTTP service', options.httpAddress, options.httpPort);
+    }
     httpPort = (http.server.address() as { port: number }).port;
     announce(`HTTP: listening on ${options.httpAddress}:${httpPort}`);
   }
@@ -143,7 +183,7 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
       await http?.close();
       await registry.stopAll();
       workerLogs.close();
-      throw err;
+      throw portError(err, 'GRPC service', options.grpc.address, options.grpcPort);
     }
   }
   // Metrics start last, as in Triton, so a front-end that fails to start leaves nothing of them
@@ -159,7 +199,7 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
       await http?.close();
       await registry.stopAll();
       workerLogs.close();
-      throw err;
+      throw portError(err, 'metrics service', metricsAddress(options), options.metricsPort);
     }
     announce(`Started Metrics Service at ${metricsAddress(options)}:${metricsServer.port}`);
   }
@@ -194,6 +234,33 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
     logger.flush();
   };
   return { registry, clientRegions, httpPort, http, grpcPort: grpc?.port ?? null, grpc, metricsPort: metricsServer?.port ?? null, logger, logSettings, tracing, close };
+}
+
+/**
+ * A port already taken, said as Triton says it: which service, which port. Other errors pass
+ * through. (grpc-js reports it only inside its message, without a code.)
+ */
+function portError(err: unknown, service: string, address: string, port: number): unknown {
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code !== 'EADDRINUSE' && !/EADDRINUSE|address already in use/i.test(String(e?.message))) return err;
+  return Object.assign(new Error(`failed to start ${service}: port ${port} on ${address} is already in use`), { code: 'EADDRINUSE' });
+}
+
+/**
+ * Runs `fn` over `items` with at most `limit` at a time, results in order (--model-load-thread-count).
+ * Ten lines, so written here rather than taken from a package.
+ */
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
 
 /** Triton's default: the HTTP address when HTTP is served, else every interface. */

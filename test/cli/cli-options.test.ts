@@ -17,7 +17,13 @@ describe('command-line defaults', () => {
     assert.equal(o.disableAutoCompleteConfig, false);
     assert.equal(o.logVerbose, 0);
     assert.equal(o.help, false);
-    assert.deepEqual({ ...o, help: undefined }, { ...DEFAULT_OPTIONS, help: undefined });
+    assert.equal(o.version, false);
+    assert.deepEqual(o.tritonFlagsIgnored, []);
+    assert.equal(o.exitOnError, true);
+    assert.equal(o.strictReadiness, true);
+    assert.equal(o.modelLoadThreadCount, 4);
+    const { help: _h, version: _v, tritonFlagsIgnored: _t, ...options } = o;
+    assert.deepEqual(options, DEFAULT_OPTIONS);
   });
 
   test('come back frozen', () => {
@@ -46,6 +52,11 @@ describe('command-line flags', () => {
     ['disable-auto-complete-config', 'no', (o) => o.disableAutoCompleteConfig, false],
     ['allow-client-shm', 'true', (o) => o.allowClientShm, true],
     ['client-shm-max-bytes', '4096', (o) => o.clientShmMaxBytes, 4096],
+    ['exit-on-error', 'false', (o) => o.exitOnError, false],
+    ['strict-readiness', 'false', (o) => o.strictReadiness, false],
+    ['model-load-thread-count', '2', (o) => o.modelLoadThreadCount, 2],
+    ['id', 'replica-7', (o) => o.serverId, 'replica-7'],
+    ['backend-config', 'onnxruntime,intra_op_thread_count=3', (o) => o.backendConfig, { defaultMaxBatchSize: null, intraOpThreads: 3, interOpThreads: null }],
   ];
   for (const [flag, value, read, expected] of pairs) {
     test(`read --${flag} ${value} and --${flag}=${value} alike`, () => {
@@ -114,5 +125,44 @@ describe('bad command-line flags', () => {
 
   test('refuses positional arguments', () => {
     assert.throws(() => parseCliOptions(['model_repository']), { name: 'TypeError', message: /Unexpected argument 'model_repository'/ });
+  });
+});
+
+describe("Triton's flags passed out of habit", () => {
+  test('--version asks for the version', () => {
+    assert.equal(parseCliOptions(['--version']).version, true);
+  });
+
+  test('--backend-config takes the onnxruntime thread counts and default-max-batch-size, repeated', () => {
+    const o = parseCliOptions(['--backend-config=onnxruntime,intra_op_thread_count=2', '--backend-config', 'onnxruntime,inter_op_thread_count=3', '--backend-config=default-max-batch-size=0']);
+    assert.deepEqual(o.backendConfig, { defaultMaxBatchSize: 0, intraOpThreads: 2, interOpThreads: 3 });
+  });
+
+  const refused: [string, RegExp][] = [
+    ['--backend-config=onnxruntime,enable-global-threadpool=1', /^--backend-config: onnxruntime setting 'enable-global-threadpool' has no meaning here; the onnxruntime settings are: intra_op_thread_count, inter_op_thread_count$/],
+    ['--backend-config=tensorflow,version=2', /^--backend-config: backend 'tensorflow' is not served here; Nereid's backend is onnxruntime$/],
+    ['--backend-config=backend-directory=/x', /^--backend-config: 'backend-directory' has no meaning here; the settings for all backends are: default-max-batch-size$/],
+    ['--backend-config=onnxruntime,intra_op_thread_count=0', /^--backend-config: onnxruntime,intra_op_thread_count must be an integer of at least 1 \(got '0'\)$/],
+    ['--backend-config=onnxruntime', /^--backend-config must be <backend>,<setting>=<value> or <setting>=<value> \(got 'onnxruntime'\)$/],
+    ['--model-load-thread-count=0', /^--model-load-thread-count must be at least 1 \(got 0\)$/],
+    ['--exit-on-error=maybe', /^--exit-on-error must be true or false \(got 'maybe'\)$/],
+    ['--id=', /^--id must not be empty$/],
+    ['--http-restricted-api=model-repository,key=value', /^--http-restricted-api is not supported: Nereid cannot restrict APIs by header/],
+  ];
+  for (const [arg, message] of refused) {
+    test(`refuses ${arg} with a message that says why`, () => {
+      assert.throws(() => parseCliOptions([arg]), { message });
+    });
+  }
+
+  test('names flags without an effect here once each, with their values taken out', () => {
+    const o = parseCliOptions(['--http-thread-count', '8', '--pinned-memory-pool-byte-size=0', '--http-port', '9', '--http-thread-count=4', '--rate-limit', 'off', '--allow-http']);
+    assert.deepEqual(o.tritonFlagsIgnored, ['--http-thread-count', '--pinned-memory-pool-byte-size', '--rate-limit']);
+    assert.equal(o.httpPort, 9);
+    assert.equal(o.allowHttp, true);
+  });
+
+  test('still refuses a flag Triton does not have either', () => {
+    assert.throws(() => parseCliOptions(['--no-such-flag=1']), { message: /Unknown option '--no-such-flag'/ });
   });
 });

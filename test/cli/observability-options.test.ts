@@ -76,7 +76,7 @@ describe('observability flags', () => {
     [['--trace-config=opentelemetry,url=localhost:4318'], /^--trace-config: trace mode 'opentelemetry' is not supported/],
     [['--trace-config=triton,file='], /^--trace-config triton,file must not be empty/],
     [['--trace-config=file=/tmp/t.json'], /^--trace-config has no setting 'file'/],
-    [['--trace-file=/tmp/t.json'], /Unknown option '--trace-file'/],
+    [['--trace-file=/tmp/t.json'], /^--trace-file is not supported: it is Triton's older trace flag; use --trace-config triton,file=PATH$/],
   ];
   for (const [args, message] of errors) {
     test(`refuse ${args.join(' ')} with a message naming the flag`, () => {

@@ -22,7 +22,7 @@ export const SHARDS: Readonly<Record<string, readonly string[]>> = {
   'api-http': ['api/http/'],
   'api-grpc': ['api/grpc/', 'api/conformance/', 'client/'],
   scheduling: ['scheduler/', 'instance/'],
-  'end-to-end': ['api/metrics/', 'api/request-cancel', 'main-cli', 'bench/'],
+  'end-to-end': ['api/metrics/', 'api/request-cancel', 'main-cli', 'bench/', 'package/'],
   rest: [],
 };
 

@@ -87,11 +87,25 @@ describe('model instances', () => {
       simple: { from: 'simple', config: `${simpleConfig}instance_group [ { kind: KIND_CPU } ]\n` },
     }, ['--gpus=0']);
     servers.push(s);
-    const version = s.server.registry.get('gpu').versions.get(1)!;
-    assert.equal(version.state, 'UNAVAILABLE');
-    assert.match(version.reason, /KIND_GPU instance on GPU 0 needs onnxruntime's CUDA execution provider/);
+    // No CUDA provider on this machine: the load fails before any thread starts, saying how to install it.
+    assert.match(s.server.registry.get('gpu').reason,
+      /^model 'gpu': instance_group 'gpu_0': KIND_GPU needs onnxruntime's CUDA execution provider, which is not installed here \(install it as docs\/install\.md#gpu says, or use KIND_CPU or KIND_AUTO\)$/);
     assert.equal((await fetch(`${s.url}/v2/models/gpu/ready`)).status, 400);
     assert.equal((await postJson(`${s.url}/v2/models/simple/infer`, simpleRequest(1))).status, 200);
+  });
+
+  it('runs KIND_AUTO (and a group with no kind) on the CPU where a GPU is named but the CUDA provider is missing, saying why', guard, async () => {
+    const s = await startRepoServer({
+      auto: { from: 'slow', config: slowConfig('instance_group [ { count: 1 kind: KIND_AUTO } ]') },
+      unset: { from: 'slow', config: slowConfig('instance_group [ { count: 1 } ]') },
+    }, ['--gpus=0']);
+    servers.push(s);
+    for (const model of ['auto', 'unset']) {
+      const config = s.server.registry.get(model).config!;
+      assert.deepEqual(config.instanceGroups.map((g) => [g.kind, g.gpus]), [['KIND_CPU', []]]);
+      assert.equal(outputValue(await inferValue(s.url, model, 5)), 5);
+    }
+    assert.ok(s.log.some((line) => /^found 1 GPU but not onnxruntime's CUDA execution provider: instance groups of KIND_AUTO \(or no kind\) run on the CPU/.test(line)), s.log.join('\n'));
   });
 
   it('fails the load of a model whose backend is not registered, naming the backend, and serves the others', guard, async () => {

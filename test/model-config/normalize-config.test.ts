@@ -37,7 +37,8 @@ describe('normalizeConfig refuses', () => {
     ['a negative queue delay', withFields({ dynamic_batching: { max_queue_delay_microseconds: -5 } }), /^model 'm': dynamic_batching.max_queue_delay_microseconds must be a non-negative integer$/],
     ['dynamic batching without max_batch_size', withFields({ max_batch_size: 0, dynamic_batching: {}, input: [tensor('INPUT0', { dims: [-1, 16] }), tensor('INPUT1', { dims: [-1, 16] })], output: [tensor('OUTPUT0', { dims: [-1, 16] }), tensor('OUTPUT1', { dims: [-1, 16] })] }), /^model 'm': dynamic_batching needs max_batch_size > 0$/],
     ['KIND_GPU on a machine without GPUs', withFields({ instance_group: [{ kind: 'KIND_GPU' }] }), /^model 'm': instance_group 'm_0': KIND_GPU needs a GPU, and none was found on this machine$/],
-    ['a GPU id that is not present', withFields({ instance_group: [{ name: 'g', kind: 'KIND_GPU', gpus: [3] }] }), /^model 'm': instance_group 'g': GPU 3 is not available \(found: 0, 1\)$/, { gpus: [0, 1] }],
+    ['a GPU id that is not present', withFields({ instance_group: [{ name: 'g', kind: 'KIND_GPU', gpus: [3] }] }), /^model 'm': instance_group 'g': GPU 3 is not available \(found: 0, 1\)$/, { gpus: [0, 1], cudaProvider: true }],
+    ['KIND_GPU where the CUDA provider is missing', withFields({ instance_group: [{ kind: 'KIND_GPU' }] }), /^model 'm': instance_group 'm_0': KIND_GPU needs onnxruntime's CUDA execution provider, which is not installed here \(install it as docs\/install.md#gpu says, or use KIND_CPU or KIND_AUTO\)$/, { gpus: [0], cudaProvider: false }],
     ['gpus listed for KIND_CPU', withFields({ instance_group: [{ kind: 'KIND_CPU', gpus: [0] }] }), /^model 'm': instance_group 'm_0': gpus may not be listed for KIND_CPU$/],
     ['an instance count of 0', withFields({ instance_group: [{ kind: 'KIND_CPU', count: 0 }] }), /^model 'm': instance_group 'm_0': count must be a positive integer$/],
     ['a version_policy with two choices', withFields({ version_policy: { latest: {}, all: {} } }), /^model 'm': version_policy must set exactly one of latest, all, specific$/],
@@ -82,10 +83,19 @@ describe('normalizeConfig', () => {
     assert.throws(() => normalizeConfig(withFields({ backend: 'test_crash' }), ctx()), { message: /^model 'm': platform 'onnxruntime_onnx' \/ backend 'test_crash' is not supported/ });
   });
 
-  test('places KIND_AUTO on every GPU when there are GPUs, and on the CPU otherwise', () => {
+  test('places KIND_AUTO on every GPU when there are GPUs and the CUDA provider, and on the CPU otherwise', () => {
     const raw = withFields({ instance_group: [{ count: 2 }] });
-    assert.deepEqual(normalizeConfig(raw, ctx({ gpus: [0, 1] })).instanceGroups, [{ name: 'm_0', kind: 'KIND_GPU', count: 2, gpus: [0, 1] }]);
+    assert.deepEqual(normalizeConfig(raw, ctx({ gpus: [0, 1], cudaProvider: true })).instanceGroups, [{ name: 'm_0', kind: 'KIND_GPU', count: 2, gpus: [0, 1] }]);
+    assert.deepEqual(normalizeConfig(raw, ctx({ gpus: [0, 1], cudaProvider: false })).instanceGroups, [{ name: 'm_0', kind: 'KIND_CPU', count: 2, gpus: [] }]);
+    assert.deepEqual(normalizeConfig(withFields({ instance_group: [{ kind: 'KIND_AUTO', gpus: [1] }] }), ctx({ gpus: [0, 1] })).instanceGroups, [{ name: 'm_0', kind: 'KIND_CPU', count: 1, gpus: [] }]);
     assert.deepEqual(normalizeConfig(raw, ctx()).instanceGroups, [{ name: 'm_0', kind: 'KIND_CPU', count: 2, gpus: [] }]);
+  });
+
+  test('takes thread counts from --backend-config where the parameters set none', () => {
+    const byFlag = normalizeConfig(base(), ctx({ defaultIntraOpThreads: 2, defaultInterOpThreads: 3 }));
+    assert.deepEqual([byFlag.intraOpThreads, byFlag.interOpThreads], [2, 3]);
+    const byConfig = normalizeConfig(withFields({ parameters: { intra_op_thread_count: { string_value: '5' }, inter_op_thread_count: { string_value: '1' } } }), ctx({ defaultIntraOpThreads: 2, defaultInterOpThreads: 3 }));
+    assert.deepEqual([byConfig.intraOpThreads, byConfig.interOpThreads], [5, 1]);
   });
 
   test('types the tensors: datatype info, dims without the batch dim, reshape and optional', () => {
@@ -125,7 +135,7 @@ describe('runtime threads', () => {
   });
 
   test('count every instance of every selected version and group, among which the server shares the cores', () => {
-    const config = normalizeConfig(withFields({ instance_group: [{ count: 2, kind: 'KIND_CPU' }, { count: 3, kind: 'KIND_GPU' }] }), ctx({ gpus: [0, 1] }));
+    const config = normalizeConfig(withFields({ instance_group: [{ count: 2, kind: 'KIND_CPU' }, { count: 3, kind: 'KIND_GPU' }] }), ctx({ gpus: [0, 1], cudaProvider: true }));
     assert.equal(instanceCount({ name: 'm', dir: '/m', config, reason: '', selected: [1, 2] }), (2 + 3 * 2) * 2);
     assert.equal(instanceCount({ name: 'm', dir: '/m', config: null, reason: 'broken', selected: [] }), 0);
   });

@@ -67,7 +67,7 @@ export function grpcModelHandlers(ctx: ApiContext, logInternal: InternalErrorLog
     ServerLive: () => ({ live: ctx.isLive() }),
     ServerReady: () => ({ ready: ctx.isReady() }),
     ModelReady: (r) => ({ ready: registry.isReady(r.name, r.version || undefined) }),
-    ServerMetadata: () => ({ name: 'nereid', version: ctx.version, extensions: [...EXTENSIONS] }),
+    ServerMetadata: () => ({ name: ctx.serverId ?? 'nereid', version: ctx.version, extensions: [...EXTENSIONS] }),
     ModelMetadata: (r) => modelMetadata(registry, r.name, r.version || undefined),
     ModelConfig: (r) => {
       const config = registry.config(r.name);

@@ -15,5 +15,5 @@ export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get('/v2/health/ready', async (_req, reply) => {
     reply.code(ctx.isReady() ? 200 : 400).send();
   });
-  app.get('/v2', async () => ({ name: 'nereid', version: ctx.version, extensions: [...EXTENSIONS] }));
+  app.get('/v2', async () => ({ name: ctx.serverId ?? 'nereid', version: ctx.version, extensions: [...EXTENSIONS] }));
 }

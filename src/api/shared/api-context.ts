@@ -10,6 +10,8 @@ import type { TraceManager } from '../../observability/index.ts';
 export interface ApiContext {
   readonly registry: ModelRegistry;
   readonly version: string;
+  /** The server's name in its metadata (--id; Triton's default is 'triton', ours 'nereid'). */
+  readonly serverId?: string;
   readonly maxInputSizeBytes: number;
   readonly maxJsonDepth: number;
   /** Client system shared-memory regions (one registry per server, shared by the front-ends). */

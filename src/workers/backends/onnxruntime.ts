@@ -45,7 +45,7 @@ export class OnnxruntimeBackend implements Backend {
       try {
         this.session = await ort.InferenceSession.create(setup.modelPath, options);
       } catch (err) {
-        throw new Error(`KIND_GPU instance on GPU ${setup.device.id} needs onnxruntime's CUDA execution provider, which could not be used here (${(err as Error).message}); install it, or use instance_group { kind: KIND_CPU }`);
+        throw new Error(`KIND_GPU instance on GPU ${setup.device.id} needs onnxruntime's CUDA execution provider, which could not be used here (${(err as Error).message}); install it as docs/install.md#gpu says, or use instance_group { kind: KIND_CPU }`);
       }
     } else {
       this.session = await ort.InferenceSession.create(setup.modelPath, options);

@@ -143,7 +143,8 @@ describe('metrics flags', () => {
   it('refuses to start on a metrics port in use, closing what it had started', guard, async () => {
     const first = await start([]);
     const taken = first.server.metricsPort!;
-    await assert.rejects(startTestServer([`--model-repository=${repositoryOf('simple')}`, `--metrics-port=${taken}`]), /EADDRINUSE/);
+    await assert.rejects(startTestServer([`--model-repository=${repositoryOf('simple')}`, `--metrics-port=${taken}`]),
+      { code: 'EADDRINUSE', message: `failed to start metrics service: port ${taken} on 127.0.0.1 is already in use` });
     const { samples } = await scrape(taken);
     assert.ok(sampleValue(samples, 'nv_inference_count', labels('simple')) !== undefined, 'the first server still answers');
   });
