@@ -1,6 +1,7 @@
 /** The public surface of src/model-config/. */
 export * from './autocomplete-config.ts';
 export * from './dynamic-batching-config.ts';
+export * from './inert-fields.ts';
 export * from './model-config-schema.ts';
 export * from './model-config.ts';
 export * from './normalize-config.ts';

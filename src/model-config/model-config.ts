@@ -51,6 +51,8 @@ export interface ModelConfig {
   /** parameters.intra_op_thread_count; null lets the server share the cores among all instances. */
   readonly intraOpThreads: number | null;
   readonly interOpThreads: number;
+  /** Fields the config sets that Nereid parses but does not act on (inert-fields.ts), for the load's warning. */
+  readonly ignoredFields: readonly string[];
   /** The completed config in proto shape, for the config endpoint. */
   readonly raw: RawConfig;
 }

@@ -6,6 +6,7 @@ import { datatypeFromConfig, datatypeFromOnnx } from '../dtypes.ts';
 import { serverError } from '../errors.ts';
 import type { ModelIo } from './autocomplete-config.ts';
 import { normalizeDynamicBatching } from './dynamic-batching-config.ts';
+import { inertFields } from './inert-fields.ts';
 import type { InstanceGroup, ModelConfig, RawConfig, TensorConfig, VersionPolicy } from './model-config.ts';
 
 export interface NormalizeContext {
@@ -66,6 +67,7 @@ export function normalizeConfig(completed: RawConfig, ctx: NormalizeContext): Mo
   const interOpThreads = threadParam(m, parameters, 'inter_op_thread_count') ?? 1;
 
   raw.default_model_filename ||= 'model.onnx';
+  const ignoredFields = inertFields(raw);
   return deepFreeze({
     name: m,
     platform: raw.platform ?? '',
@@ -80,6 +82,7 @@ export function normalizeConfig(completed: RawConfig, ctx: NormalizeContext): Mo
     parameters,
     intraOpThreads,
     interOpThreads,
+    ignoredFields,
     raw,
   });
 }

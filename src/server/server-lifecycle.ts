@@ -80,6 +80,10 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
   for (const model of loaded) {
     registry.set(model);
     if (!model.config) announce(`model '${model.name}' failed to load: ${model.reason}`);
+    const ignored = model.config?.ignoredFields ?? [];
+    if (ignored.length > 0) {
+      logger.warn({ model: model.name, fields: ignored }, `model '${model.name}': config fields with no effect in Nereid, ignored: ${ignored.join(', ')}`);
+    }
     for (const v of model.versions.values()) {
       announce(v.state === 'READY' ? `model '${model.name}' version ${v.version}: READY` : `model '${model.name}' version ${v.version}: ${v.state}: ${v.reason}`);
     }
