@@ -1,7 +1,9 @@
 /**
  * The config.pbtxt fields Nereid parses (they are Triton's, so a Triton config loads) but does
  * not act on. Each one that a config sets to something other than its default is named, so that
- * the load can say so in one warning instead of ignoring it silently.
+ * the load can say so in one warning instead of ignoring it silently. (`format` and
+ * `label_filename` do act: Triton reports the first to clients, which read it, and classification
+ * ranks with the second.)
  */
 import type { RawConfig } from './model-config.ts';
 
@@ -11,8 +13,8 @@ const kTopLevel = [
   'model_operations', 'model_transaction_policy', 'model_repository_agents', 'model_metrics', 'response_cache',
 ] as const;
 
-const kPerInput = ['format', 'is_shape_tensor', 'allow_ragged_batch', 'is_non_linear_format_io'] as const;
-const kPerOutput = ['label_filename', 'is_shape_tensor', 'is_non_linear_format_io'] as const;
+const kPerInput = ['is_shape_tensor', 'allow_ragged_batch', 'is_non_linear_format_io'] as const;
+const kPerOutput = ['is_shape_tensor', 'is_non_linear_format_io'] as const;
 const kPerInstanceGroup = ['rate_limiter', 'secondary_devices', 'profile', 'passive', 'host_policy'] as const;
 /** The `parameters` keys the onnxruntime backend reads; any other key has no effect. */
 const kParametersRead = new Set(['intra_op_thread_count', 'inter_op_thread_count']);

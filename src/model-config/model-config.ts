@@ -16,6 +16,8 @@ export interface TensorConfig {
   /** The shape the model sees, when config.pbtxt reshapes (without the batch dimension). */
   readonly reshape: readonly number[] | null;
   readonly optional: boolean;
+  /** An output's class labels, one per index, from its label_filename; null without one. */
+  readonly labels: readonly string[] | null;
 }
 
 export type VersionPolicy =

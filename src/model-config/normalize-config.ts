@@ -14,6 +14,8 @@ export interface NormalizeContext {
   readonly modelName: string;
   /** GPU ids present on this machine. */
   readonly gpus: readonly number[];
+  /** Each output's labels, read from its label_filename by the caller (this module does no I/O). */
+  readonly labels?: ReadonlyMap<string, readonly string[]>;
   /** The model's io from the .onnx file; null when no version file could be read. */
   readonly io: { inputs: readonly ModelIo[]; outputs: readonly ModelIo[] } | null;
 }
@@ -44,7 +46,7 @@ export function normalizeConfig(completed: RawConfig, ctx: NormalizeContext): Mo
 
   const modelIo = ctx.io;
   const inputs = tensors(m, 'input', raw.input ?? [], modelIo?.inputs ?? null, maxBatchSize);
-  const outputs = tensors(m, 'output', raw.output ?? [], modelIo?.outputs ?? null, maxBatchSize);
+  const outputs = tensors(m, 'output', raw.output ?? [], modelIo?.outputs ?? null, maxBatchSize, ctx.labels);
   if (inputs.length === 0) fail(m, 'the model has no inputs: list them under input, or leave auto-complete on');
   if (outputs.length === 0) fail(m, 'the model has no outputs: list them under output, or leave auto-complete on');
 
@@ -87,7 +89,10 @@ export function normalizeConfig(completed: RawConfig, ctx: NormalizeContext): Mo
   });
 }
 
-function tensors(m: string, field: 'input' | 'output', list: RawConfig[], io: readonly ModelIo[] | null, maxBatchSize: number): TensorConfig[] {
+function tensors(
+  m: string, field: 'input' | 'output', list: RawConfig[], io: readonly ModelIo[] | null, maxBatchSize: number,
+  labels?: ReadonlyMap<string, readonly string[]>,
+): TensorConfig[] {
   const seen = new Set<string>();
   const byName = new Map((io ?? []).map((t) => [t.name, t]));
   return list.map((t, i) => {
@@ -130,7 +135,8 @@ function tensors(m: string, field: 'input' | 'output', list: RawConfig[], io: re
       }
     }
     t.dims = dims;
-    return { name: t.name, datatype: datatype!, dims, reshape, optional: field === 'input' && t.optional === true };
+    if (t.label_filename && !labels?.has(t.name)) fail(m, `${field} '${t.name}': the labels of label_filename '${t.label_filename}' were not read`);
+    return { name: t.name, datatype: datatype!, dims, reshape, optional: field === 'input' && t.optional === true, labels: labels?.get(t.name) ?? null };
   });
 }
 

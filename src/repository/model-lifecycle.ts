@@ -140,6 +140,7 @@ async function readConfig(name: string, dir: string, options: LoadOptions): Prom
     modelName: name,
     gpus: options.gpus,
     io,
+    labels: await readLabels(dir, completed.output ?? []),
   });
   const policy = config.versionPolicy;
   const selected = policy.kind === 'all' ? all
@@ -147,6 +148,34 @@ async function readConfig(name: string, dir: string, options: LoadOptions): Prom
       : [...policy.versions];
   if (selected.length === 0) throw new Error(`no version of the model has '${filename}' under version_policy`);
   return { config, selected };
+}
+
+/**
+ * The class labels of each output that names a label_filename: one label per line of that file
+ * in the model's directory, as Triton reads it. A path that leaves the directory, or a file that
+ * cannot be read, fails the load.
+ */
+async function readLabels(dir: string, outputs: readonly RawConfig[]): Promise<Map<string, string[]>> {
+  const labels = new Map<string, string[]>();
+  for (const output of outputs) {
+    const file = output.label_filename;
+    if (typeof file !== 'string' || file === '') continue;
+    const full = path.resolve(dir, file);
+    const relative = path.relative(path.resolve(dir), full);
+    if (relative.startsWith('..') || path.isAbsolute(relative)) {
+      throw new Error(`label file path '${full}' for output '${output.name}' is outside model directory`);
+    }
+    let text: string;
+    try {
+      text = await readFile(full, 'utf8');
+    } catch (err) {
+      throw new Error(`cannot read the label file '${file}' of output '${output.name}': ${messageOf(err)}`);
+    }
+    const lines = text.split('\n');
+    if (lines.at(-1) === '') lines.pop(); // a final newline ends the last line, as getline reads it
+    labels.set(output.name, lines);
+  }
+  return labels;
 }
 
 function messageOf(err: unknown): string {

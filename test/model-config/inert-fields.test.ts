@@ -21,7 +21,7 @@ describe('inertFields names the config fields Nereid parses but does not act on'
     ['fields of inputs, outputs and instance groups, by name', {
       name: 'm', input: [tensor('INPUT0', { allow_ragged_batch: true }), tensor('INPUT1', { format: 'FORMAT_NCHW' })],
       output: [tensor('OUTPUT0', { is_shape_tensor: true })], instance_group: [{ kind: 'KIND_CPU', rate_limiter: { priority: 2 } }],
-    }, ['input[INPUT0].allow_ragged_batch', 'input[INPUT1].format', 'output[OUTPUT0].is_shape_tensor', 'instance_group[0].rate_limiter']],
+    }, ['input[INPUT0].allow_ragged_batch', 'output[OUTPUT0].is_shape_tensor', 'instance_group[0].rate_limiter']],
     ['parameters the backend does not read', { name: 'm', parameters: { execution_mode: { string_value: '1' }, inter_op_thread_count: { string_value: '2' } } },
       ['parameters.execution_mode']],
   ];

@@ -5,6 +5,7 @@
  * but registering a region is always refused: Nereid opens no CUDA IPC handles).
  */
 export const EXTENSIONS: readonly string[] = Object.freeze([
+  'classification',
   'schedule_policy',
   'model_configuration',
   'system_shared_memory',
