@@ -10,6 +10,7 @@ import {
   parseObservabilityOptions, type LogOptions, type MetricsOptions,
 } from './observability-options.ts';
 import { DEFAULT_TRACE_SETTING, type TraceSetting } from './trace-settings.ts';
+import { CACHE_SPEC, CACHE_USAGE, parseCacheOptions, type CacheOptions } from './cache-options.ts';
 
 export interface ServerOptions {
   readonly modelRepositories: readonly string[];
@@ -40,6 +41,8 @@ export interface ServerOptions {
   readonly log: LogOptions;
   /** --trace-config. */
   readonly trace: TraceSetting;
+  /** --cache-config (cache-options.ts); null: no response cache. */
+  readonly responseCache: CacheOptions | null;
 }
 
 /** Defaults, as Triton's where Triton has the flag. */
@@ -63,6 +66,7 @@ export const DEFAULT_OPTIONS: ServerOptions = Object.freeze({
   metrics: DEFAULT_METRICS_OPTIONS,
   log: DEFAULT_LOG_OPTIONS,
   trace: DEFAULT_TRACE_SETTING,
+  responseCache: null,
 });
 
 const booleanFlags = ['strict-model-config', 'disable-auto-complete-config', 'allow-http', 'allow-client-shm', ...GRPC_BOOLEAN_FLAGS, ...OBSERVABILITY_BOOLEAN_FLAGS] as const;
@@ -85,6 +89,7 @@ const spec = {
   'allow-client-shm': { type: 'string' },
   'client-shm-max-bytes': { type: 'string' },
   ...OBSERVABILITY_SPEC,
+  ...CACHE_SPEC,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -106,7 +111,7 @@ export const USAGE = `Usage: nereid [options]
   --allow-client-shm=BOOL       let clients register shared-memory regions and infer through
                                 them (default false)
   --client-shm-max-bytes=BYTES  largest total byte_size of the registered system shared-memory
-                                regions (default 17179869184, 16 GiB)${OBSERVABILITY_USAGE}  -h, --help                    this text
+                                regions (default 17179869184, 16 GiB)${CACHE_USAGE}${OBSERVABILITY_USAGE}  -h, --help                    this text
 ${GRPC_USAGE}`;
 
 /** Parses argv (without node and the script). Throws a TypeError/RangeError naming the flag. */
@@ -152,6 +157,7 @@ export function parseCliOptions(argv: readonly string[]): ServerOptions & { help
     allowClientShm: bool(values, 'allow-client-shm', DEFAULT_OPTIONS.allowClientShm),
     clientShmMaxBytes: integer(values, 'client-shm-max-bytes', DEFAULT_OPTIONS.clientShmMaxBytes, 0),
     ...parseObservabilityOptions(values, bool, integer),
+    responseCache: parseCacheOptions(values),
   });
 }
 

@@ -10,7 +10,7 @@ import type { RawConfig } from './model-config.ts';
 /** Top-level fields with no effect here. */
 const kTopLevel = [
   'runtime', 'batch_input', 'batch_output', 'optimization', 'cc_model_filenames', 'metric_tags', 'model_warmup',
-  'model_operations', 'model_transaction_policy', 'model_repository_agents', 'model_metrics', 'response_cache',
+  'model_operations', 'model_transaction_policy', 'model_repository_agents', 'model_metrics',
 ] as const;
 
 const kPerInput = ['is_shape_tensor', 'allow_ragged_batch', 'is_non_linear_format_io'] as const;

@@ -47,6 +47,8 @@ export interface ModelConfig {
   readonly instanceGroups: readonly InstanceGroup[];
   /** null: no dynamic batching, each request runs alone. */
   readonly dynamicBatching: DynamicBatching | null;
+  /** response_cache.enable: answer repeated requests from the server's response cache (--cache-config). */
+  readonly responseCache: boolean;
   readonly defaultModelFilename: string;
   /** `parameters` as string values. */
   readonly parameters: Readonly<Record<string, string>>;

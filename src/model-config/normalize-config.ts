@@ -58,6 +58,14 @@ export function normalizeConfig(completed: RawConfig, ctx: NormalizeContext): Mo
   raw.instance_group = instanceGroups.map((g) => ({ name: g.name, kind: g.kind, count: g.count, gpus: [...g.gpus] }));
 
   const dynamicBatching = raw.dynamic_batching !== undefined ? normalizeDynamicBatching(m, raw.dynamic_batching, maxBatchSize) : null;
+  // Triton's refusals of the response cache, before the sequence batcher's own.
+  const responseCache = raw.response_cache?.enable === true;
+  if (responseCache && raw.sequence_batching !== undefined) {
+    fail(m, `Response Cache does not currently support model ${m} with sequence batching scheduler. Please disable the response cache.`);
+  }
+  if (responseCache && raw.model_transaction_policy?.decoupled === true) {
+    fail(m, `Response Cache does not currently support model ${m} with 'decoupled' transaction policy. Please disable the response cache.`);
+  }
   if (raw.sequence_batching !== undefined) fail(m, 'sequence_batching is not supported yet');
   if (raw.ensemble_scheduling !== undefined) fail(m, 'ensemble_scheduling is not supported yet');
 
@@ -80,6 +88,7 @@ export function normalizeConfig(completed: RawConfig, ctx: NormalizeContext): Mo
     versionPolicy,
     instanceGroups,
     dynamicBatching,
+    responseCache,
     defaultModelFilename: raw.default_model_filename,
     parameters,
     intraOpThreads,

@@ -14,7 +14,7 @@ import { normalizeConfig } from '../model-config/index.ts';
 import { parsePbtxt } from '../model-config/index.ts';
 import { fileExists, listVersions } from './model-repository.ts';
 import { ModelStatistics, type LatencyObserver } from '../observability/index.ts';
-import { createScheduler, type Scheduler } from '../scheduler/index.ts';
+import { createScheduler, type ResponseCache, type Scheduler } from '../scheduler/index.ts';
 import type { TraceSampler } from '../observability/index.ts';
 
 type VersionState = 'LOADING' | 'READY' | 'UNLOADING' | 'UNAVAILABLE';
@@ -48,6 +48,8 @@ interface LoadOptions {
 export interface VersionHooks {
   readonly tracer: TraceSampler | null;
   latencyObserver(model: string, version: number): LatencyObserver | null;
+  /** The server's response cache, for versions whose config enables it; null without --cache-config. */
+  readonly responseCache?: ResponseCache | null;
 }
 
 const NO_HOOKS: VersionHooks = { tracer: null, latencyObserver: () => null };
@@ -97,7 +99,7 @@ export async function startModel(model: PreparedModel, threadsPerInstance: numbe
       return;
     }
     try {
-      entry.scheduler = await createScheduler({ config, version, modelPath: file, intraOpThreads: config.intraOpThreads ?? threadsPerInstance, stats: entry.stats, tracer: hooks.tracer });
+      entry.scheduler = await createScheduler({ config, version, modelPath: file, intraOpThreads: config.intraOpThreads ?? threadsPerInstance, stats: entry.stats, tracer: hooks.tracer, responseCache: hooks.responseCache ?? null });
       entry.state = 'READY';
     } catch (err) {
       entry.state = 'UNAVAILABLE';

@@ -21,6 +21,7 @@ import { ClientRegions, CudaRegions } from '../shm/index.ts';
 import { cudaProviderPresent } from '../instance/index.ts';
 import { SystemMonitor } from '../observability/index.ts';
 import { TraceManager } from '../observability/index.ts';
+import { ResponseCache } from '../scheduler/index.ts';
 
 export interface RunningServer {
   readonly registry: ModelRegistry;
@@ -60,7 +61,8 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
   const logger = createLogger(logSettings, logDestination(logSettings, start.logLevel === 'silent'));
   const tracing = new TraceManager(options.trace, (err) => logger.error({ err }, 'writing the trace file failed'));
   const metrics = options.metrics.allowMetrics ? createMetricsRegistry(registry, options.metrics) : null;
-  const hooks: VersionHooks = { tracer: tracing, latencyObserver: (model, version) => metrics?.latencyObserver(model, version) ?? null };
+  const responseCache = options.responseCache ? new ResponseCache(options.responseCache.sizeBytes) : null;
+  const hooks: VersionHooks = { tracer: tracing, latencyObserver: (model, version) => metrics?.latencyObserver(model, version) ?? null, responseCache };
   const gpus = options.gpus ? [...options.gpus] : (await discoverGpus()).map((g) => g.id);
   const { models, duplicates } = await scanRepositories(options.modelRepositories);
   for (const [name, dirs] of duplicates) {
@@ -80,7 +82,9 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
   for (const model of loaded) {
     registry.set(model);
     if (!model.config) announce(`model '${model.name}' failed to load: ${model.reason}`);
-    const ignored = model.config?.ignoredFields ?? [];
+    const ignored = [...(model.config?.ignoredFields ?? [])];
+    // As in Triton, a model that enables the cache on a server without one runs uncached.
+    if (model.config?.responseCache && !responseCache) ignored.push('response_cache (the server has no --cache-config)');
     if (ignored.length > 0) {
       logger.warn({ model: model.name, fields: ignored }, `model '${model.name}': config fields with no effect in Nereid, ignored: ${ignored.join(', ')}`);
     }
