@@ -412,6 +412,87 @@ instance_group [ { count: 1 kind: KIND_CPU } ]
   };
 }
 
+/** A control input of a sequence model's config: a false/true pair of INT32 values. */
+const int32Control = (name: string, kind: string) => `    {
+      name: "${name}"
+      control [ { kind: ${kind} int32_false_true: [ 0, 1 ] } ]
+    }`;
+
+const sequenceIo = `input [ { name: "INPUT" data_type: TYPE_INT32 dims: [ 1 ] } ]
+output [ { name: "OUTPUT" data_type: TYPE_INT32 dims: [ 1 ] } ]`;
+
+/**
+ * Triton's `simple_sequence` example, as its client examples expect it: OUTPUT = (INPUT + START) *
+ * READY, INT32 [batch, 1]; the server feeds START and READY (direct strategy).
+ */
+function simpleSequence(): GeneratedModel {
+  const io = (n: string) => tensor(n, 'INT32', ['batch', 1]);
+  const model = writeModel({
+    inputs: [io('INPUT'), io('START'), io('READY')],
+    outputs: [io('OUTPUT')],
+    nodes: [
+      { opType: 'Add', inputs: ['INPUT', 'START'], outputs: ['started'] },
+      { opType: 'Mul', inputs: ['started', 'READY'], outputs: ['OUTPUT'] },
+    ],
+  });
+  const config = `name: "simple_sequence"
+platform: "onnxruntime_onnx"
+max_batch_size: 8
+sequence_batching {
+  control_input [
+${int32Control('START', 'CONTROL_SEQUENCE_START')},
+${int32Control('READY', 'CONTROL_SEQUENCE_READY')}
+  ]
+}
+${sequenceIo}
+instance_group [ { count: 1 kind: KIND_CPU } ]
+`;
+  return { target: 'examples', name: 'simple_sequence', files: [{ path: 'config.pbtxt', content: config }, { path: '1/model.onnx', content: model }] };
+}
+
+/**
+ * Triton's `simple_dyna_sequence` example (oldest strategy): OUTPUT = (INPUT + START + END *
+ * CORRID) * READY, so the last request of a sequence adds its correlation id (UINT64 CORRID, taken
+ * as INT32 here, as the client examples' ids fit).
+ */
+function simpleDynaSequence(): GeneratedModel {
+  const io = (n: string) => tensor(n, 'INT32', ['batch', 1]);
+  const model = writeModel({
+    inputs: [io('INPUT'), io('START'), io('END'), io('READY'), tensor('CORRID', 'UINT64', ['batch', 1])],
+    outputs: [io('OUTPUT')],
+    nodes: [
+      { opType: 'Cast', inputs: ['CORRID'], outputs: ['corrid'], attributes: { to: onnxTypeCode('INT32') } },
+      { opType: 'Mul', inputs: ['END', 'corrid'], outputs: ['ending'] },
+      { opType: 'Add', inputs: ['INPUT', 'START'], outputs: ['started'] },
+      { opType: 'Add', inputs: ['started', 'ending'], outputs: ['total'] },
+      { opType: 'Mul', inputs: ['total', 'READY'], outputs: ['OUTPUT'] },
+    ],
+  });
+  const config = `name: "simple_dyna_sequence"
+platform: "onnxruntime_onnx"
+max_batch_size: 8
+sequence_batching {
+  max_sequence_idle_microseconds: 10000000
+  oldest {
+    max_candidate_sequences: 1024
+    max_queue_delay_microseconds: 10000
+  }
+  control_input [
+${int32Control('START', 'CONTROL_SEQUENCE_START')},
+${int32Control('END', 'CONTROL_SEQUENCE_END')},
+${int32Control('READY', 'CONTROL_SEQUENCE_READY')},
+    {
+      name: "CORRID"
+      control [ { kind: CONTROL_SEQUENCE_CORRID data_type: TYPE_UINT64 } ]
+    }
+  ]
+}
+${sequenceIo}
+instance_group [ { count: 2 kind: KIND_CPU } ]
+`;
+  return { target: 'examples', name: 'simple_dyna_sequence', files: [{ path: 'config.pbtxt', content: config }, { path: '1/model.onnx', content: model }] };
+}
+
 // No optional_input fixture: onnxruntime cannot run a graph with a graph input
 // left unfed (the JS API throws "input 'X' is missing in 'feeds'", and the
 // native run fails with "Missing Input"), and an input that also has an
@@ -420,7 +501,7 @@ instance_group [ { count: 1 kind: KIND_CPU } ]
 
 /** Every model directory, in memory. */
 export function buildModels(): GeneratedModel[] {
-  return [simple(), simpleIdentity(), simpleString(), allTypes(), noConfig(), wholeShape(), versioned(), badConfig(), corrupt(), slow(), densenetOnnx()];
+  return [simple(), simpleIdentity(), simpleString(), allTypes(), noConfig(), wholeShape(), versioned(), badConfig(), corrupt(), slow(), densenetOnnx(), simpleSequence(), simpleDynaSequence()];
 }
 
 /**

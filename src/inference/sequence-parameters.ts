@@ -14,7 +14,7 @@ const meansNoSequence = (value: unknown): boolean => value === undefined || valu
 
 /** Throws when `parameters` carry a sequence for a model without sequence_batching. */
 export function checkSequenceParameters(config: ModelConfig, parameters: Readonly<Record<string, unknown>>): void {
-  if (config.raw.sequence_batching !== undefined) return;
+  if (config.sequenceBatching !== null) return;
   for (const key of kSequenceParameters) {
     if (!meansNoSequence(parameters[key])) throw serverError('SEQUENCE_PARAMETER', config.name, key);
   }

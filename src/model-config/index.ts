@@ -7,3 +7,4 @@ export * from './model-config.ts';
 export * from './normalize-config.ts';
 export { readModelIo } from './onnx-model.ts';
 export * from './parse-pbtxt.ts';
+export * from './sequence-batching-config.ts';

@@ -4,6 +4,7 @@
  */
 import type { DatatypeInfo } from '../dtypes.ts';
 import type { DynamicBatching } from './dynamic-batching-config.ts';
+import type { SequenceBatching } from './sequence-batching-config.ts';
 
 /** config.pbtxt as parsed: proto field names (snake_case), enums as names, numbers as numbers. */
 export type RawConfig = Record<string, any>;
@@ -47,6 +48,8 @@ export interface ModelConfig {
   readonly instanceGroups: readonly InstanceGroup[];
   /** null: no dynamic batching, each request runs alone. */
   readonly dynamicBatching: DynamicBatching | null;
+  /** null: not a sequence model. Its control tensors are model inputs the scheduler writes. */
+  readonly sequenceBatching: SequenceBatching | null;
   /** response_cache.enable: answer repeated requests from the server's response cache (--cache-config). */
   readonly responseCache: boolean;
   readonly defaultModelFilename: string;

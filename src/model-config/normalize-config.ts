@@ -7,6 +7,7 @@ import { serverError } from '../errors.ts';
 import type { ModelIo } from './autocomplete-config.ts';
 import { normalizeDynamicBatching } from './dynamic-batching-config.ts';
 import { inertFields } from './inert-fields.ts';
+import { normalizeSequenceBatching } from './sequence-batching-config.ts';
 import type { InstanceGroup, ModelConfig, RawConfig, TensorConfig, VersionPolicy } from './model-config.ts';
 
 export interface NormalizeContext {
@@ -66,7 +67,17 @@ export function normalizeConfig(completed: RawConfig, ctx: NormalizeContext): Mo
   if (responseCache && raw.model_transaction_policy?.decoupled === true) {
     fail(m, `Response Cache does not currently support model ${m} with 'decoupled' transaction policy. Please disable the response cache.`);
   }
-  if (raw.sequence_batching !== undefined) fail(m, 'sequence_batching is not supported yet');
+  if (raw.sequence_batching !== undefined && dynamicBatching !== null) fail(m, 'dynamic_batching and sequence_batching cannot both be set');
+  const sequenceBatching = raw.sequence_batching !== undefined ? normalizeSequenceBatching(m, raw.sequence_batching, maxBatchSize) : null;
+  for (const control of sequenceBatching?.controlTensors ?? []) {
+    if (inputs.some((t) => t.name === control.name)) fail(m, `sequence batching control tensor '${control.name}' must not also be listed under input: the server feeds it`);
+    const model = modelIo?.inputs.find((t) => t.name === control.name);
+    if (modelIo && !model) fail(m, `sequence batching control tensor '${control.name}' is not an input of the model, whose inputs are: ${modelIo.inputs.map((t) => t.name).join(', ')}`);
+    const modelType = model ? datatypeFromOnnx(model.elemType) : undefined;
+    if (model && modelType?.config !== control.datatype.config) {
+      fail(m, `sequence batching control tensor '${control.name}': data type ${control.datatype.config} does not match the model's ${modelType?.config ?? model.elemType}`);
+    }
+  }
   if (raw.ensemble_scheduling !== undefined) fail(m, 'ensemble_scheduling is not supported yet');
 
   const parameters: Record<string, string> = {};
@@ -88,6 +99,7 @@ export function normalizeConfig(completed: RawConfig, ctx: NormalizeContext): Mo
     versionPolicy,
     instanceGroups,
     dynamicBatching,
+    sequenceBatching,
     responseCache,
     defaultModelFilename: raw.default_model_filename,
     parameters,

@@ -80,7 +80,7 @@ function writeParts(data: readonly (RawTensorData | RegionTensorData)[], target:
  */
 export function assembleBatch(config: ModelConfig, requests: readonly (readonly InferInput[])[], slot: Uint8Array | null): AssembledBatch {
   const batched = config.maxBatchSize > 0;
-  const specs = new Map(config.inputs.map((t) => [t.name, t]));
+  const specs = new Map([...config.inputs, ...(config.sequenceBatching?.controlTensors ?? [])].map((t) => [t.name, t]));
   const columns = requests[0].map((i) => column(requests, i.name, batched));
   // Lay out first: every numeric input the worker does not read itself must fit, or none goes in
   // the slot.
@@ -146,7 +146,7 @@ function reshaped(shape: readonly number[], spec: TensorConfig, batched: boolean
 export function slotBytesFor(config: ModelConfig, fallback: number): number {
   const rows = Math.max(1, config.maxBatchSize);
   let total = 0;
-  for (const t of [...config.inputs, ...config.outputs]) {
+  for (const t of [...config.inputs, ...(config.sequenceBatching?.controlTensors ?? []), ...config.outputs]) {
     if (t.datatype.wire === 'BYTES') continue;
     const dims = t.reshape ?? t.dims;
     if (dims.some((d) => d < 0)) return Math.max(fallback, total);

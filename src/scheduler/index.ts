@@ -3,3 +3,4 @@ export { createScheduler, type SchedulerSetup } from './scheduler-factory.ts';
 export type { Scheduler } from './scheduler.ts';
 export { ResponseCache } from './response-cache.ts';
 export { CacheScheduler } from './cache-scheduler.ts';
+export { SequenceScheduler } from './sequence-scheduler.ts';

@@ -12,6 +12,7 @@ import type { ModelStatistics, TraceSampler } from '../observability/index.ts';
 import { slotBytesFor } from './batch-assembly.ts';
 import { DirectScheduler } from './direct-scheduler.ts';
 import { DynamicBatchScheduler } from './dynamic-batch-scheduler.ts';
+import { SequenceScheduler } from './sequence-scheduler.ts';
 import type { Scheduler } from './scheduler.ts';
 import { CacheScheduler } from './cache-scheduler.ts';
 import type { ResponseCache } from './response-cache.ts';
@@ -38,6 +39,7 @@ export async function createScheduler(setup: SchedulerSetup): Promise<Scheduler>
   const { config, version, modelPath, intraOpThreads, stats, tracer } = setup;
   const slotBytes = slotBytesFor(config, VARIABLE_SLOT_BYTES);
   const instances = await InstanceSet.start({ config, version, modelPath, intraOpThreads, slotBytes });
+  if (config.sequenceBatching) return new SequenceScheduler(config, version, instances, stats);
   const scheduler = config.dynamicBatching
     ? new DynamicBatchScheduler(config, version, instances, stats, tracer)
     : new DirectScheduler(config, version, instances, stats, tracer);

@@ -341,6 +341,8 @@ describe('generated models', () => {
       'fixtures/corrupt': ['1/model.onnx', 'config.pbtxt'],
       'fixtures/slow': ['1/model.onnx', 'config.pbtxt'],
       'examples/densenet_onnx': ['1/model.onnx', 'colour_labels.txt', 'config.pbtxt'],
+      'examples/simple_sequence': ['1/model.onnx', 'config.pbtxt'],
+      'examples/simple_dyna_sequence': ['1/model.onnx', 'config.pbtxt'],
     });
   });
 

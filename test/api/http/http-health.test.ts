@@ -44,8 +44,8 @@ describe('server health', () => {
     assert.equal(meta.name, 'nereid');
     assert.equal(meta.version, VERSION);
     assert.match(meta.version, /^\d+\.\d+\.\d+/);
-    // Exactly what works, in Triton's order: no sequence, model_repository or cuda_shared_memory.
-    assert.deepEqual(meta.extensions, ['classification', 'schedule_policy', 'model_configuration', 'system_shared_memory',
+    // Exactly what works, in Triton's order: no model_repository or cuda_shared_memory.
+    assert.deepEqual(meta.extensions, ['classification', 'sequence', 'sequence(string_id)', 'schedule_policy', 'model_configuration', 'system_shared_memory',
       'binary_tensor_data', 'parameters', 'statistics', 'trace', 'logging']);
   });
 });
