@@ -493,6 +493,33 @@ instance_group [ { count: 2 kind: KIND_CPU } ]
   return { target: 'examples', name: 'simple_dyna_sequence', files: [{ path: 'config.pbtxt', content: config }, { path: '1/model.onnx', content: model }] };
 }
 
+/**
+ * `sequence_accumulate`: a running sum kept as implicit state. OUTPUT_STATE = INPUT + INPUT_STATE
+ * and OUTPUT = OUTPUT_STATE, INT32 [batch, 1]; the server feeds INPUT_STATE from the sequence's
+ * previous OUTPUT_STATE (tests write its sequence_batching section).
+ */
+function sequenceAccumulate(): GeneratedModel {
+  const io = (n: string) => tensor(n, 'INT32', ['batch', 1]);
+  const model = writeModel({
+    inputs: [io('INPUT'), io('INPUT_STATE')],
+    outputs: [io('OUTPUT'), io('OUTPUT_STATE')],
+    nodes: [
+      { opType: 'Add', inputs: ['INPUT', 'INPUT_STATE'], outputs: ['OUTPUT_STATE'] },
+      { opType: 'Identity', inputs: ['OUTPUT_STATE'], outputs: ['OUTPUT'] },
+    ],
+  });
+  const config = `name: "sequence_accumulate"
+platform: "onnxruntime_onnx"
+max_batch_size: 8
+sequence_batching {
+  state [ { input_name: "INPUT_STATE" output_name: "OUTPUT_STATE" data_type: TYPE_INT32 dims: [ 1 ] } ]
+}
+${sequenceIo}
+instance_group [ { count: 1 kind: KIND_CPU } ]
+`;
+  return { target: 'fixtures', name: 'sequence_accumulate', files: [{ path: 'config.pbtxt', content: config }, { path: '1/model.onnx', content: model }] };
+}
+
 // No optional_input fixture: onnxruntime cannot run a graph with a graph input
 // left unfed (the JS API throws "input 'X' is missing in 'feeds'", and the
 // native run fails with "Missing Input"), and an input that also has an
@@ -501,7 +528,7 @@ instance_group [ { count: 2 kind: KIND_CPU } ]
 
 /** Every model directory, in memory. */
 export function buildModels(): GeneratedModel[] {
-  return [simple(), simpleIdentity(), simpleString(), allTypes(), noConfig(), wholeShape(), versioned(), badConfig(), corrupt(), slow(), densenetOnnx(), simpleSequence(), simpleDynaSequence()];
+  return [simple(), simpleIdentity(), simpleString(), allTypes(), noConfig(), wholeShape(), versioned(), badConfig(), corrupt(), slow(), densenetOnnx(), simpleSequence(), simpleDynaSequence(), sequenceAccumulate()];
 }
 
 /**

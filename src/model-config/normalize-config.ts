@@ -15,6 +15,8 @@ export interface NormalizeContext {
   readonly modelName: string;
   /** GPU ids present on this machine. */
   readonly gpus: readonly number[];
+  /** The bytes of each sequence_batching initial_state data_file, read by the caller. */
+  readonly initialStates?: ReadonlyMap<string, Uint8Array>;
   /** Each output's labels, read from its label_filename by the caller (this module does no I/O). */
   readonly labels?: ReadonlyMap<string, readonly string[]>;
   /** The model's io from the .onnx file; null when no version file could be read. */
@@ -68,14 +70,21 @@ export function normalizeConfig(completed: RawConfig, ctx: NormalizeContext): Mo
     fail(m, `Response Cache does not currently support model ${m} with 'decoupled' transaction policy. Please disable the response cache.`);
   }
   if (raw.sequence_batching !== undefined && dynamicBatching !== null) fail(m, 'dynamic_batching and sequence_batching cannot both be set');
-  const sequenceBatching = raw.sequence_batching !== undefined ? normalizeSequenceBatching(m, raw.sequence_batching, maxBatchSize) : null;
-  for (const control of sequenceBatching?.controlTensors ?? []) {
+  const sequenceBatching = raw.sequence_batching !== undefined ? normalizeSequenceBatching(m, raw.sequence_batching, maxBatchSize, ctx.initialStates) : null;
+  for (const control of [...(sequenceBatching?.controlTensors ?? []), ...(sequenceBatching?.states ?? []).map((s) => s.input)]) {
     if (inputs.some((t) => t.name === control.name)) fail(m, `sequence batching control tensor '${control.name}' must not also be listed under input: the server feeds it`);
     const model = modelIo?.inputs.find((t) => t.name === control.name);
     if (modelIo && !model) fail(m, `sequence batching control tensor '${control.name}' is not an input of the model, whose inputs are: ${modelIo.inputs.map((t) => t.name).join(', ')}`);
     const modelType = model ? datatypeFromOnnx(model.elemType) : undefined;
     if (model && modelType?.config !== control.datatype.config) {
       fail(m, `sequence batching control tensor '${control.name}': data type ${control.datatype.config} does not match the model's ${modelType?.config ?? model.elemType}`);
+    }
+  }
+  for (const state of sequenceBatching?.states ?? []) {
+    const model = modelIo?.outputs.find((t) => t.name === state.output.name);
+    if (modelIo && !model) fail(m, `sequence batching state output '${state.output.name}' is not an output of the model, whose outputs are: ${modelIo.outputs.map((t) => t.name).join(', ')}`);
+    if (model && datatypeFromOnnx(model.elemType)?.config !== state.output.datatype.config) {
+      fail(m, `sequence batching state output '${state.output.name}': data type ${state.output.datatype.config} does not match the model's ${datatypeFromOnnx(model.elemType)?.config ?? model.elemType}`);
     }
   }
   if (raw.ensemble_scheduling !== undefined) fail(m, 'ensemble_scheduling is not supported yet');
@@ -209,7 +218,8 @@ function threadParam(m: string, params: Record<string, string>, key: string): nu
 }
 
 function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+  // Typed arrays (an initial state's bytes) cannot be frozen; nothing writes them.
+  if (value && typeof value === 'object' && !ArrayBuffer.isView(value) && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const v of Object.values(value)) deepFreeze(v);
   }

@@ -2,8 +2,9 @@
  * `sequence_batching`, normalized and checked with Triton's messages: the strategy (`direct`, the
  * default, or `oldest`), the idle time after which a sequence's slot is freed, and the control
  * inputs the server feeds the model (START, END, READY as a false/true pair of INT32, FP32 or
- * BOOL values; CORRID with its data type). Implicit state (`state`) and iterative sequences are
- * refused at load: Nereid does not serve them yet, and never accepts them to ignore them.
+ * BOOL values; CORRID with its data type), and implicit state (`state`: a model input the server
+ * feeds with what the model's output gave on the sequence's previous request). Iterative sequences
+ * are refused at load: Nereid does not serve them yet, and never accepts them to ignore them.
  */
 import { datatypeFromConfig } from '../dtypes.ts';
 import { serverError } from '../errors.ts';
@@ -18,6 +19,15 @@ export interface FlagControl {
   readonly trueValue: number;
 }
 
+/** One implicit state: the model's input and output tensors, and what a sequence starts from. */
+export interface ImplicitState {
+  readonly input: TensorConfig;
+  readonly output: TensorConfig;
+  /** The state a starting request gets: its shape (without a batch dimension) and bytes. */
+  readonly initialShape: readonly number[];
+  readonly initialBytes: Uint8Array;
+}
+
 export interface SequenceBatching {
   readonly strategy: 'direct' | 'oldest';
   /** A sequence with no request for this long loses its slot (Triton's default: 1 s). */
@@ -29,6 +39,7 @@ export interface SequenceBatching {
   readonly corrid: TensorConfig | null;
   /** Every control tensor, as model inputs the server writes (not listed under `input`). */
   readonly controlTensors: readonly TensorConfig[];
+  readonly states: readonly ImplicitState[];
   /** direct: how long a batch may wait for more slots to fill, and the share of slots that ends the wait. */
   readonly maxQueueDelayUs: number;
   readonly minimumSlotUtilization: number;
@@ -41,11 +52,14 @@ const kFlagKinds = ['CONTROL_SEQUENCE_START', 'CONTROL_SEQUENCE_END', 'CONTROL_S
 const kCorridTypes = new Set(['TYPE_UINT64', 'TYPE_INT64', 'TYPE_UINT32', 'TYPE_INT32', 'TYPE_STRING']);
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
 
-export function normalizeSequenceBatching(model: string, raw: RawConfig, maxBatchSize: number): SequenceBatching {
+/**
+ * `initialStateFiles` holds the bytes of each `initial_state.data_file`, read by the caller from the
+ * model's `initial_state/` directory (this module does no I/O).
+ */
+export function normalizeSequenceBatching(model: string, raw: RawConfig, maxBatchSize: number, initialStateFiles: ReadonlyMap<string, Uint8Array> = new Map()): SequenceBatching {
   const fail = (what: string): never => {
     throw serverError('BAD_CONFIG', `model '${model}': ${what}`);
   };
-  if (Array.isArray(raw.state) && raw.state.length > 0) fail('sequence_batching.state (implicit state) is not supported yet');
   if (raw.iterative_sequence === true) fail('sequence_batching.iterative_sequence is not supported yet');
   // Unset or 0: Triton's default of one second.
   const idle = raw.max_sequence_idle_microseconds || 1_000_000;
@@ -82,6 +96,11 @@ export function normalizeSequenceBatching(model: string, raw: RawConfig, maxBatc
     }
   }
 
+  const states = ((raw.state ?? []) as RawConfig[]).map((s, i) => implicitState(s, i, fail, initialStateFiles));
+  const stateNames = states.flatMap((s) => [s.input.name]);
+  for (const name of stateNames) if (seen.has(name)) fail(`sequence batching state input '${name}' is also a control tensor`);
+  if (new Set(stateNames).size !== stateNames.length) fail('sequence batching state input names must differ');
+
   const oldest = raw.oldest as RawConfig | undefined;
   const direct = (raw.direct ?? {}) as RawConfig;
   const delay = (oldest ?? direct).max_queue_delay_microseconds ?? 0;
@@ -111,6 +130,7 @@ export function normalizeSequenceBatching(model: string, raw: RawConfig, maxBatc
     ready,
     corrid,
     controlTensors: [...kFlagKinds.map((k) => flags.get(k)?.tensor), corrid].filter((t): t is TensorConfig => t != null),
+    states,
     maxQueueDelayUs: delay,
     minimumSlotUtilization: utilization,
     maxCandidateSequences: candidates,
@@ -118,7 +138,55 @@ export function normalizeSequenceBatching(model: string, raw: RawConfig, maxBatc
   };
 }
 
-/** The names of a raw config's control tensors, which are model inputs but not client inputs. */
+function implicitState(s: RawConfig, i: number, fail: (what: string) => never, files: ReadonlyMap<string, Uint8Array>): ImplicitState {
+  const where = `sequence_batching.state[${i}]`;
+  if (typeof s.input_name !== 'string' || s.input_name === '') fail(`${where}.input_name must be set`);
+  if (typeof s.output_name !== 'string' || s.output_name === '') fail(`${where}.output_name must be set`);
+  const datatype = datatypeFromConfig(s.data_type ?? 'TYPE_INVALID');
+  if (!datatype || datatype.wire === 'BYTES' || datatype.array === null) fail(`${where}.data_type must be a numeric TYPE_ value (got '${s.data_type ?? 'none'}')`);
+  const dims: number[] = s.dims ?? [];
+  if (dims.length === 0 || dims.some((d) => !isInt(d) || d === 0 || d < -1)) fail(`${where}.dims [${dims}] must be positive integers or -1`);
+  if (s.use_same_buffer_for_input_output === true || s.use_growable_memory === true) fail(`${where}: use_same_buffer_for_input_output and use_growable_memory are for GPU backends, which Nereid does not have`);
+  const inits = (s.initial_state ?? []) as RawConfig[];
+  if (inits.length > 1) fail(`${where}: only one initial_state is supported`);
+  let initialShape = dims.map((d) => (d === -1 ? 1 : d)); // Triton's rule for a start without initial_state
+  let fromFile: Uint8Array | null = null;
+  const init = inits[0];
+  if (init) {
+    const initDims: number[] = init.dims ?? [];
+    if (initDims.some((d) => !isInt(d) || d < 1)) fail(`${where}.initial_state.dims [${initDims}] must be positive integers`);
+    if (init.data_type !== undefined && init.data_type !== s.data_type) fail(`${where}.initial_state.data_type must be the state's ${s.data_type}`);
+    if (initDims.length !== dims.length || dims.some((d, k) => d !== -1 && d !== initDims[k])) fail(`${where}.initial_state.dims [${initDims}] do not fit the state's dims [${dims}]`);
+    initialShape = initDims;
+    if (typeof init.data_file === 'string' && init.data_file !== '') {
+      fromFile = files.get(init.data_file) ?? fail(`${where}.initial_state.data_file '${init.data_file}' was not read`);
+    } else if (init.zero_data !== true) {
+      fail(`${where}.initial_state must set zero_data: true or a data_file`);
+    }
+  }
+  const byteLength = initialShape.reduce((n, d) => n * d, 1) * datatype!.byteSize;
+  if (fromFile && fromFile.byteLength !== byteLength) {
+    fail(`${where}.initial_state.data_file '${init!.data_file}' holds ${fromFile.byteLength} bytes, and dims [${initialShape}] of ${datatype!.config} need ${byteLength}`);
+  }
+  const tensor = (name: string): TensorConfig => ({ name, datatype: datatype!, dims, reshape: null, optional: false, labels: null });
+  // Without a file, the starting state is zeros (Triton leaves it uninitialized; zeros are one such value).
+  return { input: tensor(s.input_name), output: tensor(s.output_name), initialShape, initialBytes: fromFile ?? new Uint8Array(byteLength) };
+}
+
+/** The names of a raw config's control and state input tensors: model inputs, not client inputs. */
 export function controlTensorNames(raw: RawConfig): string[] {
-  return ((raw.sequence_batching?.control_input ?? []) as RawConfig[]).map((c) => c.name).filter((n): n is string => typeof n === 'string');
+  const controls = ((raw.sequence_batching?.control_input ?? []) as RawConfig[]).map((c) => c.name);
+  const states = ((raw.sequence_batching?.state ?? []) as RawConfig[]).map((s) => s.input_name);
+  return [...controls, ...states].filter((n): n is string => typeof n === 'string');
+}
+
+/** The names of a raw config's state outputs: model outputs the server keeps, listed only if clients may read them. */
+export function stateOutputNames(raw: RawConfig): string[] {
+  return ((raw.sequence_batching?.state ?? []) as RawConfig[]).map((s) => s.output_name).filter((n): n is string => typeof n === 'string');
+}
+
+/** The `initial_state` data files a raw config names (under the model's `initial_state/` directory). */
+export function initialStateFiles(raw: RawConfig): string[] {
+  return ((raw.sequence_batching?.state ?? []) as RawConfig[]).flatMap((s) => ((s.initial_state ?? []) as RawConfig[]).map((i) => i.data_file))
+    .filter((f): f is string => typeof f === 'string' && f !== '');
 }

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readModelIo } from '../model-config/index.ts';
 import { ServerError } from '../errors.ts';
-import { autocompleteConfig, type ModelIo } from '../model-config/index.ts';
+import { autocompleteConfig, initialStateFiles, type ModelIo } from '../model-config/index.ts';
 import type { ModelConfig, RawConfig } from '../model-config/index.ts';
 import { modelConfigType } from '../model-config/index.ts';
 import { normalizeConfig } from '../model-config/index.ts';
@@ -143,6 +143,7 @@ async function readConfig(name: string, dir: string, options: LoadOptions): Prom
     gpus: options.gpus,
     io,
     labels: await readLabels(dir, completed.output ?? []),
+    initialStates: await readInitialStates(dir, initialStateFiles(completed)),
   });
   const policy = config.versionPolicy;
   const selected = policy.kind === 'all' ? all
@@ -178,6 +179,23 @@ async function readLabels(dir: string, outputs: readonly RawConfig[]): Promise<M
     labels.set(output.name, lines);
   }
   return labels;
+}
+
+/** The bytes of each initial_state data_file, from the model's `initial_state/` directory (as Triton). */
+async function readInitialStates(dir: string, files: readonly string[]): Promise<Map<string, Uint8Array>> {
+  const states = new Map<string, Uint8Array>();
+  const root = path.resolve(dir, 'initial_state');
+  for (const file of files) {
+    const full = path.resolve(root, file);
+    const relative = path.relative(root, full);
+    if (relative.startsWith('..') || path.isAbsolute(relative)) throw new Error(`initial state file '${file}' is outside the model's initial_state directory`);
+    try {
+      states.set(file, new Uint8Array(await readFile(full)));
+    } catch (err) {
+      throw new Error(`cannot read the initial state file '${file}': ${messageOf(err)}`);
+    }
+  }
+  return states;
 }
 
 function messageOf(err: unknown): string {

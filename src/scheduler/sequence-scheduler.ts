@@ -53,6 +53,8 @@ interface Sequence {
   ended: boolean;
   /** µs on the monotonic clock of its last request. */
   lastUs: number;
+  /** Implicit state by state input name: what the model's state output gave last (shape without the batch dim). */
+  readonly states: Map<string, { readonly shape: readonly number[]; readonly bytes: Uint8Array }>;
 }
 
 const nowUs = (): number => Number(process.hrtime.bigint() / 1000n);
@@ -134,7 +136,7 @@ export class SequenceScheduler implements Scheduler {
     // A START for an open sequence (Triton's "conflict") continues it: its earlier requests run
     // first, then the new one starts over in the same slot.
     if (!sequence) {
-      sequence = { id, pending: [], slot: null, running: false, ended: false, lastUs: nowUs() };
+      sequence = { id, pending: [], slot: null, running: false, ended: false, lastUs: nowUs(), states: new Map() };
       this.open.set(key, sequence);
       const free = this.freeSlot();
       if (free) this.occupy(free, sequence);
@@ -268,8 +270,12 @@ export class SequenceScheduler implements Scheduler {
     for (const instance of this.instances.all) {
       if (instance.busy) continue;
       const slots = this.slots.filter((s) => s.instance === instance);
-      const heads = slots.filter((s) => this.ready(s.sequence)).map((s) => s.sequence!);
-      if (heads.length === 0) continue;
+      const ready = slots.filter((s) => this.ready(s.sequence)).map((s) => s.sequence!);
+      if (ready.length === 0) continue;
+      // Rows of one batch share their non-batch dims (implicit states may differ in size).
+      const oldestFirst = [...ready].sort((a, b) => a.pending[0].queued.enqueuedUs - b.pending[0].queued.enqueuedUs);
+      const key = this.batchKey(oldestFirst[0]);
+      const heads = ready.filter((s) => this.batchKey(s) === key);
       const oldestUs = Math.min(...heads.map((s) => s.pending[0].queued.enqueuedUs));
       const waited = now - oldestUs;
       if (heads.length / slots.length < this.seq.minimumSlotUtilization && waited < this.seq.maxQueueDelayUs) {
@@ -289,8 +295,8 @@ export class SequenceScheduler implements Scheduler {
       if (heads.length === 0) break;
       const instance = this.instances.pickFree();
       if (!instance) break;
-      const shape = heads[0].pending[0].queued.shapeKey;
-      const batch = heads.filter((s) => s.pending[0].queued.shapeKey === shape).slice(0, maxRows);
+      const key = this.batchKey(heads[0]);
+      const batch = heads.filter((s) => this.batchKey(s) === key).slice(0, maxRows);
       const waited = nowUs() - batch[0].pending[0].queued.enqueuedUs;
       const full = batch.length === maxRows || this.seq.preferredBatchSizes.includes(batch.length);
       if (!full && waited < this.seq.maxQueueDelayUs) {
@@ -300,6 +306,14 @@ export class SequenceScheduler implements Scheduler {
       this.dispatch(instance, batch);
     }
     this.armDelay(waitUs);
+  }
+
+  /** Requests batch together only with equal keys: their inputs' and states' non-batch dims. */
+  private batchKey(sequence: Sequence): string {
+    const head = sequence.pending[0];
+    if (this.seq.states.length === 0) return head.queued.shapeKey;
+    const states = this.seq.states.map((s) => (head.start ? s.initialShape : sequence.states.get(s.input.name)?.shape ?? s.initialShape).join('x'));
+    return `${head.queued.shapeKey};${states.join(',')}`;
   }
 
   private armDelay(waitUs: number): void {
@@ -320,7 +334,7 @@ export class SequenceScheduler implements Scheduler {
       s.running = true;
       return s.pending.shift()!;
     });
-    const batch = items.map((item, r) => withControls(this.config, this.seq, item, sequences[r].id));
+    const batch = items.map((item, r) => withControls(this.config, this.seq, item, sequences[r]));
     void runPayload(this, instance, batch).then(() => {
       const now = nowUs();
       sequences.forEach((s, r) => {
@@ -369,8 +383,13 @@ export class SequenceScheduler implements Scheduler {
   }
 }
 
-/** `item`'s request with the control inputs the model takes, for its row of the batch. */
-function withControls(config: ModelConfig, seq: SequenceBatching, item: SequenceRequest, id: bigint | string): QueuedRequest {
+/**
+ * `item`'s request with the control and state inputs the model takes, for its row of the batch;
+ * its answer keeps the state outputs for the sequence's next request, and hands the client only
+ * the outputs it may see (a state output only where config.pbtxt lists it under output).
+ */
+function withControls(config: ModelConfig, seq: SequenceBatching, item: SequenceRequest, sequence: Sequence): QueuedRequest {
+  const id = sequence.id;
   const shape = config.maxBatchSize > 0 ? [1, 1] : [1];
   const extra: InferInput[] = [];
   const flag = (control: FlagControl | null, on: boolean) => {
@@ -398,6 +417,30 @@ function withControls(config: ModelConfig, seq: SequenceBatching, item: Sequence
       extra.push({ name: seq.corrid.name, datatype: dt.wire, shape, data: { kind: 'raw', bytes } });
     }
   }
+  for (const state of seq.states) {
+    const kept = item.start ? undefined : sequence.states.get(state.input.name);
+    const stateShape = kept?.shape ?? state.initialShape;
+    extra.push({
+      name: state.input.name, datatype: state.input.datatype.wire, shape: config.maxBatchSize > 0 ? [1, ...stateShape] : [...stateShape],
+      data: { kind: 'raw', bytes: kept?.bytes ?? state.initialBytes },
+    });
+  }
   const q = item.queued;
-  return { ...q, request: { ...q.request, inputs: [...q.request.inputs, ...extra] } };
+  if (seq.states.length === 0) return { ...q, request: { ...q.request, inputs: [...q.request.inputs, ...extra] } };
+  const stateOutputs = seq.states.map((s) => s.output.name);
+  const listed = new Set(config.outputs.map((t) => t.name));
+  return {
+    ...q,
+    request: { ...q.request, inputs: [...q.request.inputs, ...extra] },
+    wanted: q.wanted ? new Set([...q.wanted, ...stateOutputs]) : null,
+    resolve: (response) => {
+      for (const state of seq.states) {
+        const out = response.outputs.find((o) => o.name === state.output.name);
+        if (!out || Array.isArray(out.data)) continue;
+        sequence.states.set(state.input.name, { shape: config.maxBatchSize > 0 ? out.shape.slice(1) : [...out.shape], bytes: new Uint8Array(out.data.slice(0)) });
+      }
+      const shown = response.outputs.filter((o) => !stateOutputs.includes(o.name) || (listed.has(o.name) && (q.wanted === null || q.wanted.has(o.name))));
+      q.resolve({ ...response, outputs: shown });
+    },
+  };
 }

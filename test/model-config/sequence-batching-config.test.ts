@@ -26,13 +26,34 @@ describe('normalizeSequenceBatching', () => {
     assert.deepEqual(s.controlTensors.map((t) => t.name), ['S', 'E', 'R', 'C']);
   });
 
+  test('reads implicit state: zeros of the dims by default (-1 taken as 1), zeros or a file of initial_state', () => {
+    const s = normalizeSequenceBatching('m', {
+      state: [
+        { input_name: 'IN_A', output_name: 'OUT_A', data_type: 'TYPE_FP32', dims: [-1, 2] },
+        { input_name: 'IN_B', output_name: 'OUT_B', data_type: 'TYPE_INT32', dims: [2], initial_state: [{ data_type: 'TYPE_INT32', dims: [2], data_file: 'f' }] },
+      ],
+    }, 8, new Map([['f', Uint8Array.of(1, 0, 0, 0, 2, 0, 0, 0)]]));
+    assert.deepEqual(s.states.map((x) => [x.input.name, x.output.name, x.initialShape, Array.from(x.initialBytes)]), [
+      ['IN_A', 'OUT_A', [1, 2], [0, 0, 0, 0, 0, 0, 0, 0]],
+      ['IN_B', 'OUT_B', [2], [1, 0, 0, 0, 2, 0, 0, 0]],
+    ]);
+    assert.throws(() => normalizeSequenceBatching('m', { state: [{ input_name: 'a', output_name: 'b', data_type: 'TYPE_INT32', dims: [2], initial_state: [{ dims: [2], data_file: 'f' }] }] }, 8, new Map([['f', Uint8Array.of(1)]])),
+      /data_file 'f' holds 1 bytes, and dims \[2\] of TYPE_INT32 need 8/);
+  });
+
   test('reads the oldest strategy', () => {
     const s = normalizeSequenceBatching('m', { max_sequence_idle_microseconds: 5000, oldest: { max_candidate_sequences: 4, preferred_batch_size: [4, 2], max_queue_delay_microseconds: 100 } }, 8);
     assert.deepEqual([s.strategy, s.maxSequenceIdleUs, s.maxCandidateSequences, s.preferredBatchSizes, s.maxQueueDelayUs], ['oldest', 5000, 4, [2, 4], 100]);
   });
 
   const refused: [string, RawConfig, RegExp][] = [
-    ['implicit state', { state: [{ input_name: 'a', output_name: 'b' }] }, /sequence_batching.state \(implicit state\) is not supported yet/],
+    ['a state without its input name', { state: [{ output_name: 'b', data_type: 'TYPE_INT32', dims: [1] }] }, /sequence_batching.state\[0\].input_name must be set/],
+    ['a BYTES state', { state: [{ input_name: 'a', output_name: 'b', data_type: 'TYPE_STRING', dims: [1] }] }, /state\[0\].data_type must be a numeric TYPE_ value/],
+    ['a state without dims', { state: [{ input_name: 'a', output_name: 'b', data_type: 'TYPE_INT32' }] }, /state\[0\].dims \[\] must be positive integers or -1/],
+    ['an initial state with neither zeros nor a file', { state: [{ input_name: 'a', output_name: 'b', data_type: 'TYPE_INT32', dims: [2], initial_state: [{ dims: [2] }] }] }, /initial_state must set zero_data: true or a data_file/],
+    ['an initial state of other dims', { state: [{ input_name: 'a', output_name: 'b', data_type: 'TYPE_INT32', dims: [2], initial_state: [{ dims: [3], zero_data: true }] }] }, /initial_state.dims \[3\] do not fit the state's dims \[2\]/],
+    ['a state input that is also a control', { control_input: [control('a', 'CONTROL_SEQUENCE_START')], state: [{ input_name: 'a', output_name: 'b', data_type: 'TYPE_INT32', dims: [1] }] }, /state input 'a' is also a control tensor/],
+    ['iterative sequences', { iterative_sequence: true }, /iterative_sequence is not supported yet/],
     ['a control without a name', { control_input: [control('', 'CONTROL_SEQUENCE_START')] }, /sequence batching control tensor must have a name for m/],
     ['a tensor named twice', { control_input: [control('S', 'CONTROL_SEQUENCE_START'), control('S', 'CONTROL_SEQUENCE_END')] }, /control tensor 'S' is specified for multiple control kinds for m/],
     ['two START controls', { control_input: [control('A', 'CONTROL_SEQUENCE_START'), control('B', 'CONTROL_SEQUENCE_START')] }, /specifies multiple CONTROL_SEQUENCE_START tensors for m/],

@@ -340,6 +340,7 @@ describe('generated models', () => {
       'fixtures/bad_config': ['1/model.onnx', 'config.pbtxt'],
       'fixtures/corrupt': ['1/model.onnx', 'config.pbtxt'],
       'fixtures/slow': ['1/model.onnx', 'config.pbtxt'],
+      'fixtures/sequence_accumulate': ['1/model.onnx', 'config.pbtxt'],
       'examples/densenet_onnx': ['1/model.onnx', 'colour_labels.txt', 'config.pbtxt'],
       'examples/simple_sequence': ['1/model.onnx', 'config.pbtxt'],
       'examples/simple_dyna_sequence': ['1/model.onnx', 'config.pbtxt'],
