@@ -101,6 +101,37 @@ function simple(): GeneratedModel {
   };
 }
 
+/**
+ * Triton's `simple_int8` example (grpc_explicit_int8_content_client): `simple` on INT8. The sums
+ * go through INT32, as onnxruntime's CPU Add and Sub do not take INT8, and wrap back to INT8.
+ */
+function simpleInt8(): GeneratedModel {
+  const io = (n: string) => tensor(n, 'INT8', ['batch', 16]);
+  const toInt = { to: onnxTypeCode('INT32') };
+  const toInt8 = { to: onnxTypeCode('INT8') };
+  const model = writeModel({
+    inputs: [io('INPUT0'), io('INPUT1')],
+    outputs: [io('OUTPUT0'), io('OUTPUT1')],
+    nodes: [
+      { opType: 'Cast', inputs: ['INPUT0'], outputs: ['a'], attributes: toInt },
+      { opType: 'Cast', inputs: ['INPUT1'], outputs: ['b'], attributes: toInt },
+      { opType: 'Add', inputs: ['a', 'b'], outputs: ['sum'] },
+      { opType: 'Sub', inputs: ['a', 'b'], outputs: ['difference'] },
+      { opType: 'Cast', inputs: ['sum'], outputs: ['OUTPUT0'], attributes: toInt8 },
+      { opType: 'Cast', inputs: ['difference'], outputs: ['OUTPUT1'], attributes: toInt8 },
+    ],
+  });
+  const t = (name: string): ConfigTensor => ({ name, dataType: 'TYPE_INT8', dims: [16] });
+  return {
+    target: 'examples',
+    name: 'simple_int8',
+    files: [
+      { path: 'config.pbtxt', content: configText({ name: 'simple_int8', maxBatchSize: 8, inputs: [t('INPUT0'), t('INPUT1')], outputs: [t('OUTPUT0'), t('OUTPUT1')], cpuInstance: true }) },
+      { path: '1/model.onnx', content: model },
+    ],
+  };
+}
+
 function simpleIdentity(): GeneratedModel {
   const model = writeModel({
     inputs: [tensor('INPUT0', 'STRING', ['batch', 'len'])],
@@ -528,7 +559,7 @@ instance_group [ { count: 1 kind: KIND_CPU } ]
 
 /** Every model directory, in memory. */
 export function buildModels(): GeneratedModel[] {
-  return [simple(), simpleIdentity(), simpleString(), allTypes(), noConfig(), wholeShape(), versioned(), badConfig(), corrupt(), slow(), densenetOnnx(), simpleSequence(), simpleDynaSequence(), sequenceAccumulate()];
+  return [simple(), simpleIdentity(), simpleString(), allTypes(), noConfig(), wholeShape(), versioned(), badConfig(), corrupt(), slow(), densenetOnnx(), simpleInt8(), simpleSequence(), simpleDynaSequence(), sequenceAccumulate()];
 }
 
 /**
