@@ -54,6 +54,12 @@ describe('sequence batching', () => {
       // One slot: one instance, one row.
       one_slot: { from: 'simple_sequence', config: exampleConfig('simple_sequence').replace('max_batch_size: 8', 'max_batch_size: 1') },
       short_idle: { from: 'simple_sequence', config: withIdle(exampleConfig('simple_sequence'), 20_000) },
+      // Two slots; a batch waits (up to 60 s, a guard) until both have a request.
+      full_slots: {
+        from: 'simple_sequence',
+        config: exampleConfig('simple_sequence').replace('max_batch_size: 8', 'max_batch_size: 2')
+          .replace('sequence_batching {', 'sequence_batching {\n  direct { max_queue_delay_microseconds: 60000000 minimum_slot_utilization: 1.0 }'),
+      },
     }, ['--grpc-address=127.0.0.1']);
     grpc = new GrpcClient(`127.0.0.1:${s.server.grpcPort}`);
   });
@@ -82,6 +88,24 @@ describe('sequence batching', () => {
     ]);
     assert.deepEqual(a, [...expectedSimple(0).slice(0, -1), 1 + 1000]);
     assert.deepEqual(b, [101, ...values.slice(1, -1).map(neg), -1 + 1001]);
+  });
+
+  test('runs concurrent sequences of the direct strategy side by side, each in its own slot', async () => {
+    const ids = [4001, 4002, 4003, 4004];
+    const results = await Promise.all(ids.map((id) => sequenceOverHttp(s.url, 'simple_sequence', id, [id, 1, 2, 3])));
+    results.forEach((r, k) => assert.deepEqual(r, [ids[k] + 1, 1, 2, 3]));
+  });
+
+  test('holds a direct batch until minimum_slot_utilization of the slots have a request', async () => {
+    const scheduler = s.scheduler('full_slots') as unknown as SequenceScheduler;
+    const stats = s.stats('full_slots');
+    const first = send(s.url, 'full_slots', 1, 10, { start: true, end: true });
+    await until(() => scheduler.pendingCount() === 1);
+    assert.equal(stats.executionCount, 0, 'one slot of two is not enough');
+    const second = send(s.url, 'full_slots', 2, 20, { start: true, end: true });
+    assert.deepEqual([output(await first), output(await second)], [11, 21]);
+    assert.equal(stats.executionCount, 1);
+    assert.deepEqual(stats.batchStats().map((b) => b.batch_size), [2]);
   });
 
   test('takes uint64 ids over gRPC unary calls, and string ids where the model has no CORRID', async () => {
