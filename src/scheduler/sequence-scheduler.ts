@@ -70,6 +70,9 @@ function sequenceParameters(model: string, parameters: Readonly<Record<string, u
     throw serverError('BAD_PARAMETER', `inference request to model '${model}' must specify a non-zero or non-empty correlation ID`);
   } else if (typeof raw === 'string') {
     id = raw;
+  } else if (typeof raw === 'number' && Number.isInteger(raw) && raw > Number.MAX_SAFE_INTEGER) {
+    // A JSON number this large has already been rounded by the parser: never use a changed id.
+    throw serverError('BAD_PARAMETER', 'sequence_id above 2^53 - 1 cannot be read exactly from a JSON number; send it over gRPC, or use a string id');
   } else if ((typeof raw === 'number' && Number.isInteger(raw) && raw > 0) || (typeof raw === 'bigint' && raw > 0n && raw < 2n ** 64n)) {
     id = BigInt(raw);
   } else {

@@ -154,6 +154,7 @@ describe('sequence batching', () => {
     assert.equal(errorOf(await send(s.url, model, 'abc', 1, { start: true })), `[request id: <id_unknown>] sequence batching control 'CORRID' data-type is 'BYTES', but model '${model}' expects 'UINT64'`);
     assert.match(errorOf(await send(s.url, model, -4, 1, { start: true })), /sequence_id must be an unsigned integer or a string/);
     assert.match(errorOf(await send(s.url, model, 79, 1, { start: 'yes' as unknown as boolean })), /sequence_start must be a boolean/);
+    assert.match(errorOf(await send(s.url, model, 2 ** 60, 1, { start: true })), /sequence_id above 2\^53 - 1 cannot be read exactly from a JSON number/);
   });
 
   test('continues an open sequence that gets a second START, as Triton does', async () => {
