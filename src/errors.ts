@@ -60,10 +60,12 @@ const ErrorTable = {
   DATA_SIZE_MISMATCH: { kind: 'INVALID_ARG', message: "[request id: %s] %s" },
   BAD_DATA: { kind: 'INVALID_ARG', message: "[request id: %s] %s" },
   BAD_PARAMETER: { kind: 'INVALID_ARG', message: '%s' },
+  SEQUENCE_PARAMETER: { kind: 'INVALID_ARG', message: "inference request to model '%s' sets parameter '%s', which only a model with sequence_batching takes" },
   // Models and versions.
   UNKNOWN_MODEL: { kind: 'NOT_FOUND', message: "Request for unknown model: '%s' is not found" },
   UNKNOWN_MODEL_VERSION: { kind: 'NOT_FOUND', message: "Request for unknown model: '%s' version %s is not found" },
-  BAD_MODEL_VERSION: { kind: 'INVALID_ARG', message: "invalid model version '%s': a version is a positive integer" },
+  BAD_MODEL_VERSION: { kind: 'INVALID_ARG', message: "failed to get model version from specified version string '%s' (details: %s), version should be an integral value > 0" },
+  NEGATIVE_MODEL_VERSION: { kind: 'INVALID_ARG', message: "invalid model version specified '%s' , version should be an integral value > 0" },
   MODEL_NOT_READY: { kind: 'UNAVAILABLE', message: "Request for unknown model: '%s' has no available versions" },
   MODEL_LOAD_FAILED: { kind: 'INVALID_ARG', message: "failed to load '%s': %s" },
   BAD_CONFIG: { kind: 'INVALID_ARG', message: '%s' },

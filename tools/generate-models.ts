@@ -13,11 +13,13 @@ import { onnxTypeCode, writeModel, type NodeSpec, type OnnxElemType, type ValueS
 const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
 export const DEFAULT_REPO_DIR = join(PROJECT_ROOT, 'model_repository');
 export const DEFAULT_FIXTURES_DIR = join(PROJECT_ROOT, 'test', 'fixtures', 'models');
+/** Models for Triton's client examples (`npm start -- --model-repository examples/model_repository`). */
+export const DEFAULT_EXAMPLES_DIR = join(PROJECT_ROOT, 'examples', 'model_repository');
 
 /** One model directory to write: files relative to the model directory. */
 export interface GeneratedModel {
-  /** 'repo' = model_repository/, 'fixtures' = test/fixtures/models/. */
-  target: 'repo' | 'fixtures';
+  /** 'repo' = model_repository/, 'fixtures' = test/fixtures/models/, 'examples' = examples/model_repository/. */
+  target: 'repo' | 'fixtures' | 'examples';
   name: string;
   files: { path: string; content: Uint8Array | string }[];
 }
@@ -94,6 +96,37 @@ function simple(): GeneratedModel {
     name: 'simple',
     files: [
       { path: 'config.pbtxt', content: configText({ name: 'simple', maxBatchSize: 8, inputs: [t('INPUT0'), t('INPUT1')], outputs: [t('OUTPUT0'), t('OUTPUT1')], cpuInstance: true, trailer: ['# Concurrent requests share a model run: a tiny model costs less than the trip to its worker.', 'dynamic_batching { }'] }) },
+      { path: '1/model.onnx', content: model },
+    ],
+  };
+}
+
+/**
+ * Triton's `simple_int8` example (grpc_explicit_int8_content_client): `simple` on INT8. The sums
+ * go through INT32, as onnxruntime's CPU Add and Sub do not take INT8, and wrap back to INT8.
+ */
+function simpleInt8(): GeneratedModel {
+  const io = (n: string) => tensor(n, 'INT8', ['batch', 16]);
+  const toInt = { to: onnxTypeCode('INT32') };
+  const toInt8 = { to: onnxTypeCode('INT8') };
+  const model = writeModel({
+    inputs: [io('INPUT0'), io('INPUT1')],
+    outputs: [io('OUTPUT0'), io('OUTPUT1')],
+    nodes: [
+      { opType: 'Cast', inputs: ['INPUT0'], outputs: ['a'], attributes: toInt },
+      { opType: 'Cast', inputs: ['INPUT1'], outputs: ['b'], attributes: toInt },
+      { opType: 'Add', inputs: ['a', 'b'], outputs: ['sum'] },
+      { opType: 'Sub', inputs: ['a', 'b'], outputs: ['difference'] },
+      { opType: 'Cast', inputs: ['sum'], outputs: ['OUTPUT0'], attributes: toInt8 },
+      { opType: 'Cast', inputs: ['difference'], outputs: ['OUTPUT1'], attributes: toInt8 },
+    ],
+  });
+  const t = (name: string): ConfigTensor => ({ name, dataType: 'TYPE_INT8', dims: [16] });
+  return {
+    target: 'examples',
+    name: 'simple_int8',
+    files: [
+      { path: 'config.pbtxt', content: configText({ name: 'simple_int8', maxBatchSize: 8, inputs: [t('INPUT0'), t('INPUT1')], outputs: [t('OUTPUT0'), t('OUTPUT1')], cpuInstance: true }) },
       { path: '1/model.onnx', content: model },
     ],
   };
@@ -338,6 +371,186 @@ function slow(): GeneratedModel {
   };
 }
 
+/**
+ * The colour classifier that stands in for Triton's `densenet_onnx` in its image client examples
+ * (`image_client -m densenet_onnx -c 3 -s INCEPTION <image>`): the same tensor names, a CHW image
+ * input (64x64 here, so the model stays a few hundred bytes), one FP32 score per class, no batch
+ * dimension, and a label file. It is not DenseNet: it ranks eight colours by how close the image's
+ * mean colour (in INCEPTION scaling, [-1, 1] per channel) is to each, through a softmax.
+ */
+export const COLOUR_CLASSES: readonly (readonly [string, readonly [number, number, number]])[] = [
+  ['red', [1, -1, -1]], ['green', [-1, 1, -1]], ['blue', [-1, -1, 1]], ['yellow', [1, 1, -1]],
+  ['cyan', [-1, 1, 1]], ['magenta', [1, -1, 1]], ['white', [1, 1, 1]], ['black', [-1, -1, -1]],
+];
+/** Softmax sharpness: logits are -|mean - colour|^2 times this. */
+export const COLOUR_SHARPNESS = 4;
+
+function densenetOnnx(): GeneratedModel {
+  const k = COLOUR_CLASSES.length;
+  // -s|m - p|^2 = 2s m.p - s|p|^2 - s|m|^2; the last term is the same for every class, so the
+  // softmax drops it and one MatMul plus a bias does the rest.
+  const weights: number[] = [];
+  for (let c = 0; c < 3; c++) for (const [, p] of COLOUR_CLASSES) weights.push(2 * COLOUR_SHARPNESS * p[c]);
+  const bias = COLOUR_CLASSES.map(([, p]) => -COLOUR_SHARPNESS * (p[0] ** 2 + p[1] ** 2 + p[2] ** 2));
+  const model = writeModel({
+    inputs: [tensor('data_0', 'FLOAT', [3, 64, 64])],
+    outputs: [tensor('fc6_1', 'FLOAT', [k])],
+    nodes: [
+      { opType: 'ReduceMean', inputs: ['data_0'], outputs: ['mean'], attributes: { axes: [1, 2], keepdims: 0 } },
+      { opType: 'Reshape', inputs: ['mean', 'row'], outputs: ['mean_row'] },
+      { opType: 'MatMul', inputs: ['mean_row', 'weights'], outputs: ['scaled'] },
+      { opType: 'Add', inputs: ['scaled', 'bias'], outputs: ['logits'] },
+      { opType: 'Softmax', inputs: ['logits'], outputs: ['scores'], attributes: { axis: -1 } },
+      { opType: 'Reshape', inputs: ['scores', 'flat'], outputs: ['fc6_1'] },
+    ],
+    initializers: [
+      { name: 'row', elemType: 'INT64', dims: [2], data: [1, 3] },
+      { name: 'weights', elemType: 'FLOAT', dims: [3, k], data: weights },
+      { name: 'bias', elemType: 'FLOAT', dims: [k], data: bias },
+      { name: 'flat', elemType: 'INT64', dims: [1], data: [k] },
+    ],
+  });
+  const config = `name: "densenet_onnx"
+# A tiny colour classifier standing in for Triton's densenet_onnx (tools/generate-models.ts).
+platform: "onnxruntime_onnx"
+max_batch_size: 0
+input [
+  {
+    name: "data_0"
+    data_type: TYPE_FP32
+    format: FORMAT_NCHW
+    dims: [ 3, 64, 64 ]
+  }
+]
+output [
+  {
+    name: "fc6_1"
+    data_type: TYPE_FP32
+    dims: [ ${k} ]
+    label_filename: "colour_labels.txt"
+  }
+]
+instance_group [ { count: 1 kind: KIND_CPU } ]
+`;
+  return {
+    target: 'examples',
+    name: 'densenet_onnx',
+    files: [
+      { path: 'config.pbtxt', content: config },
+      { path: 'colour_labels.txt', content: COLOUR_CLASSES.map(([name]) => `${name}\n`).join('') },
+      { path: '1/model.onnx', content: model },
+    ],
+  };
+}
+
+/** A control input of a sequence model's config: a false/true pair of INT32 values. */
+const int32Control = (name: string, kind: string) => `    {
+      name: "${name}"
+      control [ { kind: ${kind} int32_false_true: [ 0, 1 ] } ]
+    }`;
+
+const sequenceIo = `input [ { name: "INPUT" data_type: TYPE_INT32 dims: [ 1 ] } ]
+output [ { name: "OUTPUT" data_type: TYPE_INT32 dims: [ 1 ] } ]`;
+
+/**
+ * Triton's `simple_sequence` example, as its client examples expect it: OUTPUT = (INPUT + START) *
+ * READY, INT32 [batch, 1]; the server feeds START and READY (direct strategy).
+ */
+function simpleSequence(): GeneratedModel {
+  const io = (n: string) => tensor(n, 'INT32', ['batch', 1]);
+  const model = writeModel({
+    inputs: [io('INPUT'), io('START'), io('READY')],
+    outputs: [io('OUTPUT')],
+    nodes: [
+      { opType: 'Add', inputs: ['INPUT', 'START'], outputs: ['started'] },
+      { opType: 'Mul', inputs: ['started', 'READY'], outputs: ['OUTPUT'] },
+    ],
+  });
+  const config = `name: "simple_sequence"
+platform: "onnxruntime_onnx"
+max_batch_size: 8
+sequence_batching {
+  control_input [
+${int32Control('START', 'CONTROL_SEQUENCE_START')},
+${int32Control('READY', 'CONTROL_SEQUENCE_READY')}
+  ]
+}
+${sequenceIo}
+instance_group [ { count: 1 kind: KIND_CPU } ]
+`;
+  return { target: 'examples', name: 'simple_sequence', files: [{ path: 'config.pbtxt', content: config }, { path: '1/model.onnx', content: model }] };
+}
+
+/**
+ * Triton's `simple_dyna_sequence` example (oldest strategy): OUTPUT = (INPUT + START + END *
+ * CORRID) * READY, so the last request of a sequence adds its correlation id (UINT64 CORRID, taken
+ * as INT32 here, as the client examples' ids fit).
+ */
+function simpleDynaSequence(): GeneratedModel {
+  const io = (n: string) => tensor(n, 'INT32', ['batch', 1]);
+  const model = writeModel({
+    inputs: [io('INPUT'), io('START'), io('END'), io('READY'), tensor('CORRID', 'UINT64', ['batch', 1])],
+    outputs: [io('OUTPUT')],
+    nodes: [
+      { opType: 'Cast', inputs: ['CORRID'], outputs: ['corrid'], attributes: { to: onnxTypeCode('INT32') } },
+      { opType: 'Mul', inputs: ['END', 'corrid'], outputs: ['ending'] },
+      { opType: 'Add', inputs: ['INPUT', 'START'], outputs: ['started'] },
+      { opType: 'Add', inputs: ['started', 'ending'], outputs: ['total'] },
+      { opType: 'Mul', inputs: ['total', 'READY'], outputs: ['OUTPUT'] },
+    ],
+  });
+  const config = `name: "simple_dyna_sequence"
+platform: "onnxruntime_onnx"
+max_batch_size: 8
+sequence_batching {
+  max_sequence_idle_microseconds: 10000000
+  oldest {
+    max_candidate_sequences: 1024
+    max_queue_delay_microseconds: 10000
+  }
+  control_input [
+${int32Control('START', 'CONTROL_SEQUENCE_START')},
+${int32Control('END', 'CONTROL_SEQUENCE_END')},
+${int32Control('READY', 'CONTROL_SEQUENCE_READY')},
+    {
+      name: "CORRID"
+      control [ { kind: CONTROL_SEQUENCE_CORRID data_type: TYPE_UINT64 } ]
+    }
+  ]
+}
+${sequenceIo}
+instance_group [ { count: 2 kind: KIND_CPU } ]
+`;
+  return { target: 'examples', name: 'simple_dyna_sequence', files: [{ path: 'config.pbtxt', content: config }, { path: '1/model.onnx', content: model }] };
+}
+
+/**
+ * `sequence_accumulate`: a running sum kept as implicit state. OUTPUT_STATE = INPUT + INPUT_STATE
+ * and OUTPUT = OUTPUT_STATE, INT32 [batch, 1]; the server feeds INPUT_STATE from the sequence's
+ * previous OUTPUT_STATE (tests write its sequence_batching section).
+ */
+function sequenceAccumulate(): GeneratedModel {
+  const io = (n: string) => tensor(n, 'INT32', ['batch', 1]);
+  const model = writeModel({
+    inputs: [io('INPUT'), io('INPUT_STATE')],
+    outputs: [io('OUTPUT'), io('OUTPUT_STATE')],
+    nodes: [
+      { opType: 'Add', inputs: ['INPUT', 'INPUT_STATE'], outputs: ['OUTPUT_STATE'] },
+      { opType: 'Identity', inputs: ['OUTPUT_STATE'], outputs: ['OUTPUT'] },
+    ],
+  });
+  const config = `name: "sequence_accumulate"
+platform: "onnxruntime_onnx"
+max_batch_size: 8
+sequence_batching {
+  state [ { input_name: "INPUT_STATE" output_name: "OUTPUT_STATE" data_type: TYPE_INT32 dims: [ 1 ] } ]
+}
+${sequenceIo}
+instance_group [ { count: 1 kind: KIND_CPU } ]
+`;
+  return { target: 'fixtures', name: 'sequence_accumulate', files: [{ path: 'config.pbtxt', content: config }, { path: '1/model.onnx', content: model }] };
+}
+
 // No optional_input fixture: onnxruntime cannot run a graph with a graph input
 // left unfed (the JS API throws "input 'X' is missing in 'feeds'", and the
 // native run fails with "Missing Input"), and an input that also has an
@@ -346,15 +559,19 @@ function slow(): GeneratedModel {
 
 /** Every model directory, in memory. */
 export function buildModels(): GeneratedModel[] {
-  return [simple(), simpleIdentity(), simpleString(), allTypes(), noConfig(), wholeShape(), versioned(), badConfig(), corrupt(), slow()];
+  return [simple(), simpleIdentity(), simpleString(), allTypes(), noConfig(), wholeShape(), versioned(), badConfig(), corrupt(), slow(), densenetOnnx(), simpleInt8(), simpleSequence(), simpleDynaSequence(), sequenceAccumulate()];
 }
 
 /**
  * Writes every model directory (replacing those directories, and only those)
  * and returns the paths written.
  */
-export function generateModels(opts: { repo?: string; fixtures?: string } = {}): string[] {
-  const dirs = { repo: resolve(opts.repo ?? DEFAULT_REPO_DIR), fixtures: resolve(opts.fixtures ?? DEFAULT_FIXTURES_DIR) };
+export function generateModels(opts: { repo?: string; fixtures?: string; examples?: string } = {}): string[] {
+  const dirs = {
+    repo: resolve(opts.repo ?? DEFAULT_REPO_DIR),
+    fixtures: resolve(opts.fixtures ?? DEFAULT_FIXTURES_DIR),
+    examples: resolve(opts.examples ?? DEFAULT_EXAMPLES_DIR),
+  };
   const written: string[] = [];
   for (const model of buildModels()) {
     const modelDir = join(dirs[model.target], model.name);

@@ -11,6 +11,7 @@ import {
 } from './observability-options.ts';
 import { DEFAULT_TRACE_SETTING, type TraceSetting } from './trace-settings.ts';
 import { DEFAULT_BACKEND_CONFIG, parseBackendConfig, takeTritonFlagsWithoutEffect, type BackendConfig } from './triton-flags.ts';
+import { CACHE_SPEC, CACHE_USAGE, parseCacheOptions, type CacheOptions } from './cache-options.ts';
 
 export interface ServerOptions {
   readonly modelRepositories: readonly string[];
@@ -51,6 +52,8 @@ export interface ServerOptions {
   readonly serverId: string;
   /** --backend-config. */
   readonly backendConfig: BackendConfig;
+  /** --cache-config (cache-options.ts); null: no response cache. */
+  readonly responseCache: CacheOptions | null;
 }
 
 /** Defaults, as Triton's where Triton has the flag. */
@@ -79,6 +82,7 @@ export const DEFAULT_OPTIONS: ServerOptions = Object.freeze({
   modelLoadThreadCount: 4, // Triton's default
   serverId: 'nereid',
   backendConfig: DEFAULT_BACKEND_CONFIG,
+  responseCache: null,
 });
 
 const booleanFlags = ['exit-on-error', 'strict-readiness', 'strict-model-config', 'disable-auto-complete-config', 'allow-http', 'allow-client-shm', ...GRPC_BOOLEAN_FLAGS, ...OBSERVABILITY_BOOLEAN_FLAGS] as const;
@@ -106,6 +110,7 @@ const spec = {
   'model-load-thread-count': { type: 'string' },
   id: { type: 'string' },
   'backend-config': { type: 'string', multiple: true },
+  ...CACHE_SPEC,
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -137,7 +142,7 @@ export const USAGE = `Usage: nereid [options]
   --allow-client-shm=BOOL       let clients register shared-memory regions and infer through
                                 them (default false)
   --client-shm-max-bytes=BYTES  largest total byte_size of the registered system shared-memory
-                                regions (default 17179869184, 16 GiB)${OBSERVABILITY_USAGE}  -h, --help                    this text
+                                regions (default 17179869184, 16 GiB)${CACHE_USAGE}${OBSERVABILITY_USAGE}  -h, --help                    this text
   --version                     print the version and exit
   Triton flags without an effect here (--http-thread-count, --pinned-memory-pool-byte-size,
   ...) are named in one warning and ignored; see docs/install.md.
@@ -204,6 +209,7 @@ export function parseCliOptions(argv: readonly string[]): ServerOptions & Comman
     modelLoadThreadCount: integer(values, 'model-load-thread-count', DEFAULT_OPTIONS.modelLoadThreadCount, 1),
     serverId: (values.id as string | undefined) ?? DEFAULT_OPTIONS.serverId,
     backendConfig: parseBackendConfig((values['backend-config'] as string[] | undefined) ?? []),
+    responseCache: parseCacheOptions(values),
   });
 }
 

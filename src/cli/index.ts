@@ -1,4 +1,5 @@
 /** The public surface of src/cli/. */
+export * from './cache-options.ts';
 export * from './cli-options.ts';
 export * from './grpc-cli-options.ts';
 export * from './observability-options.ts';

@@ -81,7 +81,8 @@ export function encodeGrpcInferRequest(model: string, inputs: readonly (ClientTe
     }),
     outputs: (options.outputs ?? []).map((o) => {
       if (typeof o === 'string') return { name: o, parameters: {} };
-      return { name: o.name, parameters: o.sharedMemory ? parametersToMessage(sharedMemoryParameters(o.sharedMemory)) : {} };
+      if (o.sharedMemory) return { name: o.name, parameters: parametersToMessage(sharedMemoryParameters(o.sharedMemory)) };
+      return { name: o.name, parameters: o.classCount ? { classification: { int64_param: o.classCount } } : {} };
     }),
     raw_input_contents: raw,
   };

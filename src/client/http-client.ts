@@ -34,6 +34,8 @@ export interface ClientShmTensor {
 export interface RequestedClientOutput {
   readonly name: string;
   readonly sharedMemory?: SharedMemoryRef;
+  /** Classification: the top `classCount` classes as BYTES strings `value:index[:label]`. */
+  readonly classCount?: number;
 }
 
 /** The status of a registered system shared-memory region, as the server reports it. */
@@ -215,8 +217,9 @@ export function encodeInferRequest(inputs: readonly (ClientTensor | ClientShmTen
   if (options.id !== undefined) header.id = options.id;
   if (options.outputs) {
     header.outputs = options.outputs.map((o) => {
-      const { name, sharedMemory } = typeof o === 'string' ? { name: o, sharedMemory: undefined } : o;
-      return { name, parameters: sharedMemory ? sharedMemoryParameters(sharedMemory) : { binary_data: Boolean(options.binaryOutputs) } };
+      const { name, sharedMemory, classCount } = typeof o === 'string' ? { name: o, sharedMemory: undefined, classCount: undefined } : o;
+      if (sharedMemory) return { name, parameters: sharedMemoryParameters(sharedMemory) };
+      return { name, parameters: { binary_data: Boolean(options.binaryOutputs), ...(classCount ? { classification: classCount } : {}) } };
     });
   }
   const params = { ...(options.parameters ?? {}) };

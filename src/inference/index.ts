@@ -1,4 +1,5 @@
 /** The public surface of src/inference/. */
+export * from './classification.ts';
 export * from './infer-request.ts';
 export * from './pipeline.ts';
 export * from './request-regions.ts';

@@ -88,6 +88,8 @@ export interface RequestedOutput {
   readonly binary: boolean;
   /** Hand this output to the sink; its InferOutput then carries no bytes. */
   readonly sink?: TensorSink;
+  /** Classification: answer the top `classCount` classes as BYTES (classification.ts); 0 or unset: the tensor. */
+  readonly classCount?: number;
 }
 
 export interface InferRequest {

@@ -8,6 +8,8 @@ import type { ClientRegions, RegionRef } from '../shm/index.ts';
 import { checkRequest, type InferRequest, type InferResponse, type InputHeader, type RequestedOutput, type TensorData } from './infer-request.ts';
 import type { CancelSignal } from './cancel-signal.ts';
 import { RequestRegions } from './request-regions.ts';
+import { checkSequenceParameters } from './sequence-parameters.ts';
+import { checkClassification, classifyResponse } from './classification.ts';
 
 /** A requested output; `region` when it is to be written into a client shared-memory region. */
 export interface DecodedOutput extends RequestedOutput {
@@ -53,6 +55,8 @@ export async function runInference<T>(
   options: EnqueueOptions = {},
 ): Promise<T> {
   checkRequest(target.config, decoded.id, decoded.inputs, decoded.outputs);
+  checkSequenceParameters(target.config, decoded.parameters);
+  checkClassification(target.config, decoded.outputs);
   // Leases on client shared-memory regions are held until the answer is encoded.
   const regions = new RequestRegions(clientRegions, decoded.id, target.config.name);
   try {
@@ -65,7 +69,7 @@ export async function runInference<T>(
       parameters: decoded.parameters,
     }, options);
     regions.finish();
-    return encode(response, regions);
+    return encode(classifyResponse(target.config, decoded.outputs, response), regions);
   } finally {
     regions.release();
   }

@@ -5,6 +5,7 @@
  */
 import { datatypeFromOnnx } from '../dtypes.ts';
 import type { RawConfig } from './model-config.ts';
+import { controlTensorNames, stateOutputNames } from './sequence-batching-config.ts';
 
 /** The model's io as read from the .onnx file: a number is a fixed dim; a string or null is dynamic. */
 export interface ModelIo {
@@ -41,8 +42,11 @@ export function autocompleteConfig(raw: RawConfig, io: { inputs: readonly ModelI
   }
   const batched = config.max_batch_size > 0 && batchable;
 
-  config.input = completeTensors(config.input, io.inputs, batched);
-  config.output = completeTensors(config.output, io.outputs, batched);
+  // Sequence control tensors are model inputs that the server feeds, never client inputs.
+  const controls = new Set(controlTensorNames(config));
+  config.input = completeTensors(config.input, io.inputs.filter((t) => !controls.has(t.name)), batched);
+  const stateOutputs = new Set(stateOutputNames(config));
+  config.output = completeTensors(config.output, io.outputs.filter((t) => !stateOutputs.has(t.name) || (config.output ?? []).some((o: RawConfig) => o.name === t.name)), batched);
   return config;
 }
 

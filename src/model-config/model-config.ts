@@ -4,6 +4,7 @@
  */
 import type { DatatypeInfo } from '../dtypes.ts';
 import type { DynamicBatching } from './dynamic-batching-config.ts';
+import type { SequenceBatching } from './sequence-batching-config.ts';
 
 /** config.pbtxt as parsed: proto field names (snake_case), enums as names, numbers as numbers. */
 export type RawConfig = Record<string, any>;
@@ -16,6 +17,8 @@ export interface TensorConfig {
   /** The shape the model sees, when config.pbtxt reshapes (without the batch dimension). */
   readonly reshape: readonly number[] | null;
   readonly optional: boolean;
+  /** An output's class labels, one per index, from its label_filename; null without one. */
+  readonly labels: readonly string[] | null;
 }
 
 export type VersionPolicy =
@@ -45,12 +48,18 @@ export interface ModelConfig {
   readonly instanceGroups: readonly InstanceGroup[];
   /** null: no dynamic batching, each request runs alone. */
   readonly dynamicBatching: DynamicBatching | null;
+  /** null: not a sequence model. Its control tensors are model inputs the scheduler writes. */
+  readonly sequenceBatching: SequenceBatching | null;
+  /** response_cache.enable: answer repeated requests from the server's response cache (--cache-config). */
+  readonly responseCache: boolean;
   readonly defaultModelFilename: string;
   /** `parameters` as string values. */
   readonly parameters: Readonly<Record<string, string>>;
   /** parameters.intra_op_thread_count; null lets the server share the cores among all instances. */
   readonly intraOpThreads: number | null;
   readonly interOpThreads: number;
+  /** Fields the config sets that Nereid parses but does not act on (inert-fields.ts), for the load's warning. */
+  readonly ignoredFields: readonly string[];
   /** The completed config in proto shape, for the config endpoint. */
   readonly raw: RawConfig;
 }

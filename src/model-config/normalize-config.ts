@@ -7,6 +7,8 @@ import { serverError } from '../errors.ts';
 import type { ModelIo } from './autocomplete-config.ts';
 import { normalizeDynamicBatching } from './dynamic-batching-config.ts';
 import { decideInstanceKind } from './instance-kind.ts';
+import { inertFields } from './inert-fields.ts';
+import { normalizeSequenceBatching } from './sequence-batching-config.ts';
 import type { InstanceGroup, ModelConfig, RawConfig, TensorConfig, VersionPolicy } from './model-config.ts';
 
 export interface NormalizeContext {
@@ -19,6 +21,10 @@ export interface NormalizeContext {
   /** Threads where the config's parameters set none (--backend-config=onnxruntime,…); null: the server's share. */
   readonly defaultIntraOpThreads?: number | null;
   readonly defaultInterOpThreads?: number | null;
+  /** The bytes of each sequence_batching initial_state data_file, read by the caller. */
+  readonly initialStates?: ReadonlyMap<string, Uint8Array>;
+  /** Each output's labels, read from its label_filename by the caller (this module does no I/O). */
+  readonly labels?: ReadonlyMap<string, readonly string[]>;
   /** The model's io from the .onnx file; null when no version file could be read. */
   readonly io: { inputs: readonly ModelIo[]; outputs: readonly ModelIo[] } | null;
 }
@@ -49,7 +55,7 @@ export function normalizeConfig(completed: RawConfig, ctx: NormalizeContext): Mo
 
   const modelIo = ctx.io;
   const inputs = tensors(m, 'input', raw.input ?? [], modelIo?.inputs ?? null, maxBatchSize);
-  const outputs = tensors(m, 'output', raw.output ?? [], modelIo?.outputs ?? null, maxBatchSize);
+  const outputs = tensors(m, 'output', raw.output ?? [], modelIo?.outputs ?? null, maxBatchSize, ctx.labels);
   if (inputs.length === 0) fail(m, 'the model has no inputs: list them under input, or leave auto-complete on');
   if (outputs.length === 0) fail(m, 'the model has no outputs: list them under output, or leave auto-complete on');
 
@@ -61,7 +67,32 @@ export function normalizeConfig(completed: RawConfig, ctx: NormalizeContext): Mo
   raw.instance_group = instanceGroups.map((g) => ({ name: g.name, kind: g.kind, count: g.count, gpus: [...g.gpus] }));
 
   const dynamicBatching = raw.dynamic_batching !== undefined ? normalizeDynamicBatching(m, raw.dynamic_batching, maxBatchSize) : null;
-  if (raw.sequence_batching !== undefined) fail(m, 'sequence_batching is not supported yet');
+  // Triton's refusals of the response cache, before the sequence batcher's own.
+  const responseCache = raw.response_cache?.enable === true;
+  if (responseCache && raw.sequence_batching !== undefined) {
+    fail(m, `Response Cache does not currently support model ${m} with sequence batching scheduler. Please disable the response cache.`);
+  }
+  if (responseCache && raw.model_transaction_policy?.decoupled === true) {
+    fail(m, `Response Cache does not currently support model ${m} with 'decoupled' transaction policy. Please disable the response cache.`);
+  }
+  if (raw.sequence_batching !== undefined && dynamicBatching !== null) fail(m, 'dynamic_batching and sequence_batching cannot both be set');
+  const sequenceBatching = raw.sequence_batching !== undefined ? normalizeSequenceBatching(m, raw.sequence_batching, maxBatchSize, ctx.initialStates) : null;
+  for (const control of [...(sequenceBatching?.controlTensors ?? []), ...(sequenceBatching?.states ?? []).map((s) => s.input)]) {
+    if (inputs.some((t) => t.name === control.name)) fail(m, `sequence batching control tensor '${control.name}' must not also be listed under input: the server feeds it`);
+    const model = modelIo?.inputs.find((t) => t.name === control.name);
+    if (modelIo && !model) fail(m, `sequence batching control tensor '${control.name}' is not an input of the model, whose inputs are: ${modelIo.inputs.map((t) => t.name).join(', ')}`);
+    const modelType = model ? datatypeFromOnnx(model.elemType) : undefined;
+    if (model && modelType?.config !== control.datatype.config) {
+      fail(m, `sequence batching control tensor '${control.name}': data type ${control.datatype.config} does not match the model's ${modelType?.config ?? model.elemType}`);
+    }
+  }
+  for (const state of sequenceBatching?.states ?? []) {
+    const model = modelIo?.outputs.find((t) => t.name === state.output.name);
+    if (modelIo && !model) fail(m, `sequence batching state output '${state.output.name}' is not an output of the model, whose outputs are: ${modelIo.outputs.map((t) => t.name).join(', ')}`);
+    if (model && datatypeFromOnnx(model.elemType)?.config !== state.output.datatype.config) {
+      fail(m, `sequence batching state output '${state.output.name}': data type ${state.output.datatype.config} does not match the model's ${datatypeFromOnnx(model.elemType)?.config ?? model.elemType}`);
+    }
+  }
   if (raw.ensemble_scheduling !== undefined) fail(m, 'ensemble_scheduling is not supported yet');
 
   const parameters: Record<string, string> = {};
@@ -72,6 +103,7 @@ export function normalizeConfig(completed: RawConfig, ctx: NormalizeContext): Mo
   const interOpThreads = threadParam(m, parameters, 'inter_op_thread_count') ?? ctx.defaultInterOpThreads ?? 1;
 
   raw.default_model_filename ||= 'model.onnx';
+  const ignoredFields = inertFields(raw);
   return deepFreeze({
     name: m,
     platform: raw.platform ?? '',
@@ -82,15 +114,21 @@ export function normalizeConfig(completed: RawConfig, ctx: NormalizeContext): Mo
     versionPolicy,
     instanceGroups,
     dynamicBatching,
+    sequenceBatching,
+    responseCache,
     defaultModelFilename: raw.default_model_filename,
     parameters,
     intraOpThreads,
     interOpThreads,
+    ignoredFields,
     raw,
   });
 }
 
-function tensors(m: string, field: 'input' | 'output', list: RawConfig[], io: readonly ModelIo[] | null, maxBatchSize: number): TensorConfig[] {
+function tensors(
+  m: string, field: 'input' | 'output', list: RawConfig[], io: readonly ModelIo[] | null, maxBatchSize: number,
+  labels?: ReadonlyMap<string, readonly string[]>,
+): TensorConfig[] {
   const seen = new Set<string>();
   const byName = new Map((io ?? []).map((t) => [t.name, t]));
   return list.map((t, i) => {
@@ -133,7 +171,8 @@ function tensors(m: string, field: 'input' | 'output', list: RawConfig[], io: re
       }
     }
     t.dims = dims;
-    return { name: t.name, datatype: datatype!, dims, reshape, optional: field === 'input' && t.optional === true };
+    if (t.label_filename && !labels?.has(t.name)) fail(m, `${field} '${t.name}': the labels of label_filename '${t.label_filename}' were not read`);
+    return { name: t.name, datatype: datatype!, dims, reshape, optional: field === 'input' && t.optional === true, labels: labels?.get(t.name) ?? null };
   });
 }
 
@@ -186,7 +225,8 @@ function threadParam(m: string, params: Record<string, string>, key: string): nu
 }
 
 function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+  // Typed arrays (an initial state's bytes) cannot be frozen; nothing writes them.
+  if (value && typeof value === 'object' && !ArrayBuffer.isView(value) && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const v of Object.values(value)) deepFreeze(v);
   }

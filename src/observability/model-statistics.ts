@@ -75,6 +75,8 @@ export class ModelStatistics {
   readonly computeOutput = duration();
   readonly cacheHit = duration();
   readonly cacheMiss = duration();
+  /** Whether the version answers from the response cache (its cache metrics are reported then). */
+  cacheEnabled = false;
   /** Failed requests by reason; they add up to `fail.count`. */
   readonly failReasons: Record<FailureReason, number> = { REJECTED: 0, CANCELED: 0, BACKEND: 0, OTHER: 0 };
   private readonly batches = new Map<number, BatchStats>();
@@ -94,6 +96,23 @@ export class ModelStatistics {
     this.inferenceCount += batchSize;
     this.lastInference = Date.now();
     if (this.observer) this.observer.requestSucceeded(requestNs, queueNs, t.computeInputNs, t.computeInferNs, t.computeOutputNs);
+  }
+
+  /**
+   * A request answered from the response cache: a success, its wait before the lookup as queue
+   * time, the lookup as `cache_hit`; not an inference or execution (Triton's accounting).
+   */
+  cacheHitServed(receivedNs: bigint, lookupStartNs: bigint, doneNs: bigint): void {
+    add(this.success, Number(doneNs - receivedNs));
+    add(this.queue, Number(lookupStartNs - receivedNs));
+    add(this.cacheHit, Number(doneNs - lookupStartNs));
+    this.lastInference = Date.now();
+  }
+
+  /** A request the cache did not have, answered by the model: its lookup and insertion time. */
+  cacheMissed(ns: number): void {
+    add(this.cacheMiss, ns);
+    this.success.ns += Math.max(0, Math.round(ns));
   }
 
   /** A request that was accepted by the scheduler and then failed (timeout, model error). */

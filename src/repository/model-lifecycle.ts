@@ -7,14 +7,14 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readModelIo } from '../model-config/index.ts';
 import { ServerError } from '../errors.ts';
-import { autocompleteConfig, type ModelIo } from '../model-config/index.ts';
+import { autocompleteConfig, initialStateFiles, type ModelIo } from '../model-config/index.ts';
 import type { ModelConfig, RawConfig } from '../model-config/index.ts';
 import { modelConfigType } from '../model-config/index.ts';
 import { normalizeConfig } from '../model-config/index.ts';
 import { parsePbtxt } from '../model-config/index.ts';
 import { fileExists, listVersions, missingModelFile } from './model-repository.ts';
 import { ModelStatistics, type LatencyObserver } from '../observability/index.ts';
-import { createScheduler, type Scheduler } from '../scheduler/index.ts';
+import { createScheduler, type ResponseCache, type Scheduler } from '../scheduler/index.ts';
 import type { TraceSampler } from '../observability/index.ts';
 import type { WorkerLogSetup } from '../instance/index.ts';
 
@@ -57,6 +57,8 @@ export interface VersionHooks {
   latencyObserver(model: string, version: number): LatencyObserver | null;
   /** Where the versions' workers log (absent: nowhere). */
   readonly workerLog?: WorkerLogSetup | null;
+  /** The server's response cache, for versions whose config enables it; null without --cache-config. */
+  readonly responseCache?: ResponseCache | null;
 }
 
 const NO_HOOKS: VersionHooks = { tracer: null, latencyObserver: () => null };
@@ -106,7 +108,7 @@ export async function startModel(model: PreparedModel, threadsPerInstance: numbe
       return;
     }
     try {
-      entry.scheduler = await createScheduler({ config, version, modelPath: file, intraOpThreads: config.intraOpThreads ?? threadsPerInstance, stats: entry.stats, tracer: hooks.tracer, log: hooks.workerLog });
+      entry.scheduler = await createScheduler({ config, version, modelPath: file, intraOpThreads: config.intraOpThreads ?? threadsPerInstance, stats: entry.stats, tracer: hooks.tracer, log: hooks.workerLog, responseCache: hooks.responseCache ?? null });
       entry.state = 'READY';
     } catch (err) {
       entry.state = 'UNAVAILABLE';
@@ -153,6 +155,8 @@ async function readConfig(name: string, dir: string, options: LoadOptions): Prom
     defaultIntraOpThreads: options.defaultIntraOpThreads ?? null,
     defaultInterOpThreads: options.defaultInterOpThreads ?? null,
     io,
+    labels: await readLabels(dir, completed.output ?? []),
+    initialStates: await readInitialStates(dir, initialStateFiles(completed)),
   });
   const policy = config.versionPolicy;
   const selected = policy.kind === 'all' ? all
@@ -160,6 +164,51 @@ async function readConfig(name: string, dir: string, options: LoadOptions): Prom
       : [...policy.versions];
   if (selected.length === 0) throw new Error(`no version of the model has '${filename}' under version_policy`);
   return { config, selected };
+}
+
+/**
+ * The class labels of each output that names a label_filename: one label per line of that file
+ * in the model's directory, as Triton reads it. A path that leaves the directory, or a file that
+ * cannot be read, fails the load.
+ */
+async function readLabels(dir: string, outputs: readonly RawConfig[]): Promise<Map<string, string[]>> {
+  const labels = new Map<string, string[]>();
+  for (const output of outputs) {
+    const file = output.label_filename;
+    if (typeof file !== 'string' || file === '') continue;
+    const full = path.resolve(dir, file);
+    const relative = path.relative(path.resolve(dir), full);
+    if (relative.startsWith('..') || path.isAbsolute(relative)) {
+      throw new Error(`label file path '${full}' for output '${output.name}' is outside model directory`);
+    }
+    let text: string;
+    try {
+      text = await readFile(full, 'utf8');
+    } catch (err) {
+      throw new Error(`cannot read the label file '${file}' of output '${output.name}': ${messageOf(err)}`);
+    }
+    const lines = text.split('\n');
+    if (lines.at(-1) === '') lines.pop(); // a final newline ends the last line, as getline reads it
+    labels.set(output.name, lines);
+  }
+  return labels;
+}
+
+/** The bytes of each initial_state data_file, from the model's `initial_state/` directory (as Triton). */
+async function readInitialStates(dir: string, files: readonly string[]): Promise<Map<string, Uint8Array>> {
+  const states = new Map<string, Uint8Array>();
+  const root = path.resolve(dir, 'initial_state');
+  for (const file of files) {
+    const full = path.resolve(root, file);
+    const relative = path.relative(root, full);
+    if (relative.startsWith('..') || path.isAbsolute(relative)) throw new Error(`initial state file '${file}' is outside the model's initial_state directory`);
+    try {
+      states.set(file, new Uint8Array(await readFile(full)));
+    } catch (err) {
+      throw new Error(`cannot read the initial state file '${file}': ${messageOf(err)}`);
+    }
+  }
+  return states;
 }
 
 function messageOf(err: unknown): string {

@@ -54,6 +54,7 @@ export class ModelRegistry {
 
   /** Whether the model (or the named version) can serve now. Unknown names are not ready. */
   isReady(name: string, version?: string): boolean {
+    parseModelVersion(version); // a malformed version is an error, as in Triton, not "not ready"
     const model = this.models.get(name);
     if (!model) return false;
     try {
@@ -85,7 +86,27 @@ export class ModelRegistry {
       const ready = [...model.versions.values()].filter((v) => v.state === 'READY');
       return ready.at(-1);
     }
-    if (!/^[0-9]+$/.test(version)) throw serverError('BAD_MODEL_VERSION', version);
-    return model.versions.get(Number(version));
+    return model.versions.get(parseModelVersion(version)!);
   }
+}
+
+/** The most of a refused version string a message shows (it comes from the client). */
+const kShownVersionChars = 32;
+
+/**
+ * A version string as Triton reads it (HTTP paths and gRPC `version` fields alike): empty means
+ * "the server chooses" (undefined); decimal digits are the version, leading zeros included
+ * ("01" is version 1, as Triton's integer parse gives); a negative number and anything else are
+ * refused with Triton's two messages. Triton's parse also takes leading blanks and ignores
+ * trailing characters ("1abc" is version 1 there); Nereid refuses those as not integral.
+ */
+export function parseModelVersion(text: string | undefined): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  const shown = text.length > kShownVersionChars ? `${text.slice(0, kShownVersionChars)}...` : text;
+  if (/^-[0-9]+$/.test(text) && Number(text) < 0) throw serverError('NEGATIVE_MODEL_VERSION', shown);
+  if (!/^\+?[0-9]+$/.test(text)) throw serverError('BAD_MODEL_VERSION', shown, 'not an integer');
+  const n = Number(text);
+  // Triton's parse is a signed 64-bit one; past it, the value is out of range.
+  if (!Number.isSafeInteger(n)) throw serverError('BAD_MODEL_VERSION', shown, 'out of range');
+  return n;
 }

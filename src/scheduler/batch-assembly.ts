@@ -80,7 +80,7 @@ function writeParts(data: readonly (RawTensorData | RegionTensorData)[], target:
  */
 export function assembleBatch(config: ModelConfig, requests: readonly (readonly InferInput[])[], slot: Uint8Array | null): AssembledBatch {
   const batched = config.maxBatchSize > 0;
-  const specs = new Map(config.inputs.map((t) => [t.name, t]));
+  const specs = new Map(modelInputs(config).map((t) => [t.name, t]));
   const columns = requests[0].map((i) => column(requests, i.name, batched));
   // Lay out first: every numeric input the worker does not read itself must fit, or none goes in
   // the slot.
@@ -133,6 +133,18 @@ export function assembleBatch(config: ModelConfig, requests: readonly (readonly 
   return { inputs, inSlot, sources };
 }
 
+/** Every input the model is fed: the client's, and a sequence model's controls and states. */
+export function modelInputs(config: ModelConfig): TensorConfig[] {
+  const seq = config.sequenceBatching;
+  return seq ? [...config.inputs, ...seq.controlTensors, ...seq.states.map((s) => s.input)] : [...config.inputs];
+}
+
+/** Every output the model may be asked for: the config's, and a sequence model's state outputs. */
+export function modelOutputs(config: ModelConfig): TensorConfig[] {
+  const states = (config.sequenceBatching?.states ?? []).map((s) => s.output).filter((t) => !config.outputs.some((o) => o.name === t.name));
+  return [...config.outputs, ...states];
+}
+
 /** Applies a config reshape, keeping the batch dim and resolving one -1 from the element count. */
 function reshaped(shape: readonly number[], spec: TensorConfig, batched: boolean): number[] {
   const head = batched ? [shape[0]] : [];
@@ -146,7 +158,7 @@ function reshaped(shape: readonly number[], spec: TensorConfig, batched: boolean
 export function slotBytesFor(config: ModelConfig, fallback: number): number {
   const rows = Math.max(1, config.maxBatchSize);
   let total = 0;
-  for (const t of [...config.inputs, ...config.outputs]) {
+  for (const t of [...modelInputs(config), ...modelOutputs(config)]) {
     if (t.datatype.wire === 'BYTES') continue;
     const dims = t.reshape ?? t.dims;
     if (dims.some((d) => d < 0)) return Math.max(fallback, total);

@@ -4,6 +4,7 @@
  * slot is reused as soon as the split is done.
  */
 import { elementCount } from '../dtypes.ts';
+import { modelOutputs } from './batch-assembly.ts';
 import { isMovedTensor, isSlotTensor, isStringTensor, isWrittenTensor, type BatchTensor, type DirectOutput } from '../shm/index.ts';
 import type { ModelConfig } from '../model-config/index.ts';
 import type { DirectSink, InferOutput, TensorSink } from '../inference/index.ts';
@@ -27,7 +28,7 @@ export function splitBatch(
   delivered?: readonly (ReadonlySet<string> | undefined)[],
 ): InferOutput[][] {
   const batched = config.maxBatchSize > 0;
-  const specs = new Map(config.outputs.map((t) => [t.name, t]));
+  const specs = new Map(modelOutputs(config).map((t) => [t.name, t]));
   const results: InferOutput[][] = rows.map(() => []);
   for (const t of outputs) {
     const spec = specs.get(t.name)!;

@@ -5,7 +5,7 @@
  * are split back into one answer per request, and statistics and traces are recorded.
  */
 import { serverError, ServerError } from '../errors.ts';
-import { assembleBatch } from './batch-assembly.ts';
+import { assembleBatch, modelOutputs } from './batch-assembly.ts';
 import type { PendingView } from './batch-decision.ts';
 import { planDirectOutputs, splitBatch } from './batch-split.ts';
 import type { QueueItem } from './request-queue.ts';
@@ -51,9 +51,10 @@ export async function runPayload(model: PayloadModel, instance: ModelInstance, b
     const assembled = assembleBatch(config, batch.map((p) => p.request.inputs), slotBytes);
     if (slot >= 0) ring.publish(slot);
     const assembledNs = process.hrtime.bigint();
+    const all = config.sequenceBatching ? modelOutputs(config) : config.outputs;
     const names = batch.some((p) => p.wanted === null)
-      ? config.outputs.map((t) => t.name)
-      : config.outputs.map((t) => t.name).filter((n) => batch.some((p) => p.wanted!.has(n)));
+      ? all.map((t) => t.name)
+      : all.map((t) => t.name).filter((n) => batch.some((p) => p.wanted!.has(n)));
     const wanted = batch.map((p) => p.wanted);
     const sinks = batch.map((p) => p.sinks);
     // Outputs into client regions are written by the worker itself (as their inputs are read).

@@ -24,6 +24,7 @@ import { serverError } from '../errors.ts';
 import { cudaProviderPresent } from '../instance/index.ts';
 import { SystemMonitor } from '../observability/index.ts';
 import { TraceManager } from '../observability/index.ts';
+import { ResponseCache } from '../scheduler/index.ts';
 
 export interface RunningServer {
   readonly registry: ModelRegistry;
@@ -95,7 +96,8 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
   const registry = new ModelRegistry();
   const tracing = new TraceManager(options.trace, (err) => logger.error({ err }, 'writing the trace file failed'));
   const metrics = options.metrics.allowMetrics ? createMetricsRegistry(registry, options.metrics) : null;
-  const hooks: VersionHooks = { tracer: tracing, latencyObserver: (model, version) => metrics?.latencyObserver(model, version) ?? null, workerLog: workerLogs.setup };
+  const responseCache = options.responseCache ? new ResponseCache(options.responseCache.sizeBytes) : null;
+  const hooks: VersionHooks = { tracer: tracing, latencyObserver: (model, version) => metrics?.latencyObserver(model, version) ?? null, workerLog: workerLogs.setup, responseCache };
   const gpus = options.gpus ? [...options.gpus] : (await discoverGpus()).map((g) => g.id);
   // The provider is looked for only where there is a GPU to use it on: asking loads the binding.
   const cudaProvider = gpus.length > 0 && await cudaProviderPresent();
@@ -128,6 +130,12 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
   for (const model of loaded) {
     registry.set(model);
     if (!model.config) announce(`model '${model.name}' failed to load: ${model.reason}`);
+    const ignored = [...(model.config?.ignoredFields ?? [])];
+    // As in Triton, a model that enables the cache on a server without one runs uncached.
+    if (model.config?.responseCache && !responseCache) ignored.push('response_cache (the server has no --cache-config)');
+    if (ignored.length > 0) {
+      logger.warn({ model: model.name, fields: ignored }, `model '${model.name}': config fields with no effect in Nereid, ignored: ${ignored.join(', ')}`);
+    }
     for (const v of model.versions.values()) {
       announce(v.state === 'READY' ? `model '${model.name}' version ${v.version}: READY` : `model '${model.name}' version ${v.version}: ${v.state}: ${v.reason}`);
     }

@@ -5,10 +5,10 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EXAMPLES, FIXTURES } from './server.ts';
+import { EXAMPLE_MODELS, EXAMPLES, FIXTURES } from './server.ts';
 
 export interface RepoModel {
-  /** A fixture (test/fixtures/models) or example (model_repository) model to copy. */
+  /** A fixture (test/fixtures/models) or example (model_repository, examples/model_repository) model to copy. */
   readonly from: string;
   /** The config.pbtxt text; `name` is added when missing. */
   readonly config: string;
@@ -18,7 +18,7 @@ export interface RepoModel {
 export function makeRepository(models: Record<string, RepoModel>): { dir: string; remove(): void } {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'nereid-repo-'));
   for (const [name, model] of Object.entries(models)) {
-    const source = [FIXTURES, EXAMPLES].map((d) => path.join(d, model.from)).find((d) => {
+    const source = [FIXTURES, EXAMPLES, EXAMPLE_MODELS].map((d) => path.join(d, model.from)).find((d) => {
       try {
         cpSync(path.join(d, '1'), path.join(dir, name, '1'), { recursive: true });
         return true;

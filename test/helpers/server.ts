@@ -12,6 +12,8 @@ import { HttpClient } from '../../src/client/index.ts';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const EXAMPLES = path.join(ROOT, 'model_repository');
 export const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'models');
+/** The models for Triton's client examples (examples/model_repository). */
+export const EXAMPLE_MODELS = path.join(ROOT, 'examples', 'model_repository');
 
 export interface TestServer {
   readonly server: RunningServer;
@@ -51,7 +53,7 @@ export function repositoryOf(...models: string[]): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'nereid-models-'));
   copies.push(dir);
   for (const name of models) {
-    const from = [EXAMPLES, FIXTURES].map((d) => path.join(d, name)).find((d) => existsSync(d));
+    const from = [EXAMPLES, FIXTURES, EXAMPLE_MODELS].map((d) => path.join(d, name)).find((d) => existsSync(d));
     if (!from) throw new Error(`no example or fixture model '${name}'`);
     cpSync(from, path.join(dir, name), { recursive: true });
   }

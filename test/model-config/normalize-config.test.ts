@@ -45,7 +45,8 @@ describe('normalizeConfig refuses', () => {
     ['a version_policy keeping no versions', withFields({ version_policy: { latest: { num_versions: 0 } } }), /^model 'm': version_policy.latest.num_versions must be a positive integer$/],
     ['a specific version_policy without versions', withFields({ version_policy: { specific: { versions: [] } } }), /^model 'm': version_policy.specific.versions must list positive integers$/],
     ['a thread count that is not a number', withFields({ parameters: { intra_op_thread_count: { string_value: 'many' } } }), /^model 'm': parameters.intra_op_thread_count must be a non-negative integer$/],
-    ['sequence batching', withFields({ sequence_batching: {} }), /^model 'm': sequence_batching is not supported yet$/],
+    ['iterative sequences', withFields({ sequence_batching: { iterative_sequence: true } }), /^model 'm': sequence_batching.iterative_sequence is not supported yet$/],
+    ['dynamic and sequence batching both', withFields({ dynamic_batching: {}, sequence_batching: {} }), /^model 'm': dynamic_batching and sequence_batching cannot both be set$/],
   ];
   for (const [title, raw, message, context] of refused) {
     test(`${title}, naming the model and the field`, () => {

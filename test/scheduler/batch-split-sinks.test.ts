@@ -6,7 +6,7 @@ import type { ModelConfig } from '../../src/model-config/model-config.ts';
 import type { TensorSink } from '../../src/inference/infer-request.ts';
 import type { BatchTensor } from '../../src/shm/index.ts';
 
-const tensor = (name: string, wire: string) => ({ name, datatype: datatypeFromWire(wire)!, dims: [2], reshape: null, optional: false });
+const tensor = (name: string, wire: string) => ({ name, datatype: datatypeFromWire(wire)!, dims: [2], reshape: null, optional: false, labels: null });
 const config = { name: 'm', maxBatchSize: 8, outputs: [tensor('Y', 'INT32'), tensor('S', 'BYTES')] } as unknown as ModelConfig;
 
 /** A sink that records what it was handed (copied: the slot view is valid during the call only). */

@@ -10,7 +10,7 @@ import { ClientRegions, isFilePart, isGatheredTensor, isSlotTensor, type Gathere
 import { makeShmObject, removeAll } from '../helpers/shm.ts';
 
 const INT32 = datatypeFromWire('INT32')!;
-const tensor = (name: string, wire: string) => ({ name, datatype: datatypeFromWire(wire)!, dims: [2], reshape: null, optional: false });
+const tensor = (name: string, wire: string) => ({ name, datatype: datatypeFromWire(wire)!, dims: [2], reshape: null, optional: false, labels: null });
 const config = {
   name: 'm', maxBatchSize: 8, inputs: [tensor('X', 'INT32')], outputs: [tensor('Y', 'INT32'), tensor('S', 'BYTES')],
 } as unknown as ModelConfig;

@@ -17,6 +17,7 @@ import {
 } from '../../tools/onnx-writer.ts';
 import {
   ALL_TYPES,
+  DEFAULT_EXAMPLES_DIR,
   DEFAULT_FIXTURES_DIR,
   DEFAULT_REPO_DIR,
   buildModels,
@@ -307,12 +308,14 @@ describe('generated models', () => {
   test('the committed models are exactly what the generator writes, and every file is small', () => {
     const repo = join(scratch, 'repo');
     const fixtures = join(scratch, 'fixtures');
-    const first = generateModels({ repo, fixtures }).map((p) => relative(scratch, p));
+    const examples = join(scratch, 'examples');
+    const first = generateModels({ repo, fixtures, examples }).map((p) => relative(scratch, p));
     const again = join(scratch, 'again');
-    generateModels({ repo: join(again, 'repo'), fixtures: join(again, 'fixtures') });
+    generateModels({ repo: join(again, 'repo'), fixtures: join(again, 'fixtures'), examples: join(again, 'examples') });
     for (const [generated, committed] of [
       [repo, DEFAULT_REPO_DIR],
       [fixtures, DEFAULT_FIXTURES_DIR],
+      [examples, DEFAULT_EXAMPLES_DIR],
     ]) {
       for (const file of listFiles(generated)) {
         const bytes = readFileSync(join(generated, file));
@@ -337,6 +340,11 @@ describe('generated models', () => {
       'fixtures/bad_config': ['1/model.onnx', 'config.pbtxt'],
       'fixtures/corrupt': ['1/model.onnx', 'config.pbtxt'],
       'fixtures/slow': ['1/model.onnx', 'config.pbtxt'],
+      'fixtures/sequence_accumulate': ['1/model.onnx', 'config.pbtxt'],
+      'examples/densenet_onnx': ['1/model.onnx', 'colour_labels.txt', 'config.pbtxt'],
+      'examples/simple_sequence': ['1/model.onnx', 'config.pbtxt'],
+      'examples/simple_int8': ['1/model.onnx', 'config.pbtxt'],
+      'examples/simple_dyna_sequence': ['1/model.onnx', 'config.pbtxt'],
     });
   });
 

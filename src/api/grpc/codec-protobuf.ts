@@ -53,11 +53,28 @@ export function decodeGrpcInferRequest(msg: ModelInferRequestMessage): DecodedGr
     return region ? { ...header, region } : header;
   });
   const outputs = msg.outputs.length === 0 ? null : msg.outputs.map((o): DecodedOutput => {
-    if (o.parameters?.classification !== undefined) throw serverError('UNSUPPORTED', `output '${o.name}': the classification extension is not supported`);
+    const classCount = classCountOf(o.parameters);
+    if (classCount !== undefined && o.parameters?.shared_memory_region !== undefined) {
+      throw serverError('BAD_PARAMETER', "output can't set both 'shared_memory_region' and 'classification'");
+    }
     const region = regionOf(o.parameters, `output '${o.name}'`);
-    return region ? { name: o.name, binary: false, region } : { name: o.name, binary: false };
+    if (region) return { name: o.name, binary: false, region };
+    return classCount !== undefined ? { name: o.name, binary: false, classCount } : { name: o.name, binary: false };
   });
   return { id: msg.id === '' ? undefined : msg.id, inputs, outputs, parameters: parametersFromMessage(msg.parameters) };
+}
+
+/** An output's `classification` count: an int64_param above 0, with Triton's messages otherwise. */
+function classCountOf(parameters: ParameterMap | undefined): number | undefined {
+  const p = parameters?.classification;
+  if (p === undefined) return undefined;
+  const choice = p.parameter_choice ?? (p.int64_param !== undefined ? 'int64_param' : undefined);
+  if (choice !== 'int64_param') throw serverError('BAD_PARAMETER', "invalid value type for 'classification' parameter, expected int64_param");
+  const count = Number(p.int64_param);
+  // Triton's wording, though it refuses 0 as well.
+  if (!(count > 0)) throw serverError('BAD_PARAMETER', "invalid value for 'classification' parameter, expected >= 0");
+  // Triton keeps the count in 32 bits; more classes than that is every class anyway.
+  return Math.min(count, 2 ** 32 - 1);
 }
 
 /** The region a tensor's parameters name (int64 values as numbers, however the loader gave them). */

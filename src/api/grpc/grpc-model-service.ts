@@ -9,7 +9,7 @@ import { ServerError, serverError } from '../../errors.ts';
 import type { ApiContext } from '../shared/api-context.ts';
 import { grpcErrorReply } from '../shared/error-reply.ts';
 import type { InternalErrorLog } from './grpc-infer-service.ts';
-import { EXTENSIONS } from '../http/http-health-routes.ts';
+import { EXTENSIONS } from '../shared/extensions.ts';
 import { modelStatistics } from '../http/http-stats-routes.ts';
 import { modelMetadata, repositoryIndex } from '../shared/model-info.ts';
 import { logSettingsFromGrpc, logSettingsToGrpc, traceSettingFromGrpc, traceSettingToGrpc } from './grpc-settings.ts';

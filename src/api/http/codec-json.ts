@@ -103,9 +103,16 @@ export function decodeInferRequest(body: unknown): DecodedRequest {
       if (params.binary_data !== undefined && typeof params.binary_data !== 'boolean') {
         throw bad(`output '${raw.name}': parameters.binary_data must be a boolean`);
       }
-      if (params.classification !== undefined) throw serverError('UNSUPPORTED', `output '${raw.name}': the classification extension is not supported`);
+      const classCount = params.classification;
+      if (classCount !== undefined && !(Number.isSafeInteger(classCount) && (classCount as number) >= 0)) {
+        throw bad(`output '${raw.name}': Unable to set 'classification': expected a non-negative integer`);
+      }
+      if (classCount !== undefined && params.shared_memory_region !== undefined) throw bad("Output can't set both 'shared_memory_region' and 'classification'");
       const region = regionRefOf(params, `output '${raw.name}'`);
-      if (!region) return { name: raw.name, binary: (params.binary_data as boolean | undefined) ?? binaryOutput === true };
+      if (!region) {
+        const binary = (params.binary_data as boolean | undefined) ?? binaryOutput === true;
+        return classCount ? { name: raw.name, binary, classCount: classCount as number } : { name: raw.name, binary };
+      }
       if (params.binary_data === true) throw bad(`output '${raw.name}' can't set both 'shared_memory_region' and 'binary_data'`);
       return { name: raw.name, binary: false, region };
     });

@@ -4,9 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../shared/api-context.ts';
-
-/** Extensions this server implements; only these are advertised. */
-export const EXTENSIONS = ['binary_tensor_data', 'model_configuration', 'statistics', 'schedule_policy', 'system_shared_memory', 'cuda_shared_memory', 'logging', 'trace'] as const;
+import { EXTENSIONS } from '../shared/extensions.ts';
 
 export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get('/v2/health/live', async (_req, reply) => {

@@ -66,6 +66,18 @@ export function registerModelFamilies(prom: Registry, registry: ModelRegistry, o
     counter('nv_inference_compute_input_duration_us', 'Sum over successful requests of the time spent preparing their batch inputs, in microseconds', (s) => us(s.computeInput.ns));
     counter('nv_inference_compute_infer_duration_us', 'Sum over successful requests of the time their batch ran in the model, in microseconds', (s) => us(s.computeInfer.ns));
     counter('nv_inference_compute_output_duration_us', 'Sum over successful requests of the time spent taking their outputs from the batch, in microseconds', (s) => us(s.computeOutput.ns));
+    // The response cache's families, for the versions that use it (as Triton, only those).
+    const cacheCounter = (name: string, help: string, read: (s: ModelStatistics) => number) => new Counter({
+      name, help, labelNames: ['model', 'version'], registers: [prom],
+      collect() {
+        this.reset();
+        for (const v of readyVersions(registry)) if (v.stats.cacheEnabled) this.inc(v.labels, read(v.stats));
+      },
+    });
+    cacheCounter('nv_cache_num_hits_per_model', 'Requests answered from the response cache', (s) => s.cacheHit.count);
+    cacheCounter('nv_cache_hit_duration_per_model', 'Sum of the response cache lookups that hit, in microseconds', (s) => us(s.cacheHit.ns));
+    cacheCounter('nv_cache_num_misses_per_model', 'Requests the response cache did not have, answered by the model', (s) => s.cacheMiss.count);
+    cacheCounter('nv_cache_miss_duration_per_model', 'Sum of the response cache lookups and insertions of misses, in microseconds', (s) => us(s.cacheMiss.ns));
   }
   new Gauge({
     name: 'nv_inference_pending_request_count',

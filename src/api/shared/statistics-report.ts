@@ -5,7 +5,7 @@
  * protobufjs takes for uint64). The same ModelStatistics objects feed the Prometheus metrics.
  */
 import type { ModelRegistry } from '../../repository/index.ts';
-import type { LoadedModel } from '../../repository/index.ts';
+import { parseModelVersion, type LoadedModel } from '../../repository/index.ts';
 import type { Duration, ModelStatistics } from '../../observability/index.ts';
 
 interface InferStatisticsReport {
@@ -77,7 +77,8 @@ function modelStatisticsReport(name: string, version: number, s: ModelStatistics
 }
 
 function readyVersions(model: LoadedModel, version: string | undefined) {
-  return [...model.versions.values()].filter((v) => v.state === 'READY' && (version === undefined || String(v.version) === version));
+  const wanted = parseModelVersion(version);
+  return [...model.versions.values()].filter((v) => v.state === 'READY' && (wanted === undefined || v.version === wanted));
 }
 
 /**

@@ -55,7 +55,11 @@ const cases: Case[] = [
   { name: 'bytes beyond the BYTES elements', request: () => identity([1, 1], Buffer.from([1, 0, 0, 0, 65, 0])), code: INVALID_ARGUMENT, message: /holds 1 bytes beyond the 1 BYTES elements/ },
   { name: 'a shared-memory input without its byte size', edit: (m) => { m.inputs[0].parameters = { shared_memory_region: { string_param: 'r' } }; }, code: INVALID_ARGUMENT, message: /input 'INPUT0': parameters.shared_memory_byte_size must be given with shared_memory_region/ },
   { name: 'a shared-memory input when client shared memory is off', edit: (m) => { m.inputs[0].parameters = { shared_memory_region: { string_param: 'r' }, shared_memory_byte_size: { int64_param: 64 } }; m.raw_input_contents.shift(); }, code: UNIMPLEMENTED, message: /Start the server with '--allow-client-shm=true' to enable/ },
-  { name: 'a classification output', edit: (m) => { m.outputs = [{ name: 'OUTPUT0', parameters: { classification: { int64_param: 2 } } }]; }, code: UNIMPLEMENTED, message: /classification extension is not supported/ },
+  { name: 'a classification count that is not an int64_param', edit: (m) => { m.outputs = [{ name: 'OUTPUT0', parameters: { classification: { string_param: '2' } } }]; }, code: INVALID_ARGUMENT, message: /^invalid value type for 'classification' parameter, expected int64_param$/ },
+  { name: 'a classification count of 0', edit: (m) => { m.outputs = [{ name: 'OUTPUT0', parameters: { classification: { int64_param: 0 } } }]; }, code: INVALID_ARGUMENT, message: /^invalid value for 'classification' parameter, expected >= 0$/ },
+  { name: 'a classification output in shared memory', edit: (m) => { m.outputs = [{ name: 'OUTPUT0', parameters: { classification: { int64_param: 2 }, shared_memory_region: { string_param: 'r' }, shared_memory_byte_size: { int64_param: 64 } } }]; }, code: INVALID_ARGUMENT, message: /^output can't set both 'shared_memory_region' and 'classification'$/ },
+  { name: 'a classification of an FP16 output', request: allTypes, edit: (m) => { m.outputs = [{ name: 'OUT_FP16', parameters: { classification: { int64_param: 1 } } }]; }, code: INVALID_ARGUMENT, message: /^class result not available for output due to unsupported type 'FP16'$/ },
+  { name: 'a classification of a BYTES output', request: allTypes, edit: (m) => { m.outputs = [{ name: 'OUT_BYTES', parameters: { classification: { int64_param: 1 } } }]; }, code: INVALID_ARGUMENT, message: /^class result not available for output due to unsupported type 'BYTES'$/ },
 ];
 
 describe('gRPC bad inference requests', () => {

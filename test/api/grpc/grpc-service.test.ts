@@ -65,6 +65,16 @@ describe('gRPC health, metadata, config and repository RPCs', () => {
   test('ModelMetadata answers NOT_FOUND for an unknown model or version', async () => {
     await rejectsWith(ts.grpc.modelMetadata('nope'), grpc.status.NOT_FOUND, /^Request for unknown model: 'nope' is not found$/);
     await rejectsWith(ts.grpc.modelMetadata('versioned', 9), grpc.status.NOT_FOUND, /'versioned' version 9 is not found/);
+  });
+
+  test("refuses a malformed version string with Triton's message, on metadata and readiness alike", async () => {
+    const bad = /^failed to get model version from specified version string 'wrong_specification' \(details: not an integer\), version should be an integral value > 0$/;
+    await rejectsWith(ts.grpc.modelMetadata('simple', 'wrong_specification'), grpc.status.INVALID_ARGUMENT, bad);
+    await rejectsWith(ts.grpc.modelReady('simple', 'wrong_specification'), grpc.status.INVALID_ARGUMENT, bad);
+    await rejectsWith(ts.grpc.modelReady('simple', '-2'), grpc.status.INVALID_ARGUMENT, /^invalid model version specified '-2' , version should be an integral value > 0$/);
+    // Leading zeros read as Triton reads them.
+    assert.equal(await ts.grpc.modelReady('versioned', '02'), true);
+    assert.deepEqual((await ts.grpc.modelMetadata('versioned', '03')).versions, ['3']);
     await rejectsWith(ts.grpc.modelMetadata('bad_config'), grpc.status.UNAVAILABLE, /'bad_config' has no available versions/);
   });
 

@@ -63,7 +63,9 @@ describe('decodeInferRequest', () => {
     ['a negative shared memory offset', { inputs: [input({ data: undefined, parameters: { shared_memory_region: 'r', shared_memory_byte_size: 4, shared_memory_offset: -4 } })] }, /shared_memory_offset must be a non-negative integer/],
     ['a fractional shared memory byte size', { inputs: [], outputs: [{ name: 'Y', parameters: { shared_memory_region: 'r', shared_memory_byte_size: 0.5 } }] }, /output 'Y': parameters.shared_memory_byte_size must be a non-negative integer/],
     ['an output both in shared memory and binary', { inputs: [], outputs: [{ name: 'Y', parameters: { shared_memory_region: 'r', shared_memory_byte_size: 4, binary_data: true } }] }, /output 'Y' can't set both 'shared_memory_region' and 'binary_data'/],
-    ['a classification output', { inputs: [], outputs: [{ name: 'Y', parameters: { classification: 3 } }] }, /classification extension is not supported/, 'UNSUPPORTED'],
+    ['a classification count that is not a non-negative integer', { inputs: [], outputs: [{ name: 'Y', parameters: { classification: 2.5 } }] }, /output 'Y': Unable to set 'classification': expected a non-negative integer/],
+    ['a negative classification count', { inputs: [], outputs: [{ name: 'Y', parameters: { classification: -1 } }] }, /Unable to set 'classification'/],
+    ['a classification output in shared memory', { inputs: [], outputs: [{ name: 'Y', parameters: { classification: 2, shared_memory_region: 'r', shared_memory_byte_size: 4 } }] }, /^Output can't set both 'shared_memory_region' and 'classification'$/],
   ];
   for (const [title, body, message, reason = 'BAD_REQUEST'] of refused) {
     test(`refuses ${title}`, () => {

@@ -81,10 +81,10 @@ describe('system shared memory endpoints with --allow-client-shm=true', () => {
     await inject(s, '/v2/systemsharedmemory/unregister', '');
   });
 
-  test('advertise system and CUDA shared memory among the extensions', async () => {
+  test('advertise system shared memory among the extensions, and not CUDA shared memory, whose register is refused', async () => {
     const meta = jsonOf(await inject(s, '/v2'));
     assert.ok(meta.extensions.includes('system_shared_memory'));
-    assert.ok(meta.extensions.includes('cuda_shared_memory'));
+    assert.ok(!meta.extensions.includes('cuda_shared_memory'));
   });
 
   test('CUDA shared memory: the status lists nothing, unregistering succeeds, registering fails naming the missing provider', async () => {

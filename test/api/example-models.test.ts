@@ -1,0 +1,40 @@
+/**
+ * The example repository for Triton's client examples (examples/model_repository) loads whole,
+ * and `simple_int8` answers grpc_explicit_int8_content_client's request: INT8 typed contents in,
+ * raw INT8 contents back.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { decodeGrpcInferResponse } from '../../src/client/index.ts';
+import { EXAMPLE_MODELS } from '../helpers/server.ts';
+import { startGrpcTestServer, type GrpcTestServer } from '../helpers/grpc.ts';
+
+describe('the example repository', () => {
+  let ts: GrpcTestServer;
+  before(async () => {
+    ts = await startGrpcTestServer([`--model-repository=${EXAMPLE_MODELS}`, '--strict-model-config', 'true']);
+  });
+  after(() => ts.close());
+
+  test('loads every model, with --strict-model-config true', () => {
+    for (const model of ts.server.registry.all()) assert.equal(model.reason, '', `${model.name}: ${model.reason}`);
+    assert.deepEqual(ts.server.registry.all().map((m) => m.name).sort(), ['densenet_onnx', 'simple_dyna_sequence', 'simple_int8', 'simple_sequence']);
+    assert.equal(ts.server.registry.allReady(), true);
+  });
+
+  test('simple_int8 adds and subtracts INT8 typed contents, wrapping as INT8 does', async () => {
+    const input0 = Array.from({ length: 16 }, (_, i) => i);
+    const response = await ts.grpc.modelInfer({
+      model_name: 'simple_int8',
+      inputs: [
+        { name: 'INPUT0', datatype: 'INT8', shape: [1, 16], contents: { int_contents: input0 } },
+        { name: 'INPUT1', datatype: 'INT8', shape: [1, 16], contents: { int_contents: new Array(16).fill(127) } },
+      ],
+      outputs: [{ name: 'OUTPUT0' }, { name: 'OUTPUT1' }],
+    } as never);
+    const [sum, difference] = decodeGrpcInferResponse(response).outputs;
+    assert.equal(sum.datatype, 'INT8');
+    assert.deepEqual(Array.from(sum.data as Int8Array), input0.map((v) => ((v + 127 + 128) % 256) - 128));
+    assert.deepEqual(Array.from(difference.data as Int8Array), input0.map((v) => v - 127));
+  });
+});
