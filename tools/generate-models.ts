@@ -373,15 +373,18 @@ function slow(): GeneratedModel {
 
 /**
  * The colour classifier that stands in for Triton's `densenet_onnx` in its image client examples
- * (`image_client -m densenet_onnx -c 3 -s INCEPTION <image>`): the same tensor names, a CHW image
- * input (64x64 here, so the model stays a few hundred bytes), one FP32 score per class, no batch
- * dimension, and a label file. It is not DenseNet: it ranks eight colours by how close the image's
+ * (`image_client -m densenet_onnx -c 3 -s INCEPTION <image>`, `grpc_client.py`): the same tensor
+ * names and input shape (CHW 3x224x224, which `grpc_client.py` sends as a fixed shape; the model
+ * stays a few hundred bytes, its weights do not depend on the image size), one FP32 score per
+ * class, no batch dimension, and a label file. It is not DenseNet: it ranks eight colours by how close the image's
  * mean colour (in INCEPTION scaling, [-1, 1] per channel) is to each, through a softmax.
  */
 export const COLOUR_CLASSES: readonly (readonly [string, readonly [number, number, number]])[] = [
   ['red', [1, -1, -1]], ['green', [-1, 1, -1]], ['blue', [-1, -1, 1]], ['yellow', [1, 1, -1]],
   ['cyan', [-1, 1, 1]], ['magenta', [1, -1, 1]], ['white', [1, 1, 1]], ['black', [-1, -1, -1]],
 ];
+/** The stand-in's image height and width: Triton's densenet_onnx takes 3x224x224. */
+export const DENSENET_SIDE = 224;
 /** Softmax sharpness: logits are -|mean - colour|^2 times this. */
 export const COLOUR_SHARPNESS = 4;
 
@@ -393,7 +396,7 @@ function densenetOnnx(): GeneratedModel {
   for (let c = 0; c < 3; c++) for (const [, p] of COLOUR_CLASSES) weights.push(2 * COLOUR_SHARPNESS * p[c]);
   const bias = COLOUR_CLASSES.map(([, p]) => -COLOUR_SHARPNESS * (p[0] ** 2 + p[1] ** 2 + p[2] ** 2));
   const model = writeModel({
-    inputs: [tensor('data_0', 'FLOAT', [3, 64, 64])],
+    inputs: [tensor('data_0', 'FLOAT', [3, DENSENET_SIDE, DENSENET_SIDE])],
     outputs: [tensor('fc6_1', 'FLOAT', [k])],
     nodes: [
       { opType: 'ReduceMean', inputs: ['data_0'], outputs: ['mean'], attributes: { axes: [1, 2], keepdims: 0 } },
@@ -419,7 +422,7 @@ input [
     name: "data_0"
     data_type: TYPE_FP32
     format: FORMAT_NCHW
-    dims: [ 3, 64, 64 ]
+    dims: [ 3, ${DENSENET_SIDE}, ${DENSENET_SIDE} ]
   }
 ]
 output [

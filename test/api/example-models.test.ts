@@ -1,11 +1,13 @@
 /**
  * The example repository for Triton's client examples (examples/model_repository) loads whole,
- * and `simple_int8` answers grpc_explicit_int8_content_client's request: INT8 typed contents in,
- * raw INT8 contents back.
+ * `simple_int8` answers grpc_explicit_int8_content_client's request (INT8 typed contents in, raw
+ * INT8 contents back) and `densenet_onnx` answers grpc_client.py's (a fixed [3, 224, 224] FP32
+ * input as raw bytes, as Triton's densenet_onnx takes).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { decodeGrpcInferResponse } from '../../src/client/index.ts';
+import { COLOUR_CLASSES } from '../../tools/generate-models.ts';
 import { EXAMPLE_MODELS } from '../helpers/server.ts';
 import { startGrpcTestServer, type GrpcTestServer } from '../helpers/grpc.ts';
 
@@ -36,5 +38,23 @@ describe('the example repository', () => {
     assert.equal(sum.datatype, 'INT8');
     assert.deepEqual(Array.from(sum.data as Int8Array), input0.map((v) => ((v + 127 + 128) % 256) - 128));
     assert.deepEqual(Array.from(difference.data as Int8Array), input0.map((v) => v - 127));
+  });
+
+  test('densenet_onnx takes grpc_client.py\'s request: FP32 [3, 224, 224] as raw bytes, no batch dimension', async () => {
+    const config = await ts.grpc.modelConfig('densenet_onnx') as { input: { dims: string[] }[] };
+    assert.deepEqual(config.input[0].dims.map(Number), [3, 224, 224]);
+    // grpc_client.py fills the 602112 bytes with the letter 'a' (each FP32 about 2.25e-18).
+    const response = await ts.grpc.modelInfer({
+      model_name: 'densenet_onnx', id: 'my request id',
+      inputs: [{ name: 'data_0', datatype: 'FP32', shape: [3, 224, 224] }],
+      outputs: [{ name: 'fc6_1' }],
+      raw_input_contents: [Buffer.alloc(602112, 'a')],
+    } as never);
+    const [scores] = decodeGrpcInferResponse(response).outputs;
+    assert.equal(response.id, 'my request id');
+    assert.equal(scores.datatype, 'FP32');
+    assert.deepEqual(scores.shape, [COLOUR_CLASSES.length]);
+    const sum = Array.from(scores.data as Float32Array).reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(sum - 1) < 1e-5, `softmax scores sum to 1, got ${sum}`);
   });
 });
