@@ -528,6 +528,53 @@ instance_group [ { count: 2 kind: KIND_CPU } ]
 }
 
 /**
+ * Triton's `simple_string_dyna_sequence` (a C++ custom backend there), as the `-d` runs of its
+ * sequence client examples expect it: a string correlation id (CORRID TYPE_STRING, which the
+ * model casts to an integer, so the id must be a decimal integer as those examples send it:
+ * onnxruntime's Cast reads its leading digits as C's stoll does, and refuses an id without any), a
+ * running sum of INPUT kept as implicit state and reset at START, and the last request adds the
+ * id: OUTPUT = (sum + END * int(CORRID)) * READY, INT32 [batch, 1]; oldest strategy.
+ */
+function simpleStringDynaSequence(): GeneratedModel {
+  const io = (n: string) => tensor(n, 'INT32', ['batch', 1]);
+  const model = writeModel({
+    inputs: [io('INPUT'), io('START'), io('END'), io('READY'), tensor('CORRID', 'STRING', ['batch', 1]), io('INPUT_STATE')],
+    outputs: [io('OUTPUT'), io('OUTPUT_STATE')],
+    nodes: [
+      { opType: 'Cast', inputs: ['CORRID'], outputs: ['corrid'], attributes: { to: onnxTypeCode('INT32') } },
+      { opType: 'Add', inputs: ['INPUT', 'INPUT_STATE'], outputs: ['OUTPUT_STATE'] },
+      { opType: 'Mul', inputs: ['END', 'corrid'], outputs: ['ending'] },
+      { opType: 'Add', inputs: ['OUTPUT_STATE', 'ending'], outputs: ['total'] },
+      { opType: 'Mul', inputs: ['total', 'READY'], outputs: ['OUTPUT'] },
+    ],
+  });
+  const config = `name: "simple_string_dyna_sequence"
+platform: "onnxruntime_onnx"
+max_batch_size: 8
+sequence_batching {
+  max_sequence_idle_microseconds: 10000000
+  oldest {
+    max_candidate_sequences: 1024
+    max_queue_delay_microseconds: 10000
+  }
+  control_input [
+${int32Control('START', 'CONTROL_SEQUENCE_START')},
+${int32Control('END', 'CONTROL_SEQUENCE_END')},
+${int32Control('READY', 'CONTROL_SEQUENCE_READY')},
+    {
+      name: "CORRID"
+      control [ { kind: CONTROL_SEQUENCE_CORRID data_type: TYPE_STRING } ]
+    }
+  ]
+  state [ { input_name: "INPUT_STATE" output_name: "OUTPUT_STATE" data_type: TYPE_INT32 dims: [ 1 ] } ]
+}
+${sequenceIo}
+instance_group [ { count: 2 kind: KIND_CPU } ]
+`;
+  return { target: 'examples', name: 'simple_string_dyna_sequence', files: [{ path: 'config.pbtxt', content: config }, { path: '1/model.onnx', content: model }] };
+}
+
+/**
  * `sequence_accumulate`: a running sum kept as implicit state. OUTPUT_STATE = INPUT + INPUT_STATE
  * and OUTPUT = OUTPUT_STATE, INT32 [batch, 1]; the server feeds INPUT_STATE from the sequence's
  * previous OUTPUT_STATE (tests write its sequence_batching section).
@@ -562,7 +609,7 @@ instance_group [ { count: 1 kind: KIND_CPU } ]
 
 /** Every model directory, in memory. */
 export function buildModels(): GeneratedModel[] {
-  return [simple(), simpleIdentity(), simpleString(), allTypes(), noConfig(), wholeShape(), versioned(), badConfig(), corrupt(), slow(), densenetOnnx(), simpleInt8(), simpleSequence(), simpleDynaSequence(), sequenceAccumulate()];
+  return [simple(), simpleIdentity(), simpleString(), allTypes(), noConfig(), wholeShape(), versioned(), badConfig(), corrupt(), slow(), densenetOnnx(), simpleInt8(), simpleSequence(), simpleDynaSequence(), simpleStringDynaSequence(), sequenceAccumulate()];
 }
 
 /**

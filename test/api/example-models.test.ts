@@ -20,7 +20,7 @@ describe('the example repository', () => {
 
   test('loads every model, with --strict-model-config true', () => {
     for (const model of ts.server.registry.all()) assert.equal(model.reason, '', `${model.name}: ${model.reason}`);
-    assert.deepEqual(ts.server.registry.all().map((m) => m.name).sort(), ['densenet_onnx', 'simple_dyna_sequence', 'simple_int8', 'simple_sequence']);
+    assert.deepEqual(ts.server.registry.all().map((m) => m.name).sort(), ['densenet_onnx', 'simple_dyna_sequence', 'simple_int8', 'simple_sequence', 'simple_string_dyna_sequence']);
     assert.equal(ts.server.registry.allReady(), true);
   });
 
