@@ -7,7 +7,7 @@
  * request about to be refused.
  */
 import { floatToBfloat, floatToHalf, type DatatypeInfo } from '../dtypes.ts';
-import { serverError } from '../errors.ts';
+import { quote, serverError } from '../errors.ts';
 import { readFully } from '../shm/index.ts';
 import type { InferOutput, RawTensorData, RegionTensorData, TensorData } from './infer-request.ts';
 import { decodeBytesElements, encodeBytesElements } from '../bytes-elements.ts';
@@ -20,14 +20,14 @@ import { decodeBytesElements, encodeBytesElements } from '../bytes-elements.ts';
 export function tensorFromRaw(name: string, dt: DatatypeInfo, count: number, bytes: Uint8Array, rid: string): TensorData {
   if (dt.wire === 'BYTES') {
     try {
-      return { kind: 'strings', strings: decodeBytesElements(bytes, count, `input '${name}'`) };
+      return { kind: 'strings', strings: decodeBytesElements(bytes, count, `input '${quote(name)}'`) };
     } catch (err) {
       throw serverError('DATA_SIZE_MISMATCH', rid, (err as Error).message);
     }
   }
   const expected = count * dt.byteSize;
   if (bytes.length !== expected) {
-    throw serverError('DATA_SIZE_MISMATCH', rid, `input byte size mismatch for input '${name}': expected ${expected} bytes for its shape, got ${bytes.length}`);
+    throw serverError('DATA_SIZE_MISMATCH', rid, `input byte size mismatch for input '${quote(name)}': expected ${expected} bytes for its shape, got ${bytes.length}`);
   }
   return { kind: 'raw', bytes };
 }
@@ -57,11 +57,11 @@ const checks: Record<string, Check> = {
  */
 export function tensorFromValues(name: string, dt: DatatypeInfo, count: number, values: ArrayLike<unknown>, rid: string): TensorData {
   if (values.length !== count) {
-    throw serverError('DATA_SIZE_MISMATCH', rid, `input '${name}' has ${values.length > count ? 'more' : 'fewer'} data elements than the ${count} its shape needs`);
+    throw serverError('DATA_SIZE_MISMATCH', rid, `input '${quote(name)}' has ${values.length > count ? 'more' : 'fewer'} data elements than the ${count} its shape needs`);
   }
   const ok = checks[dt.wire];
   for (let i = 0; i < count; i++) {
-    if (!ok(values[i])) throw serverError('BAD_DATA', rid, `input '${name}': data element ${i} is not a valid ${dt.wire} value`);
+    if (!ok(values[i])) throw serverError('BAD_DATA', rid, `input '${quote(name)}': data element ${i} is not a valid ${dt.wire} value`);
   }
   if (dt.wire === 'BYTES') return { kind: 'strings', strings: Array.isArray(values) ? (values as string[]) : Array.from(values as ArrayLike<string>) };
   return { kind: 'raw', bytes: valuesToBytes(dt, values) };

@@ -14,7 +14,7 @@
  * line up, in order, with the tensors that are not in shared memory.
  */
 import { datatypeFromWire, type DatatypeInfo } from '../../dtypes.ts';
-import { serverError } from '../../errors.ts';
+import { quote, serverError } from '../../errors.ts';
 import { checkedElementCount, type InputHeader, type TensorData } from '../../inference/index.ts';
 import type { RequestRegions } from '../../inference/index.ts';
 import type { InferResponse } from '../../inference/index.ts';
@@ -46,15 +46,15 @@ const utf8 = new TextDecoder('utf-8');
 export function decodeGrpcInferRequest(msg: ModelInferRequestMessage): DecodedGrpcRequest {
   const inputs = msg.inputs.map((input): GrpcInputHeader => {
     const header = { name: input.name, datatype: input.datatype, shape: input.shape.map(Number) };
-    const region = regionOf(input.parameters, `input '${input.name}'`);
+    const region = regionOf(input.parameters, `input '${quote(input.name)}'`);
     if (region && input.contents !== null && input.contents !== undefined && hasValues(input.contents)) {
-      throw serverError('BAD_REQUEST', `input '${input.name}' must not set both contents and parameters.shared_memory_region`);
+      throw serverError('BAD_REQUEST', `input '${quote(input.name)}' must not set both contents and parameters.shared_memory_region`);
     }
     return region ? { ...header, region } : header;
   });
   const outputs = msg.outputs.length === 0 ? null : msg.outputs.map((o): DecodedOutput => {
-    if (o.parameters?.classification !== undefined) throw serverError('UNSUPPORTED', `output '${o.name}': the classification extension is not supported`);
-    const region = regionOf(o.parameters, `output '${o.name}'`);
+    if (o.parameters?.classification !== undefined) throw serverError('UNSUPPORTED', `output '${quote(o.name)}': the classification extension is not supported`);
+    const region = regionOf(o.parameters, `output '${quote(o.name)}'`);
     return region ? { name: o.name, binary: false, region } : { name: o.name, binary: false };
   });
   return { id: msg.id === '' ? undefined : msg.id, inputs, outputs, parameters: parametersFromMessage(msg.parameters) };
@@ -87,7 +87,7 @@ export function materializeGrpcInputs(
   if (raw.length > 0) {
     const typed = plain.find((i) => i.contents !== null && i.contents !== undefined);
     if (typed) {
-      throw serverError('BAD_DATA', rid, `contents field must not be specified when using raw_input_contents for '${typed.name}' for model '${model}'`);
+      throw serverError('BAD_DATA', rid, `contents field must not be specified when using raw_input_contents for '${quote(typed.name)}' for model '${model}'`);
     }
     if (raw.length !== plain.length) {
       const which = plain.length === msg.inputs.length ? 'inputs of the request' : 'inputs not in shared memory';
@@ -105,7 +105,7 @@ export function materializeGrpcInputs(
     }
     if (raw.length > 0) return tensorFromRaw(input.name, dt, count, raw[next++], rid);
     if (input.contents === null || input.contents === undefined) {
-      throw serverError('BAD_DATA', rid, `unable to find data for input tensor '${input.name}' for model '${model}' in request`);
+      throw serverError('BAD_DATA', rid, `unable to find data for input tensor '${quote(input.name)}' for model '${model}' in request`);
     }
     return fromContents(input, input.contents, dt, count, model, rid);
   });
@@ -116,13 +116,13 @@ function fromContents(input: InferInputTensorMessage, contents: Partial<TensorCo
   // A value in any other field is a type mismatch, as Triton reports it.
   for (const [name, type] of Object.entries(CONTENTS_FIELD_TYPE) as [keyof TensorContentsMessage, string][]) {
     if (name !== field && (contents[name]?.length ?? 0) > 0) {
-      throw serverError('BAD_DATA', rid, `unexpected explicit tensor data for input tensor '${input.name}' for model '${model}' of type '${type}', expected datatype '${dt.wire}'`);
+      throw serverError('BAD_DATA', rid, `unexpected explicit tensor data for input tensor '${quote(input.name)}' for model '${model}' of type '${type}', expected datatype '${dt.wire}'`);
     }
   }
   if (field === null) {
     // No field can hold FP16/BF16 values, so only an empty tensor can come typed (as in Triton).
     if (count === 0) return { kind: 'raw', bytes: new Uint8Array(0) };
-    throw serverError('BAD_DATA', rid, `input '${input.name}' for model '${model}': ${dt.wire} has no typed contents field; send it in raw_input_contents`);
+    throw serverError('BAD_DATA', rid, `input '${quote(input.name)}' for model '${model}': ${dt.wire} has no typed contents field; send it in raw_input_contents`);
   }
   const values = contents[field] ?? [];
   switch (field) {

@@ -24,6 +24,7 @@
 import http2 from 'node:http2';
 import type * as grpc from '@grpc/grpc-js';
 import { GrpcCode } from '../../errors.ts';
+import { capGrpcDetails } from '../shared/error-reply.ts';
 import { CancelSource, type CancelSignal } from '../../inference/index.ts';
 
 /** A gRPC status to end a call with. */
@@ -171,5 +172,5 @@ function endWithMessage(stream: http2.ServerHttp2Stream, message: Buffer): void 
 /** A trailers-only response, as grpc-js sends for a call that fails before any message. */
 function endWithStatus(stream: http2.ServerHttp2Stream, status: GrpcStatus): void {
   if (!canAnswer(stream)) return;
-  stream.respond({ ...kResponseHeaders, 'grpc-status': String(status.code), 'grpc-message': encodeURI(status.details) }, { endStream: true });
+  stream.respond({ ...kResponseHeaders, 'grpc-status': String(status.code), 'grpc-message': encodeURI(capGrpcDetails(status.details)) }, { endStream: true });
 }

@@ -3,7 +3,7 @@
  * into typed bytes (JSON numbers written once into the tensor's buffer), and responses written.
  */
 import { bfloatToFloat, datatypeFromWire, halfToFloat, type DatatypeInfo } from '../../dtypes.ts';
-import { serverError } from '../../errors.ts';
+import { quote, serverError } from '../../errors.ts';
 import { checkedElementCount, type InferOutput, type TensorData } from '../../inference/index.ts';
 import { tensorFromRaw, tensorFromValues } from '../../inference/index.ts';
 import type { DecodedOutput } from '../../inference/index.ts';
@@ -72,22 +72,22 @@ export function decodeInferRequest(body: unknown): DecodedRequest {
   const inputs = body.inputs.map((raw, i): DecodedInput => {
     if (!isObject(raw)) throw bad(`inputs[${i}] must be an object`);
     if (typeof raw.name !== 'string') throw bad(`inputs[${i}] must have a string 'name'`);
-    if (typeof raw.datatype !== 'string') throw bad(`input '${raw.name}' must have a string 'datatype'`);
-    if (!Array.isArray(raw.shape)) throw bad(`input '${raw.name}' must have a 'shape' array`);
+    if (typeof raw.datatype !== 'string') throw bad(`input '${quote(raw.name)}' must have a string 'datatype'`);
+    if (!Array.isArray(raw.shape)) throw bad(`input '${quote(raw.name)}' must have a 'shape' array`);
     const params = raw.parameters ?? {};
-    if (!isObject(params)) throw bad(`input '${raw.name}': 'parameters' must be an object`);
-    const region = regionRefOf(params, `input '${raw.name}'`);
+    if (!isObject(params)) throw bad(`input '${quote(raw.name)}': 'parameters' must be an object`);
+    const region = regionRefOf(params, `input '${quote(raw.name)}'`);
     const size = params.binary_data_size;
     if (size !== undefined && (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)) {
-      throw bad(`input '${raw.name}': parameters.binary_data_size must be a non-negative integer`);
+      throw bad(`input '${quote(raw.name)}': parameters.binary_data_size must be a non-negative integer`);
     }
     if (region && (size !== undefined || raw.data !== undefined)) {
-      throw bad(`input '${raw.name}' must set only one of 'data', parameters.binary_data_size and parameters.shared_memory_region`);
+      throw bad(`input '${quote(raw.name)}' must set only one of 'data', parameters.binary_data_size and parameters.shared_memory_region`);
     }
     if (size === undefined && raw.data === undefined && !region) {
-      throw bad(`input '${raw.name}' has neither 'data' nor parameters.binary_data_size nor parameters.shared_memory_region`);
+      throw bad(`input '${quote(raw.name)}' has neither 'data' nor parameters.binary_data_size nor parameters.shared_memory_region`);
     }
-    if (size !== undefined && raw.data !== undefined) throw bad(`input '${raw.name}' has both 'data' and parameters.binary_data_size`);
+    if (size !== undefined && raw.data !== undefined) throw bad(`input '${quote(raw.name)}' has both 'data' and parameters.binary_data_size`);
     const decoded = { name: raw.name, datatype: raw.datatype, shape: raw.shape as number[], json: raw.data, binarySize: size as number | undefined };
     return region ? { ...decoded, region } : decoded;
   });
@@ -99,14 +99,14 @@ export function decodeInferRequest(body: unknown): DecodedRequest {
     outputs = body.outputs.map((raw, i) => {
       if (!isObject(raw) || typeof raw.name !== 'string') throw bad(`outputs[${i}] must be an object with a string 'name'`);
       const params = raw.parameters ?? {};
-      if (!isObject(params)) throw bad(`output '${raw.name}': 'parameters' must be an object`);
+      if (!isObject(params)) throw bad(`output '${quote(raw.name)}': 'parameters' must be an object`);
       if (params.binary_data !== undefined && typeof params.binary_data !== 'boolean') {
-        throw bad(`output '${raw.name}': parameters.binary_data must be a boolean`);
+        throw bad(`output '${quote(raw.name)}': parameters.binary_data must be a boolean`);
       }
-      if (params.classification !== undefined) throw serverError('UNSUPPORTED', `output '${raw.name}': the classification extension is not supported`);
-      const region = regionRefOf(params, `output '${raw.name}'`);
+      if (params.classification !== undefined) throw serverError('UNSUPPORTED', `output '${quote(raw.name)}': the classification extension is not supported`);
+      const region = regionRefOf(params, `output '${quote(raw.name)}'`);
       if (!region) return { name: raw.name, binary: (params.binary_data as boolean | undefined) ?? binaryOutput === true };
-      if (params.binary_data === true) throw bad(`output '${raw.name}' can't set both 'shared_memory_region' and 'binary_data'`);
+      if (params.binary_data === true) throw bad(`output '${quote(raw.name)}' can't set both 'shared_memory_region' and 'binary_data'`);
       return { name: raw.name, binary: false, region };
     });
     // An empty list asks for nothing in particular: every output, as in Triton.
@@ -138,7 +138,7 @@ export function materializeInputs(
     }
     if (input.binarySize !== undefined) {
       if (offset + input.binarySize > binary.length) {
-        throw serverError('BINARY_SIZE_MISMATCH', `input '${input.name}': binary_data_size ${input.binarySize} goes past the end of the body's ${binary.length} binary bytes`);
+        throw serverError('BINARY_SIZE_MISMATCH', `input '${quote(input.name)}': binary_data_size ${input.binarySize} goes past the end of the body's ${binary.length} binary bytes`);
       }
       const bytes = binary.subarray(offset, offset + input.binarySize);
       offset += input.binarySize;
