@@ -77,7 +77,7 @@ const ErrorTable = {
   /** A request over one of the budgets of docs/limits.md; the message names the limit and its flag. */
   OVER_LIMIT: { kind: 'TOO_LARGE', message: '%s' },
   /** A BYTES element the model's backend cannot carry exactly (onnxruntime: NUL, invalid UTF-8). */
-  BYTES_NOT_EXACT: { kind: 'INVALID_ARG', message: "[request id: %v] input '%v' element %s %s; model '%v' takes BYTES elements as UTF-8 text without NUL bytes, so it could not be passed on unchanged" },
+  BYTES_NOT_EXACT: { kind: 'INVALID_ARG', message: "[request id: %v] input '%v': BYTES element %s %s; this model's backend takes BYTES elements as UTF-8 text without NUL bytes, so the element cannot be passed on unchanged" },
   SERVER_CLOSING: { kind: 'UNAVAILABLE', message: 'Server is shutting down' },
   QUEUE_FULL: { kind: 'UNAVAILABLE', message: 'Exceeds maximum queue size' },
   REQUEST_TIMEOUT: { kind: 'UNAVAILABLE', message: 'Request timeout expired' },

@@ -93,6 +93,7 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
     version: VERSION,
     maxInputSizeBytes: options.httpMaxInputSizeBytes,
     maxJsonDepth: options.httpMaxJsonDepth,
+    limits: { maxElements: options.maxRequestElements, maxMemoryBytes: options.maxRequestMemoryBytes },
     clientRegions,
     cudaRegions,
     isLive: () => !closing,

@@ -19,7 +19,8 @@ import { checkedElementCount, type InputHeader, type TensorData } from '../../in
 import type { RequestRegions } from '../../inference/index.ts';
 import type { InferResponse } from '../../inference/index.ts';
 import { regionRefOf, regionResponseParameters, type RegionRef } from '../../shm/index.ts';
-import { outputBytes, tensorFromRaw, tensorFromValues } from '../../inference/index.ts';
+import { bytesError, outputBytes, tensorFromRaw, tensorFromValues } from '../../inference/index.ts';
+import { bytesToElement, type BytesForm } from '../../bytes-elements.ts';
 import type { DecodedInference, DecodedOutput } from '../../inference/index.ts';
 import {
   CONTENTS_FIELD,
@@ -40,7 +41,6 @@ interface GrpcInputHeader extends InputHeader {
 
 type DecodedGrpcRequest = DecodedInference<GrpcInputHeader>;
 
-const utf8 = new TextDecoder('utf-8');
 
 /** The request's header, with features this server does not have refused by name. */
 export function decodeGrpcInferRequest(msg: ModelInferRequestMessage): DecodedGrpcRequest {
@@ -80,6 +80,7 @@ export function materializeGrpcInputs(
   model: string,
   regions?: RequestRegions,
   decoded: DecodedGrpcRequest = decodeGrpcInferRequest(msg),
+  form: BytesForm = 'text',
 ): TensorData[] {
   const rid = msg.id || '<id_unknown>';
   const raw = msg.raw_input_contents;
@@ -101,17 +102,17 @@ export function materializeGrpcInputs(
     const region = decoded.inputs[i].region;
     if (region) {
       if (!regions) throw serverError('SHM_DISABLED');
-      return regions.input(input.name, dt, count, region);
+      return regions.input(input.name, dt, count, region, form);
     }
-    if (raw.length > 0) return tensorFromRaw(input.name, dt, count, raw[next++], rid);
+    if (raw.length > 0) return tensorFromRaw(input.name, dt, count, raw[next++], rid, form);
     if (input.contents === null || input.contents === undefined) {
       throw serverError('BAD_DATA', rid, `unable to find data for input tensor '${quote(input.name)}' for model '${model}' in request`);
     }
-    return fromContents(input, input.contents, dt, count, model, rid);
+    return fromContents(input, input.contents, dt, count, model, rid, form);
   });
 }
 
-function fromContents(input: InferInputTensorMessage, contents: Partial<TensorContentsMessage>, dt: DatatypeInfo, count: number, model: string, rid: string): TensorData {
+function fromContents(input: InferInputTensorMessage, contents: Partial<TensorContentsMessage>, dt: DatatypeInfo, count: number, model: string, rid: string, form: BytesForm): TensorData {
   const field = CONTENTS_FIELD[dt.wire];
   // A value in any other field is a type mismatch, as Triton reports it.
   for (const [name, type] of Object.entries(CONTENTS_FIELD_TYPE) as [keyof TensorContentsMessage, string][]) {
@@ -130,8 +131,18 @@ function fromContents(input: InferInputTensorMessage, contents: Partial<TensorCo
     case 'uint64_contents':
       // Decimal strings from the loader; BigInt keeps every bit of them.
       return tensorFromValues(input.name, dt, count, (values as (string | number)[]).map((v) => BigInt(v)), rid);
-    case 'bytes_contents':
-      return tensorFromValues(input.name, dt, count, (values as Uint8Array[]).map((b) => utf8.decode(b)), rid);
+    case 'bytes_contents': {
+      const elements = values as Uint8Array[];
+      if (elements.length !== count) return tensorFromValues(input.name, dt, count, elements, rid);
+      // Each element's bytes exactly, or refused with its index (bytes-elements.ts).
+      const strings: string[] = new Array(count);
+      try {
+        for (let i = 0; i < count; i++) strings[i] = bytesToElement(elements[i], i, form);
+      } catch (err) {
+        throw bytesError(err, input.name, rid);
+      }
+      return { kind: 'strings', strings };
+    }
     default:
       return tensorFromValues(input.name, dt, count, values as ArrayLike<unknown>, rid);
   }
@@ -141,7 +152,7 @@ function fromContents(input: InferInputTensorMessage, contents: Partial<TensorCo
  * The response message: the outputs in the scheduler's order, each as raw contents, except those
  * written into a client region (`regions`): they carry the region's parameters and no raw entry.
  */
-export function encodeGrpcInferResponse(response: InferResponse, outputs?: readonly DecodedOutput[] | null, regions?: RequestRegions): ModelInferResponseMessage {
+export function encodeGrpcInferResponse(response: InferResponse, outputs?: readonly DecodedOutput[] | null, regions?: RequestRegions, form: BytesForm = 'text'): ModelInferResponseMessage {
   const raw: Uint8Array[] = [];
   return {
     model_name: response.modelName,
@@ -151,7 +162,7 @@ export function encodeGrpcInferResponse(response: InferResponse, outputs?: reado
     outputs: response.outputs.map((o) => {
       const region = regions && outputs?.find((r) => r.name === o.name)?.region;
       const parameters = region ? parametersToMessage(regionResponseParameters(region, regions.bytesWritten(o.name))) : {};
-      if (!region) raw.push(outputBytes(o));
+      if (!region) raw.push(outputBytes(o, form));
       return { name: o.name, datatype: o.datatype.wire, shape: o.shape as number[], parameters, contents: null };
     }),
     raw_output_contents: raw,

@@ -9,10 +9,10 @@ import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import { unenforcedGrpcFlags, type GrpcOptions } from '../../cli/index.ts';
 import type { ApiContext } from '../shared/api-context.ts';
-import { grpcInferHandlers, modelInferOnBytes, type InternalErrorLog } from './grpc-infer-service.ts';
+import { grpcInferHandlers, maxMessageValues, modelInferOnBytes, type InternalErrorLog } from './grpc-infer-service.ts';
 import { grpcModelHandlers } from './grpc-model-service.ts';
 import { routeUnaryDirectly, type DirectRoute } from './grpc-unary-direct.ts';
-import { healthPackageDefinition, inferencePackageDefinition, inferenceServiceDefinition, INFERENCE_SERVICE } from '../../protocol/index.ts';
+import { healthPackageDefinition, inferencePackageDefinition, inferenceServerDefinition, INFERENCE_SERVICE } from '../../protocol/index.ts';
 
 interface GrpcServerSettings extends GrpcOptions {
   /** 0 picks a free port. */
@@ -85,7 +85,7 @@ export async function startGrpcServer(ctx: ApiContext, settings: GrpcServerSetti
     if (start.logErrors) process.stderr.write(`gRPC ${rpc} failed: ${(err as Error)?.stack ?? String(err)}\n`);
   };
   const server = new grpc.Server(channelOptions(settings));
-  server.addService(inferenceServiceDefinition(), {
+  server.addService(inferenceServerDefinition(maxMessageValues(ctx)), {
     ...grpcModelHandlers(ctx, logInternal),
     ...grpcInferHandlers(ctx, logInternal),
   });
