@@ -120,6 +120,7 @@ export async function startGrpcServer(ctx: ApiContext, settings: GrpcServerSetti
   const modelInferDirect = routeUnaryDirectly(server, {
     path: `/${INFERENCE_SERVICE}/ModelInfer`,
     maxRequestBytes: settings.maxMessageSizeBytes,
+    limitFlag: '--grpc-max-message-size',
     call: modelInferOnBytes(ctx, logInternal),
   });
   const healthTimer = setInterval(refreshHealth, kHealthRefreshMs);
