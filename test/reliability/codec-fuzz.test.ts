@@ -154,7 +154,7 @@ describe('a real server under mutated requests', () => {
   test('HTTP JSON: each answer is a 4xx, or the sums of the inputs sent', async () => {
     await fc.assert(fc.asyncProperty(mutations, async (edits) => {
       const body = mutate(simpleJson, edits);
-      const res = await fetch(`${ts.url}/v2/models/simple/infer`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+      const res = await fetch(`${ts.url}/v2/models/simple/infer`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: new Uint8Array(body) });
       const answer = (await res.json()) as { outputs?: { name: string; data: number[] }[] };
       if (res.status === 200) {
         const sent = JSON.parse(body.toString()) as { inputs: { name: string; data: number[] }[] };

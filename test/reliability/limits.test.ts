@@ -27,7 +27,7 @@ function emptyBytesRequest(count: number): Buffer {
 }
 
 /** An HTTP binary request for simple_identity with `count` empty BYTES elements. */
-function emptyBytesBody(count: number): { body: Buffer; headerLength: number } {
+function emptyBytesBody(count: number): { body: Buffer<ArrayBuffer>; headerLength: number } {
   const header = Buffer.from(JSON.stringify({ inputs: [{ name: 'INPUT0', datatype: 'BYTES', shape: [1, count], parameters: { binary_data_size: 4 * count } }] }));
   return { body: Buffer.concat([header, Buffer.alloc(4 * count)]), headerLength: header.length };
 }
@@ -176,9 +176,9 @@ describe('limits lowered by flag', () => {
   }
 
   test('HTTP: a chunked body of more than 65,536 chunks is 413; one of fewer is read whole', async () => {
-    assert.match(await chunkFlood(ts.server.httpPort, 70_000, () => ' '), /^HTTP\/1\.1 413 /);
+    assert.match(await chunkFlood(ts.server.httpPort!, 70_000, () => ' '), /^HTTP\/1\.1 413 /);
     const json = JSON.stringify({ inputs: [{ name: 'INPUT0', datatype: 'BYTES', shape: [1, 1], data: ['chunks'] }] });
-    assert.match(await chunkFlood(ts.server.httpPort, json.length, (i) => json[i]), /^HTTP\/1\.1 200 /);
+    assert.match(await chunkFlood(ts.server.httpPort!, json.length, (i) => json[i]), /^HTTP\/1\.1 200 /);
     await stillServes(ts);
   });
 });
