@@ -61,8 +61,8 @@ export const DEFAULT_OPTIONS: ServerOptions = Object.freeze({
   httpMaxInputSizeBytes: 64 * 1024 * 1024, // 64 MiB, Triton's default
   httpMaxJsonDepth: 100,
   // Nereid's own budgets (Triton has no such flags): what a 2-core machine with a few GiB
-  // survives with several such requests at once. A BYTES element counts 64 bytes besides its
-  // length, so the memory budget also allows at most 4M BYTES elements a request.
+  // survives with several such requests at once. A BYTES element counts 256 bytes besides its
+  // length (request-budget.ts), so the memory budget allows at most 1M BYTES elements a request.
   maxRequestElements: 16 * 1024 * 1024, // 16,777,216 elements: a 64 MiB tensor of FP32
   maxRequestMemoryBytes: 256 * 1024 * 1024, // 256 MiB
   gpus: null,
@@ -115,7 +115,7 @@ export const USAGE = `Usage: nereid [options]
   --max-request-elements=N      most elements over all of an inference request's inputs
                                 (default 16777216)
   --max-request-memory=BYTES    most memory an inference request's decoded inputs may take; a
-                                BYTES element counts 64 bytes besides its length (default 268435456)
+                                BYTES element counts 256 bytes besides its length (default 268435456)
   --gpus=IDS                    GPU ids to place KIND_GPU instances on, e.g. 0,1 (default: the
                                 NVIDIA GPUs found on this machine; empty: none)
   --allow-client-shm=BOOL       let clients register shared-memory regions and infer through

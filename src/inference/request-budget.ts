@@ -17,11 +17,13 @@ export interface RequestLimits {
 }
 
 /**
- * What one BYTES element costs besides its bytes, in the accounting of --max-request-memory: its
- * string and slot in the primary, its copy on the worker, and the runtime's string object (a
- * JavaScript string header is 16–24 bytes, an array slot 8, a C++ std::string 32).
+ * What one BYTES element costs besides its bytes, in the accounting of --max-request-memory.
+ * Measured (bench/crash-vectors.ts): 4M empty elements over gRPC took the server from 230 MB to
+ * a peak of 1.44 GB, about 300 bytes an element: its string and array slot in the primary, the
+ * structured clone to the worker and back, onnxruntime's std::string for the input and again for
+ * the output, and the answer's strings.
  */
-export const kBytesElementCostBytes = 64;
+export const kBytesElementCostBytes = 256;
 
 /** No limit: for callers that judge no budget (tests of other behaviour, tools). */
 export const kNoLimits: RequestLimits = Object.freeze({ maxElements: Infinity, maxMemoryBytes: Infinity });
@@ -30,6 +32,8 @@ export const kNoLimits: RequestLimits = Object.freeze({ maxElements: Infinity, m
 export interface BudgetedInput extends InputHeader {
   /** HTTP's parameters.binary_data_size. */
   readonly binarySize?: number;
+  /** The size of the input's data where the header does not say it (a gRPC raw_input_contents entry). */
+  readonly dataBytes?: number;
   /** A client shared-memory region's range. */
   readonly region?: { readonly byteSize: number };
 }
@@ -54,7 +58,7 @@ export function checkBudget(inputs: readonly BudgetedInput[], limits: RequestLim
     let count = 1;
     for (const d of input.shape) count *= d;
     elements += count;
-    bytes += decodedBytes(dt, count, input.region?.byteSize ?? input.binarySize);
+    bytes += decodedBytes(dt, count, input.region?.byteSize ?? input.binarySize ?? input.dataBytes);
   }
   if (elements > limits.maxElements) {
     throw serverError('OVER_LIMIT', `the request's inputs hold ${elements} elements, more than the limit of ${limits.maxElements} (--max-request-elements)`);

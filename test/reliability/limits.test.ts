@@ -54,7 +54,7 @@ describe('limits lowered by flag', () => {
   before(async () => {
     ts = await startGrpcTestServer([
       `--model-repository=${repositoryOf('simple', 'simple_identity')}`, '--allow-client-shm=true',
-      '--max-request-elements=1000', '--max-request-memory=65536', '--grpc-max-message-size=1048576', '--http-max-input-size=1048576',
+      '--max-request-elements=1000', '--max-request-memory=250000', '--grpc-max-message-size=1048576', '--http-max-input-size=1048576',
     ]);
     session = http2.connect(`http://${ts.grpcAddress}`);
   });
@@ -71,11 +71,11 @@ describe('limits lowered by flag', () => {
     await stillServes(ts);
   });
 
-  test('HTTP binary: BYTES elements over --max-request-memory is 413 naming the flag (64 bytes an element)', async () => {
-    const { status, error } = await postBinary(ts.url, 1000); // 1000 * 64 + 4000 bytes > 65536
+  test('HTTP binary: BYTES elements over --max-request-memory is 413 naming the flag (256 bytes an element)', async () => {
+    const { status, error } = await postBinary(ts.url, 1000); // 1000 * 256 + 4000 bytes > 250000
     assert.equal(status, 413);
-    assert.match(error, /would take 68000 bytes once decoded .* more than the limit of 65536 \(--max-request-memory\)/);
-    assert.equal((await postBinary(ts.url, 900)).status, 200); // 900 * 64 + 3600 fits
+    assert.match(error, /would take 260000 bytes once decoded .* more than the limit of 250000 \(--max-request-memory\)/);
+    assert.equal((await postBinary(ts.url, 900)).status, 200); // 900 * 256 + 3600 fits
   });
 
   test('HTTP JSON: a body of more values than a request may have elements is refused before it is parsed', async () => {
@@ -147,7 +147,7 @@ describe('limits lowered by flag', () => {
         body: JSON.stringify({ inputs: [{ name: 'INPUT0', datatype: 'BYTES', shape: [1, 100], parameters: { shared_memory_region: 'budget', shared_memory_byte_size: 1 << 20 } }] }),
       });
       assert.equal(res.status, 413);
-      assert.match(((await res.json()) as { error: string }).error, /would take 1054976 bytes once decoded.*\(--max-request-memory\)/);
+      assert.match(((await res.json()) as { error: string }).error, /would take 1074176 bytes once decoded.*\(--max-request-memory\)/);
     } finally {
       await ts.client.unregisterSystemSharedMemory('budget');
       region.destroy();
@@ -240,8 +240,8 @@ describe('the default limits', () => {
     await stillServes(ts);
   });
 
-  test('HTTP: 4M empty BYTES elements (16 MB) are refused from the header by --max-request-memory', async () => {
-    const { status, error } = await postBinary(ts.url, 4_200_000);
+  test('HTTP: 1.1M empty BYTES elements (4.4 MB) are refused from the header by --max-request-memory', async () => {
+    const { status, error } = await postBinary(ts.url, 1_100_000);
     assert.equal(status, 413);
     assert.match(error, /\(--max-request-memory\)/);
   });

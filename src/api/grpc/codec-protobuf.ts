@@ -37,6 +37,7 @@ import {
 /** An input's header; `region` when its bytes are in a client shared-memory region. */
 interface GrpcInputHeader extends InputHeader {
   readonly region?: RegionRef;
+  readonly dataBytes?: number;
 }
 
 type DecodedGrpcRequest = DecodedInference<GrpcInputHeader>;
@@ -44,13 +45,17 @@ type DecodedGrpcRequest = DecodedInference<GrpcInputHeader>;
 
 /** The request's header, with features this server does not have refused by name. */
 export function decodeGrpcInferRequest(msg: ModelInferRequestMessage): DecodedGrpcRequest {
+  let next = 0;
   const inputs = msg.inputs.map((input): GrpcInputHeader => {
     const header = { name: input.name, datatype: input.datatype, shape: input.shape.map(Number) };
     const region = regionOf(input.parameters, `input '${quote(input.name)}'`);
     if (region && input.contents !== null && input.contents !== undefined && hasValues(input.contents)) {
       throw serverError('BAD_REQUEST', `input '${quote(input.name)}' must not set both contents and parameters.shared_memory_region`);
     }
-    return region ? { ...header, region } : header;
+    if (region) return { ...header, region };
+    // The raw entry's size, for the request's memory budget (request-budget.ts).
+    const raw = msg.raw_input_contents[next++];
+    return raw === undefined ? header : { ...header, dataBytes: raw.length };
   });
   const outputs = msg.outputs.length === 0 ? null : msg.outputs.map((o): DecodedOutput => {
     if (o.parameters?.classification !== undefined) throw serverError('UNSUPPORTED', `output '${quote(o.name)}': the classification extension is not supported`);
