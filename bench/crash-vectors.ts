@@ -80,9 +80,12 @@ async function probe(s: Server): Promise<boolean> {
   }
 }
 
+/** The gzip bomb, compressed before the clock starts (the client's work is not the server's). */
+let bomb: Buffer | null = null;
+
 const vectors: Record<string, (s: Server) => Promise<string>> = {
   'gRPC gzip, N empty BYTES': async (s) => {
-    const bomb = zlib.gzipSync(emptyBytesMessage(elements), { level: 1 });
+    bomb ??= zlib.gzipSync(emptyBytesMessage(elements), { level: 1 });
     const session = http2.connect(`http://127.0.0.1:${s.grpc}`);
     try {
       const a = await rawGrpcCall(session, '/inference.GRPCInferenceService/ModelInfer', bomb, 'gzip');
@@ -138,6 +141,7 @@ const vectors: Record<string, (s: Server) => Promise<string>> = {
     const slice = '1\r\n \r\n'.repeat(65536);
     const more = () => {
       while (sent < chunks) {
+        if (socket.destroyed) return;
         sent += 65536;
         if (!socket.write(slice)) return void socket.once('drain', more);
       }
@@ -153,6 +157,7 @@ console.log('| vector | answer | seconds | RSS before (MB) | peak RSS (MB) | nex
 console.log('| --- | --- | ---: | ---: | ---: | --- |');
 for (const [name, run] of Object.entries(vectors)) {
   if (values.only && !name.includes(values.only)) continue;
+  if (name.startsWith('gRPC gzip')) bomb ??= zlib.gzipSync(emptyBytesMessage(elements), { level: 1 });
   const s = await start();
   await probe(s);
   const before = memory(s.child.pid!);
@@ -172,3 +177,4 @@ for (const [name, run] of Object.entries(vectors)) {
   s.child.kill('SIGKILL');
 }
 console.log(JSON.stringify({ command: process.argv.slice(2).join(' '), root, elements, chunks, node: process.version, rows }));
+process.exit(0);
