@@ -16,6 +16,9 @@ import { shmRoutes } from './http-shm-routes.ts';
 import { settingsRoutes } from './http-settings-routes.ts';
 import { statsRoutes } from './http-stats-routes.ts';
 
+/** Bodies with a Content-Length up to this go to fastify as they are (see the preParsing hook). */
+const kGatherBelowBytes = 16 * 1024;
+
 interface HttpServerOptions {
   /** The server's logger (primary/logger.ts), bound to ctx.logSettings. */
   readonly logger: FastifyBaseLogger;
@@ -37,8 +40,11 @@ export async function buildHttpServer(ctx: ApiContext, options: HttpServerOption
   app.addHook('preParsing', async (req, _reply, payload) => {
     const chunked = /chunked/i.test(req.headers['transfer-encoding'] ?? '');
     const length = req.headers['content-length'] === undefined ? null : Number(req.headers['content-length']);
-    // No body, or one over the limit (fastify refuses it by its Content-Length): nothing to gather.
-    if (!chunked && (length === null || !(length > 0) || length > ctx.maxInputSizeBytes)) return payload;
+    // No body, one over the limit (fastify refuses it by its Content-Length), or a small one:
+    // nothing to gather. A body of at most kGatherBelowBytes can arrive in at most that many
+    // chunks (a few MB of Buffers at worst), and most requests are small: they keep fastify's
+    // path without a stream between.
+    if (!chunked && (length === null || !(length > kGatherBelowBytes) || length > ctx.maxInputSizeBytes)) return payload;
     return gatherBody(payload, chunked, chunked ? null : length);
   });
   // Request bodies are decompressed (Content-Encoding gzip/deflate) before the body limit is
