@@ -5,7 +5,7 @@
  */
 import type { ModelConfig } from '../model-config/index.ts';
 import type { ClientRegions, RegionRef } from '../shm/index.ts';
-import { checkRequest, type InferRequest, type InferResponse, type InputHeader, type RequestedOutput, type TensorData } from './infer-request.ts';
+import { checkRequest, type InferRequest, type InferResponse, type RequestedOutput, type TensorData } from './infer-request.ts';
 import type { CancelSignal } from './cancel-signal.ts';
 import { RequestRegions } from './request-regions.ts';
 import { checkBudget, kNoLimits, type BudgetedInput, type RequestLimits } from './request-budget.ts';

@@ -4,8 +4,7 @@
  * memory their decoded data may take. Both are judged from the header (shapes, datatypes, and
  * the byte sizes a header gives), so a request over them costs nothing but its header.
  */
-import type { DatatypeInfo } from '../dtypes.ts';
-import { datatypeFromWire } from '../dtypes.ts';
+import { datatypeFromWire, type DatatypeInfo } from '../dtypes.ts';
 import { serverError } from '../errors.ts';
 import type { InputHeader } from './infer-request.ts';
 

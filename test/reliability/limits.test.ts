@@ -11,7 +11,6 @@ import zlib from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { encodeGrpcInferRequest, encodeModelInferRequest, GrpcClient, SharedMemoryRegion } from '../../src/client/index.ts';
-import { encodeBytesElements } from '../../src/bytes-elements.ts';
 import { repositoryOf } from '../helpers/server.ts';
 import { simpleExpected, simpleInputs, startGrpcTestServer, type GrpcTestServer } from '../helpers/grpc.ts';
 import { removeAll, uniqueShmName } from '../helpers/shm.ts';
