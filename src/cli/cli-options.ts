@@ -28,6 +28,10 @@ export interface ServerOptions {
   readonly httpMaxInputSizeBytes: number;
   /** Largest nesting of a JSON request body. */
   readonly httpMaxJsonDepth: number;
+  /** Most elements over all of one inference request's inputs (docs/limits.md). */
+  readonly maxRequestElements: number;
+  /** Most bytes one inference request's decoded inputs may take (docs/limits.md). */
+  readonly maxRequestMemoryBytes: number;
   /** GPU ids to use instead of the ones discovered; null: discover them. */
   readonly gpus: readonly number[] | null;
   /** The gRPC front-end's flags other than its port (grpc-cli-options.ts). */
@@ -70,6 +74,11 @@ export const DEFAULT_OPTIONS: ServerOptions = Object.freeze({
   exitTimeoutSecs: 30,
   httpMaxInputSizeBytes: 64 * 1024 * 1024, // 64 MiB, Triton's default
   httpMaxJsonDepth: 100,
+  // Nereid's own budgets (Triton has no such flags): what a 2-core machine with a few GiB
+  // survives with several such requests at once. A BYTES element counts 256 bytes besides its
+  // length (request-budget.ts), so the memory budget allows at most 1M BYTES elements a request.
+  maxRequestElements: 16 * 1024 * 1024, // 16,777,216 elements: a 64 MiB tensor of FP32
+  maxRequestMemoryBytes: 256 * 1024 * 1024, // 256 MiB
   gpus: null,
   grpc: DEFAULT_GRPC_OPTIONS,
   allowClientShm: false, // off unless asked for, as in Triton
@@ -100,6 +109,8 @@ const spec = {
   'log-verbose': { type: 'string' },
   'exit-timeout-secs': { type: 'string' },
   'http-max-input-size': { type: 'string' },
+  'max-request-elements': { type: 'string' },
+  'max-request-memory': { type: 'string' },
   gpus: { type: 'string' },
   ...GRPC_FLAG_SPEC,
   'allow-client-shm': { type: 'string' },
@@ -137,6 +148,10 @@ export const USAGE = `Usage: nereid [options]
   --log-verbose=N               verbose logging level; 0 is off (default 0)
   --exit-timeout-secs=N         on SIGTERM/SIGINT, time given to in-flight requests (default 30)
   --http-max-input-size=BYTES   largest HTTP request body, after decompression (default 67108864)
+  --max-request-elements=N      most elements over all of an inference request's inputs
+                                (default 16777216)
+  --max-request-memory=BYTES    most memory an inference request's decoded inputs may take; a
+                                BYTES element counts 256 bytes besides its length (default 268435456)
   --gpus=IDS                    GPU ids to place KIND_GPU instances on, e.g. 0,1 (default: the
                                 NVIDIA GPUs found on this machine; empty: none)
   --allow-client-shm=BOOL       let clients register shared-memory regions and infer through
@@ -199,6 +214,8 @@ export function parseCliOptions(argv: readonly string[]): ServerOptions & Comman
     exitTimeoutSecs: integer(values, 'exit-timeout-secs', DEFAULT_OPTIONS.exitTimeoutSecs, 0),
     httpMaxInputSizeBytes: integer(values, 'http-max-input-size', DEFAULT_OPTIONS.httpMaxInputSizeBytes, 1),
     httpMaxJsonDepth: DEFAULT_OPTIONS.httpMaxJsonDepth,
+    maxRequestElements: integer(values, 'max-request-elements', DEFAULT_OPTIONS.maxRequestElements, 1),
+    maxRequestMemoryBytes: integer(values, 'max-request-memory', DEFAULT_OPTIONS.maxRequestMemoryBytes, 1),
     gpus: gpuList(values.gpus as string | undefined),
     grpc: parseGrpcOptions(values),
     allowClientShm: bool(values, 'allow-client-shm', DEFAULT_OPTIONS.allowClientShm),

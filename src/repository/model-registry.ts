@@ -6,11 +6,15 @@ import { serverError } from '../errors.ts';
 import type { ModelConfig } from '../model-config/index.ts';
 import type { LoadedModel, ModelVersion } from './model-lifecycle.ts';
 import type { Scheduler } from '../scheduler/index.ts';
+import { backendCapabilities } from '../instance/index.ts';
+import type { BytesForm } from '../bytes-elements.ts';
 
 interface ReadyVersion {
   readonly config: ModelConfig;
   readonly version: number;
   readonly scheduler: Scheduler;
+  /** How the model's backend holds BYTES elements (bytes-elements.ts). */
+  readonly bytesForm: BytesForm;
 }
 
 export class ModelRegistry {
@@ -49,7 +53,7 @@ export class ModelRegistry {
       if (version) throw serverError('UNKNOWN_MODEL_VERSION', name, version);
       throw serverError('MODEL_NOT_READY', name);
     }
-    return { config: model.config, version: entry.version, scheduler: entry.scheduler };
+    return { config: model.config, version: entry.version, scheduler: entry.scheduler, bytesForm: backendCapabilities(model.config.backend).rawBytes ? 'binary' : 'text' };
   }
 
   /** Whether the model (or the named version) can serve now. Unknown names are not ready. */

@@ -159,6 +159,7 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
     serverId: options.serverId,
     maxInputSizeBytes: options.httpMaxInputSizeBytes,
     maxJsonDepth: options.httpMaxJsonDepth,
+    limits: { maxElements: options.maxRequestElements, maxMemoryBytes: options.maxRequestMemoryBytes },
     clientRegions,
     cudaRegions,
     isLive: () => !closing,

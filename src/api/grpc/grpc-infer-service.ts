@@ -26,14 +26,23 @@ export type InternalErrorLog = (err: unknown, what: string) => void;
  * on client shared-memory regions are held until the response is encoded, as over HTTP.
  */
 export async function runGrpcInfer(ctx: ApiContext, msg: ModelInferRequestMessage | MalformedInferRequest, signal?: CancelSignal): Promise<ModelInferResponseMessage> {
-  if (msg instanceof MalformedInferRequest) throw serverError('BAD_REQUEST', `the request is not a ModelInferRequest: ${msg.reason}`);
+  if (msg instanceof MalformedInferRequest) {
+    if (msg.overLimit) throw serverError('OVER_LIMIT', `${msg.reason}, more than a request of at most ${ctx.limits.maxElements} elements can need (--max-request-elements)`);
+    throw serverError('BAD_REQUEST', `the request is not a ModelInferRequest: ${msg.reason}`);
+  }
   const target = ctx.registry.ready(msg.model_name, msg.model_version);
   const decoded = decodeGrpcInferRequest(msg);
   return runInference(ctx.clientRegions, target, decoded,
-    (regions) => materializeGrpcInputs(msg, target.config.name, regions, decoded),
-    (response, regions) => encodeGrpcInferResponse(response, decoded.outputs, regions),
-    { signal });
+    (regions) => materializeGrpcInputs(msg, target.config.name, regions, decoded, target.bytesForm),
+    (response, regions) => encodeGrpcInferResponse(response, decoded.outputs, regions, target.bytesForm),
+    { signal, limits: ctx.limits });
 }
+
+/** Values a message may hold besides one per element: its structure (tensors, dims, parameters). */
+const kStructureValues = 65536;
+
+/** The most values a request message may make when read (grpc-infer-wire-read.ts). */
+export const maxMessageValues = (ctx: ApiContext): number => ctx.limits.maxElements + kStructureValues;
 
 const isInternal = (err: unknown): boolean => !(err instanceof ServerError) || err.kind === 'INTERNAL';
 
@@ -44,7 +53,7 @@ const isInternal = (err: unknown): boolean => !(err instanceof ServerError) || e
 export function modelInferOnBytes(ctx: ApiContext, logInternal: InternalErrorLog): UnaryRoute['call'] {
   return async (request, signal) => {
     try {
-      return encodeModelInferResponse(await runGrpcInfer(ctx, readModelInferRequest(request), signal));
+      return encodeModelInferResponse(await runGrpcInfer(ctx, readModelInferRequest(request, maxMessageValues(ctx)), signal));
     } catch (err) {
       if (isInternal(err)) logInternal(err, 'ModelInfer');
       return grpcErrorReply(err);

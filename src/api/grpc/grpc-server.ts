@@ -10,10 +10,10 @@ import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import { unenforcedGrpcFlags, type GrpcOptions } from '../../cli/index.ts';
 import type { Logger } from '../../observability/index.ts';
 import type { ApiContext } from '../shared/api-context.ts';
-import { grpcInferHandlers, modelInferOnBytes, type InternalErrorLog } from './grpc-infer-service.ts';
+import { grpcInferHandlers, maxMessageValues, modelInferOnBytes, type InternalErrorLog } from './grpc-infer-service.ts';
 import { grpcModelHandlers } from './grpc-model-service.ts';
 import { routeUnaryDirectly, type DirectRoute } from './grpc-unary-direct.ts';
-import { healthPackageDefinition, inferencePackageDefinition, inferenceServiceDefinition, INFERENCE_SERVICE } from '../../protocol/index.ts';
+import { healthPackageDefinition, inferencePackageDefinition, inferenceServerDefinition, INFERENCE_SERVICE } from '../../protocol/index.ts';
 
 interface GrpcServerSettings extends GrpcOptions {
   /** 0 picks a free port. */
@@ -86,7 +86,7 @@ export async function startGrpcServer(ctx: ApiContext, settings: GrpcServerSetti
     start.logger.error({ err }, `gRPC ${rpc} failed`);
   };
   const server = new grpc.Server(channelOptions(settings));
-  server.addService(inferenceServiceDefinition(), {
+  server.addService(inferenceServerDefinition(maxMessageValues(ctx)), {
     ...grpcModelHandlers(ctx, logInternal),
     ...grpcInferHandlers(ctx, logInternal),
   });
@@ -121,6 +121,7 @@ export async function startGrpcServer(ctx: ApiContext, settings: GrpcServerSetti
   const modelInferDirect = routeUnaryDirectly(server, {
     path: `/${INFERENCE_SERVICE}/ModelInfer`,
     maxRequestBytes: settings.maxMessageSizeBytes,
+    limitFlag: '--grpc-max-message-size',
     call: modelInferOnBytes(ctx, logInternal),
   });
   const healthTimer = setInterval(refreshHealth, kHealthRefreshMs);

@@ -7,6 +7,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import compress from '@fastify/compress';
 import type { ApiContext } from '../shared/api-context.ts';
 import { httpErrorReply } from '../shared/error-reply.ts';
+import { gatherBody } from './http-body-chunks.ts';
 import { healthRoutes } from './http-health-routes.ts';
 import { inferRoute } from './http-infer-route.ts';
 import { modelRoutes } from './http-model-routes.ts';
@@ -14,6 +15,9 @@ import { repositoryRoutes } from './http-repository-routes.ts';
 import { shmRoutes } from './http-shm-routes.ts';
 import { settingsRoutes } from './http-settings-routes.ts';
 import { statsRoutes } from './http-stats-routes.ts';
+
+/** Bodies with a Content-Length up to this go to fastify as they are (see the preParsing hook). */
+const kGatherBelowBytes = 16 * 1024;
 
 interface HttpServerOptions {
   /** The server's logger (primary/logger.ts), bound to ctx.logSettings. */
@@ -29,6 +33,19 @@ export async function buildHttpServer(ctx: ApiContext, options: HttpServerOption
     // Per-request log lines only at --log-verbose 1 and up (changeable at run time through
     // /v2/logging): at load they would cost more than the inference.
     logController: new LogController({ disableRequestLogging: () => ctx.logSettings.verbose < 1 }),
+  });
+  // First in a body's path: its chunks gathered into few buffers as they arrive, and counted
+  // (http-body-chunks.ts), so a body of a million tiny chunks does not hold a Buffer a chunk.
+  // (fastify's body reader reads the stream's receivedEncodedLength against Content-Length.)
+  app.addHook('preParsing', async (req, _reply, payload) => {
+    const chunked = /chunked/i.test(req.headers['transfer-encoding'] ?? '');
+    const length = req.headers['content-length'] === undefined ? null : Number(req.headers['content-length']);
+    // No body, one over the limit (fastify refuses it by its Content-Length), or a small one:
+    // nothing to gather. A body of at most kGatherBelowBytes can arrive in at most that many
+    // chunks (a few MB of Buffers at worst), and most requests are small: they keep fastify's
+    // path without a stream between.
+    if (!chunked && (length === null || !(length > kGatherBelowBytes) || length > ctx.maxInputSizeBytes)) return payload;
+    return gatherBody(payload, chunked, chunked ? null : length);
   });
   // Request bodies are decompressed (Content-Encoding gzip/deflate) before the body limit is
   // applied, so a small compressed body that inflates past the limit is refused with 413.

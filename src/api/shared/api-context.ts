@@ -6,6 +6,7 @@ import type { LogSettings } from '../../observability/index.ts';
 import type { ModelRegistry } from '../../repository/index.ts';
 import type { ClientRegions, CudaRegions } from '../../shm/index.ts';
 import type { TraceManager } from '../../observability/index.ts';
+import type { RequestLimits } from '../../inference/index.ts';
 
 export interface ApiContext {
   readonly registry: ModelRegistry;
@@ -14,6 +15,8 @@ export interface ApiContext {
   readonly serverId?: string;
   readonly maxInputSizeBytes: number;
   readonly maxJsonDepth: number;
+  /** The budgets every inference request must fit (--max-request-elements, --max-request-memory). */
+  readonly limits: RequestLimits;
   /** Client system shared-memory regions (one registry per server, shared by the front-ends). */
   readonly clientRegions: ClientRegions;
   /** Client CUDA shared-memory regions (none can be registered here). */
