@@ -14,6 +14,7 @@ export const GrpcCode = {
   INVALID_ARGUMENT: 3,
   NOT_FOUND: 5,
   ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
   RESOURCE_EXHAUSTED: 8,
   UNIMPLEMENTED: 12,
   INTERNAL: 13,
@@ -30,6 +31,9 @@ const ErrorKinds = {
   ALREADY_EXISTS: { httpStatus: 400, grpcCode: GrpcCode.ALREADY_EXISTS },
   CANCELLED: { httpStatus: 400, grpcCode: GrpcCode.CANCELLED },
   INTERNAL: { httpStatus: 500, grpcCode: GrpcCode.INTERNAL },
+  PERMISSION_DENIED: { httpStatus: 403, grpcCode: GrpcCode.PERMISSION_DENIED },
+  /** Only HTTP bodies have a media type; gRPC never raises it. */
+  UNSUPPORTED_MEDIA_TYPE: { httpStatus: 415, grpcCode: GrpcCode.INVALID_ARGUMENT },
 } as const;
 
 type ErrorKind = keyof typeof ErrorKinds;
@@ -60,6 +64,7 @@ const ErrorTable = {
   DATA_SIZE_MISMATCH: { kind: 'INVALID_ARG', message: "[request id: %s] %s" },
   BAD_DATA: { kind: 'INVALID_ARG', message: "[request id: %s] %s" },
   BAD_PARAMETER: { kind: 'INVALID_ARG', message: '%s' },
+  RESERVED_PARAMETER: { kind: 'INVALID_ARG', message: "parameter keys starting with 'triton_' are reserved for Triton usage and should not be specified." },
   // Models and versions.
   UNKNOWN_MODEL: { kind: 'NOT_FOUND', message: "Request for unknown model: '%s' is not found" },
   UNKNOWN_MODEL_VERSION: { kind: 'NOT_FOUND', message: "Request for unknown model: '%s' version %s is not found" },
@@ -70,6 +75,11 @@ const ErrorTable = {
   // Limits and lifecycle.
   BODY_TOO_LARGE: { kind: 'TOO_LARGE', message: 'request body is larger than the limit of %s bytes (--http-max-input-size)' },
   SERVER_CLOSING: { kind: 'UNAVAILABLE', message: 'Server is shutting down' },
+  EXIT_TIMEOUT: { kind: 'UNAVAILABLE', message: 'Server is shutting down: the request was still queued when --exit-timeout-secs=%s ran out' },
+  // Access control (Triton's restricted APIs and protocols).
+  RESTRICTED_API: { kind: 'PERMISSION_DENIED', message: "This API is restricted, expecting header '%s'" },
+  RESTRICTED_PROTOCOL: { kind: 'PERMISSION_DENIED', message: "This protocol is restricted, expecting header '%s'" },
+  SETTINGS_NOT_JSON: { kind: 'UNSUPPORTED_MEDIA_TYPE', message: "%s takes a body of Content-Type application/json, got '%s'" },
   QUEUE_FULL: { kind: 'UNAVAILABLE', message: 'Exceeds maximum queue size' },
   REQUEST_TIMEOUT: { kind: 'UNAVAILABLE', message: 'Request timeout expired' },
   REQUEST_CANCELLED: { kind: 'CANCELLED', message: 'Request was cancelled' },

@@ -10,6 +10,7 @@ import {
   parseObservabilityOptions, type LogOptions, type MetricsOptions,
 } from './observability-options.ts';
 import { DEFAULT_TRACE_SETTING, type TraceSetting } from './trace-settings.ts';
+import { GRPC_RESTRICTED_HEADER_PREFIX, parseRestrictions, type Restrictions } from './restricted-options.ts';
 
 export interface ServerOptions {
   readonly modelRepositories: readonly string[];
@@ -40,6 +41,10 @@ export interface ServerOptions {
   readonly log: LogOptions;
   /** --trace-config. */
   readonly trace: TraceSetting;
+  /** --http-restricted-api: the HTTP API groups that need a header (restricted-options.ts). */
+  readonly httpRestrictedApis: Restrictions;
+  /** --grpc-restricted-protocol: the gRPC protocol groups that need a metadata key. */
+  readonly grpcRestrictedProtocols: Restrictions;
 }
 
 /** Defaults, as Triton's where Triton has the flag. */
@@ -63,6 +68,8 @@ export const DEFAULT_OPTIONS: ServerOptions = Object.freeze({
   metrics: DEFAULT_METRICS_OPTIONS,
   log: DEFAULT_LOG_OPTIONS,
   trace: DEFAULT_TRACE_SETTING,
+  httpRestrictedApis: new Map(),
+  grpcRestrictedProtocols: new Map(),
 });
 
 const booleanFlags = ['strict-model-config', 'disable-auto-complete-config', 'allow-http', 'allow-client-shm', ...GRPC_BOOLEAN_FLAGS, ...OBSERVABILITY_BOOLEAN_FLAGS] as const;
@@ -85,6 +92,8 @@ const spec = {
   'allow-client-shm': { type: 'string' },
   'client-shm-max-bytes': { type: 'string' },
   ...OBSERVABILITY_SPEC,
+  'http-restricted-api': { type: 'string', multiple: true },
+  'grpc-restricted-protocol': { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -106,7 +115,14 @@ export const USAGE = `Usage: nereid [options]
   --allow-client-shm=BOOL       let clients register shared-memory regions and infer through
                                 them (default false)
   --client-shm-max-bytes=BYTES  largest total byte_size of the registered system shared-memory
-                                regions (default 17179869184, 16 GiB)${OBSERVABILITY_USAGE}  -h, --help                    this text
+                                regions (default 17179869184, 16 GiB)
+  --http-restricted-api=<api-list>:<key>=<value>
+                                HTTP requests to these API groups need header <key>: <value>
+                                (repeatable; groups: health, metadata, inference, shared-memory,
+                                model-config, model-repository, statistics, trace, logging)
+  --grpc-restricted-protocol=<protocol-list>:<key>=<value>
+                                gRPC calls to these groups need metadata
+                                triton-grpc-protocol-<key>: <value> (repeatable; same groups)${OBSERVABILITY_USAGE}  -h, --help                    this text
 ${GRPC_USAGE}`;
 
 /** Parses argv (without node and the script). Throws a TypeError/RangeError naming the flag. */
@@ -152,6 +168,8 @@ export function parseCliOptions(argv: readonly string[]): ServerOptions & { help
     allowClientShm: bool(values, 'allow-client-shm', DEFAULT_OPTIONS.allowClientShm),
     clientShmMaxBytes: integer(values, 'client-shm-max-bytes', DEFAULT_OPTIONS.clientShmMaxBytes, 0),
     ...parseObservabilityOptions(values, bool, integer),
+    httpRestrictedApis: parseRestrictions(values['http-restricted-api'] as string[] | undefined, 'http-restricted-api', 'api', ''),
+    grpcRestrictedProtocols: parseRestrictions(values['grpc-restricted-protocol'] as string[] | undefined, 'grpc-restricted-protocol', 'protocol', GRPC_RESTRICTED_HEADER_PREFIX),
   });
 }
 

@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../api/index.ts';
 import { startGrpcServer, type GrpcFrontEnd } from '../api/index.ts';
-import { buildHttpServer } from '../api/index.ts';
+import { beginHttpClose, buildHttpServer } from '../api/index.ts';
+import { serverError } from '../errors.ts';
 import { createMetricsRegistry, startMetricsServer, type MetricsRegistry, type MetricsServer } from '../api/index.ts';
 import type { ServerOptions } from '../cli/index.ts';
 import { discoverGpus } from '../instance/index.ts';
@@ -96,6 +97,7 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
     clientRegions,
     cudaRegions,
     isLive: () => !closing,
+    isClosing: () => closing,
     isReady: () => !closing && registry.allReady(),
     logSettings,
     tracing,
@@ -103,7 +105,7 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
   let http: FastifyInstance | null = null;
   let httpPort: number | null = null;
   if (options.allowHttp) {
-    http = await buildHttpServer(ctx, { logger });
+    http = await buildHttpServer(ctx, { logger, restrictions: options.httpRestrictedApis });
     await http.listen({ host: options.httpAddress, port: options.httpPort });
     httpPort = (http.server.address() as { port: number }).port;
     announce(`HTTP: listening on ${options.httpAddress}:${httpPort}`);
@@ -111,7 +113,7 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
   let grpc: GrpcFrontEnd | null = null;
   if (options.grpc.allow) {
     try {
-      grpc = await startGrpcServer(ctx, { ...options.grpc, port: options.grpcPort }, { announce, logErrors: start.logLevel !== 'silent' });
+      grpc = await startGrpcServer(ctx, { ...options.grpc, port: options.grpcPort, restrictions: options.grpcRestrictedProtocols }, { announce, logErrors: start.logLevel !== 'silent' });
     } catch (err) {
       await http?.close();
       await registry.stopAll();
@@ -138,23 +140,35 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
   const close = async (): Promise<void> => {
     if (closing) return;
     closing = true;
-    const drain = (async () => {
-      // fastify's close stops accepting, answers 503 meanwhile, and waits for open requests;
-      // the gRPC server's drain stops accepting calls and waits for those in flight.
-      await Promise.all([http?.close(), grpc?.drain()]);
-      await registry.stopAll();
-      // Drops every registration; a descriptor closes now, or when its last lease ends.
-      clientRegions.close();
-    })();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, options.exitTimeoutSecs * 1000);
-      timer.unref();
+    const deadline = Date.now() + options.exitTimeoutSecs * 1000;
+    // 1. Stop taking work, answer everything already received. HTTP stops listening and answers
+    //    new requests on open connections with 503 and Connection: close; gRPC sends GOAWAY; the
+    //    schedulers refuse new requests (503 / UNAVAILABLE) and finish the accepted ones.
+    const httpClosing = http ? beginHttpClose(http) : null;
+    const grpcClosed = grpc?.drain() ?? Promise.resolve();
+    const stopped = registry.stopAll();
+    // 2. Past --exit-timeout-secs, requests still queued are answered 503 / UNAVAILABLE. A batch
+    //    already at an instance runs to its end: onnxruntime cannot interrupt a native run, and
+    //    stopping its thread mid-run aborts the process (exit 134), answering nobody.
+    const exitTimer = setTimeout(() => registry.failQueued(serverError('EXIT_TIMEOUT', options.exitTimeoutSecs)), options.exitTimeoutSecs * 1000);
+    // stopAll also unloads every session and stops the worker threads once they are idle.
+    await stopped;
+    clearTimeout(exitTimer);
+    // 3. Every answer is given: close the connections. Streams a client keeps open end with
+    //    UNAVAILABLE; idle HTTP connections close. A connection still open after the exit
+    //    timeout plus a second for the last answers to flush is cut.
+    grpc?.endStreams();
+    const frontEnds = Promise.all([httpClosing?.finish(), grpcClosed]);
+    let forceTimer: NodeJS.Timeout | undefined;
+    const forced = new Promise<void>((resolve) => {
+      forceTimer = setTimeout(resolve, Math.max(deadline - Date.now(), 0) + kFlushGraceMs);
     });
-    await Promise.race([drain, timeout]);
-    clearTimeout(timer);
-    // Past the exit timeout, cut what is still open (a stream a client never ends, say).
+    await Promise.race([frontEnds, forced]);
+    clearTimeout(forceTimer);
+    httpClosing?.force();
     grpc?.forceClose();
+    // Drops every registration; a descriptor closes now, or when its last lease ends.
+    clientRegions.close();
     monitor?.stop();
     metrics?.close();
     await metricsServer?.close();
@@ -163,6 +177,9 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
   };
   return { registry, clientRegions, httpPort, http, grpcPort: grpc?.port ?? null, grpc, metricsPort: metricsServer?.port ?? null, logger, logSettings, tracing, close };
 }
+
+/** After the exit timeout, how long the last answers get to reach their clients before connections are cut. */
+const kFlushGraceMs = 1000;
 
 /** Triton's default: the HTTP address when HTTP is served, else every interface. */
 function metricsAddress(options: ServerOptions): string {

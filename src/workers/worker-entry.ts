@@ -15,8 +15,8 @@ import type { WorkerReply, WorkerSetup, WorkerTask } from './protocol.ts';
 
 const setup = workerData as WorkerSetup;
 const ring = TensorRing.attach(setup.ring);
-const ready: Promise<{ metadata: BackendMetadata; executor: BatchExecutor }> = loadBackend(setup.backend, setup.backendModule, setup)
-  .then(({ backend, metadata }) => ({ metadata, executor: new BatchExecutor(backend, ring) }));
+const ready: Promise<{ metadata: BackendMetadata; executor: BatchExecutor; unload: () => Promise<void> }> = loadBackend(setup.backend, setup.backendModule, setup)
+  .then(({ backend, metadata }) => ({ metadata, executor: new BatchExecutor(backend, ring), unload: () => backend.unload() }));
 // The rejection is reported by the first task; don't let it crash the thread before then.
 ready.catch(() => {});
 
@@ -43,6 +43,12 @@ export default async function handle(message: WorkerTask | Uint8Array): Promise<
   try {
     if (task.op === 'load') {
       return { ok: true, op: 'load', inputs: loaded.metadata.inputs, outputs: loaded.metadata.outputs } satisfies WorkerReply;
+    }
+    if (task.op === 'unload') {
+      // The session is released here, on its own thread and while no run is in progress, before
+      // the primary stops the thread: a thread stopped during a native run aborts the process.
+      await loaded.unload();
+      return { ok: true, op: 'unload' } satisfies WorkerReply;
     }
     const { outputs, moved, timings, direct } = await loaded.executor.run(task);
     return withMovedBuffers({ ok: true, op: 'run', outputs, timings, instance: threadId, direct }, moved);

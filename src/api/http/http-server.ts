@@ -3,9 +3,12 @@
  * decodes JSON and binary bodies itself), gzip/deflate in and out, the error format, and one
  * plugin per route group.
  */
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import compress from '@fastify/compress';
+import { serverError } from '../../errors.ts';
+import type { Restrictions } from '../../cli/index.ts';
 import type { ApiContext } from '../shared/api-context.ts';
+import { checkRestricted, httpRouteGroup } from '../shared/api-groups.ts';
 import { httpErrorReply } from '../shared/error-reply.ts';
 import { healthRoutes } from './http-health-routes.ts';
 import { inferRoute } from './http-infer-route.ts';
@@ -18,13 +21,37 @@ import { statsRoutes } from './http-stats-routes.ts';
 interface HttpServerOptions {
   /** The server's logger (primary/logger.ts), bound to ctx.logSettings. */
   readonly logger: FastifyBaseLogger;
+  /** --http-restricted-api: groups whose routes need a header (none: every route is open). */
+  readonly restrictions?: Restrictions;
 }
+
+/**
+ * POST routes that change the server's state: a body they take must be declared
+ * application/json. A browser sends a cross-origin POST without asking the server first only
+ * with text/plain, a form type or no type at all, so such a request never reaches them.
+ */
+const kJsonBodyRoutes: ReadonlySet<string> = new Set([
+  '/v2/logging',
+  '/v2/trace/setting',
+  '/v2/models/:model/trace/setting',
+  '/v2/systemsharedmemory/region/:name/register',
+  '/v2/cudasharedmemory/region/:name/register',
+]);
+
+const hasBody = (req: FastifyRequest): boolean => {
+  const length = req.headers['content-length'];
+  return length !== undefined ? length !== '0' : req.headers['transfer-encoding'] !== undefined;
+};
+
+const mediaType = (type: string | undefined): string => (type ?? '').split(';')[0].trim().toLowerCase();
 
 export async function buildHttpServer(ctx: ApiContext, options: HttpServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: options.logger,
     bodyLimit: ctx.maxInputSizeBytes,
-    return503OnClosing: true,
+    // Closing is ours (server-lifecycle.ts and the onRequest hook below): requests that arrive
+    // while the server drains get 503 with our message, and no connection is cut.
+    return503OnClosing: false,
     forceCloseConnections: false,
     // Per-request log lines only at --log-verbose 1 and up (changeable at run time through
     // /v2/logging): at load they would cost more than the inference.
@@ -46,6 +73,32 @@ export async function buildHttpServer(ctx: ApiContext, options: HttpServerOption
     reply.code(404).send({ error: 'Not Found' });
   });
 
+  // Every route must belong to an API group, or --http-restricted-api could not cover it.
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      if (httpRouteGroup(method, route.url) === undefined) throw new Error(`HTTP route ${method} ${route.url} has no API group in api/shared/api-groups.ts`);
+    }
+  });
+  const restrictions = options.restrictions ?? new Map();
+  app.addHook('onRequest', async (req, reply) => {
+    if (ctx.isClosing()) {
+      // The request was received: it gets an answer, and the client a sign to reconnect elsewhere.
+      return reply.code(503).header('connection', 'close').type('application/json').send({ error: serverError('SERVER_CLOSING').message });
+    }
+    const route = req.routeOptions.url;
+    if (route === undefined) return; // the not-found handler
+    const group = httpRouteGroup(req.method, route);
+    if (group !== undefined) checkRestricted(restrictions, group, (name) => req.headers[name], 'api');
+    if (req.method === 'POST' && kJsonBodyRoutes.has(route) && hasBody(req) && mediaType(req.headers['content-type']) !== 'application/json') {
+      throw serverError('SETTINGS_NOT_JSON', `POST ${req.url.split('?')[0].slice(0, 128)}`, mediaType(req.headers['content-type']).slice(0, 64));
+    }
+  });
+  // While the server drains, every answer closes its connection after it, so that no idle
+  // keep-alive connection is left for the final close to cut under a client's next request.
+  app.addHook('onSend', async (_req, reply) => {
+    if (ctx.isClosing()) reply.header('connection', 'close');
+  });
+
   healthRoutes(app, ctx);
   modelRoutes(app, ctx);
   inferRoute(app, ctx);
@@ -54,4 +107,40 @@ export async function buildHttpServer(ctx: ApiContext, options: HttpServerOption
   shmRoutes(app, ctx);
   settingsRoutes(app, ctx);
   return app;
+}
+
+/** An HTTP front-end on its way down (beginHttpClose). */
+export interface HttpClosing {
+  /**
+   * Closes the connections left idle (every answer given while draining closed its own) and
+   * resolves once every connection is gone.
+   */
+  finish(): Promise<void>;
+  /** Cuts whatever is still open (a client that never finishes sending, say). */
+  force(): void;
+}
+
+/**
+ * Stops accepting connections without cutting the ones already open. Node's server.close()
+ * also closes every keep-alive connection that is idle at that moment, and a client may have
+ * just written its next request on one: that request would be lost to a reset (the issue's
+ * 25-43 lost requests under 32 connections). So idle connections stay open while the server
+ * drains; a request on one gets 503 and `Connection: close`, and finish() closes the rest once
+ * the in-flight work is done. Call after ctx.isClosing() has become true.
+ */
+export function beginHttpClose(app: FastifyInstance): HttpClosing {
+  const server = app.server;
+  const closeIdle = server.closeIdleConnections.bind(server);
+  server.closeIdleConnections = () => {};
+  const closed = app.close();
+  return {
+    finish: () => {
+      closeIdle();
+      // A connection whose answer began before the drain (so without Connection: close) and
+      // ends after this point goes idle later: Node's keep-alive timer then closes it promptly.
+      server.keepAliveTimeout = 1;
+      return closed;
+    },
+    force: () => server.closeAllConnections(),
+  };
 }

@@ -17,6 +17,8 @@ export interface ApiContext {
   /** Client CUDA shared-memory regions (none can be registered here). */
   readonly cudaRegions: CudaRegions;
   isLive(): boolean;
+  /** True once the server has begun to shut down (SIGTERM/SIGINT): new requests get 503. */
+  isClosing(): boolean;
   isReady(): boolean;
   readonly logSettings: LogSettings;
   readonly tracing: TraceManager;
