@@ -5,7 +5,7 @@
  */
 import type { ModelConfig } from '../model-config/index.ts';
 import type { ClientRegions, RegionRef } from '../shm/index.ts';
-import { checkRequest, type InferRequest, type InferResponse, type InputHeader, type RequestedOutput, type TensorData } from './infer-request.ts';
+import { checkRequest, checkRequestParameters, type InferRequest, type InferResponse, type InputHeader, type RequestedOutput, type TensorData } from './infer-request.ts';
 import type { CancelSignal } from './cancel-signal.ts';
 import { RequestRegions } from './request-regions.ts';
 
@@ -52,6 +52,7 @@ export async function runInference<T>(
   encode: (response: InferResponse, regions: RequestRegions) => T,
   options: EnqueueOptions = {},
 ): Promise<T> {
+  checkRequestParameters(decoded.parameters);
   checkRequest(target.config, decoded.id, decoded.inputs, decoded.outputs);
   // Leases on client shared-memory regions are held until the answer is encoded.
   const regions = new RequestRegions(clientRegions, decoded.id, target.config.name);
