@@ -111,7 +111,7 @@ describe('nereid on SIGTERM', () => {
       const http = values.map((v) => inferValue(url, 'slow', v));
       const client = new GrpcClient(`127.0.0.1:${grpcPort}`);
       const grpc = Array.from({ length: 8 }, (_, i) => client.infer('slow', [{ name: 'INPUT0', datatype: 'FP32', shape: [1, 1], data: new Float32Array([100 + i]) }])
-        .then((r) => r.outputs[0].data[0] as number, (err: { code: number; details: string }) => err));
+        .then((r) => (r.outputs[0].data as Float32Array)[0], (err: { code: number; details: string }) => err));
       // SIGTERM once the server holds them all: one at the instance, the rest queued.
       const pending = async () => sampleValue(parseMetrics(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text()), 'nv_inference_pending_request_count', { model: 'slow', version: '1' }) ?? 0;
       while (await pending() < values.length + grpc.length - 1) await sleep(10);
