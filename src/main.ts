@@ -1,6 +1,8 @@
 /**
  * The `nereid` command: parse flags, start the server, print the ports, stop cleanly on
- * SIGINT/SIGTERM (exit 0 once in-flight work is done or --exit-timeout-secs has passed).
+ * SIGINT/SIGTERM: every request already received is answered (its result, or 503 /
+ * UNAVAILABLE once --exit-timeout-secs has passed), the runtime sessions are released, and the
+ * process exits 0 (docs/shutdown.md).
  */
 import { ServerError } from './errors.ts';
 import { parseCliOptions, USAGE } from './cli/index.ts';
@@ -27,10 +29,18 @@ async function main(): Promise<void> {
   }
   let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // Exiting now would stop worker threads in the middle of a run, which aborts the process
+      // and answers nobody; the exit timeout already bounds the wait for queued requests.
+      process.stdout.write(`${signal}: already stopping; waiting for the batches at the instances to finish\n`);
+      return;
+    }
     stopping = true;
     process.stdout.write(`${signal}: finishing in-flight requests (up to ${options.exitTimeoutSecs} s)\n`);
-    server.close().then(() => process.exit(0), (err) => {
+    server.close().then(() => {
+      process.stdout.write('stopped: every request answered, models unloaded\n');
+      process.exit(0);
+    }, (err) => {
       process.stderr.write(`nereid: error while stopping: ${(err as Error).message}\n`);
       process.exit(1);
     });

@@ -25,7 +25,8 @@ const codeOf = (err: unknown): string | undefined => (err as { code?: string }).
 
 describe('nereid on SIGTERM', () => {
   test('answers every request sent on keep-alive HTTP connections, gRPC calls and a stream, and exits 0', { timeout: 120_000 }, async () => {
-    const { child, output, httpPort, grpcPort } = await startNereid([`--model-repository=${repositoryOf('simple')}`]);
+    // The open stream holds the drain (it may carry a sequence) until the exit timeout.
+    const { child, output, httpPort, grpcPort } = await startNereid([`--model-repository=${repositoryOf('simple')}`, '--exit-timeout-secs=2']);
     const exit = once(child, 'close');
     const statuses = new Map<number, number>();
     const lost: string[] = [];

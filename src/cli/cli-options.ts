@@ -108,7 +108,8 @@ export const USAGE = `Usage: nereid [options]
   --strict-model-config=BOOL    require a complete config.pbtxt; no auto-complete (default false)
   --disable-auto-complete-config  do not complete configs from the model files
   --log-verbose=N               verbose logging level; 0 is off (default 0)
-  --exit-timeout-secs=N         on SIGTERM/SIGINT, time given to in-flight requests (default 30)
+  --exit-timeout-secs=N         on SIGTERM/SIGINT, time given to queued requests before they are
+                                answered 503 / UNAVAILABLE (default 30; docs/shutdown.md)
   --http-max-input-size=BYTES   largest HTTP request body, after decompression (default 67108864)
   --gpus=IDS                    GPU ids to place KIND_GPU instances on, e.g. 0,1 (default: the
                                 NVIDIA GPUs found on this machine; empty: none)

@@ -79,6 +79,16 @@ export class ModelRegistry {
     await Promise.all(this.schedulers().map((s) => s.stop()));
   }
 
+  /** Requests accepted by every model and not yet answered. */
+  inflight(): number {
+    return this.schedulers().reduce((n, s) => n + s.inflightCount(), 0);
+  }
+
+  /** Resolves once every model has been without a request in flight (each at some moment). */
+  async idle(): Promise<void> {
+    await Promise.all(this.schedulers().map((s) => s.idle()));
+  }
+
   /** Answers every request still queued, in every model, with `error`. */
   failQueued(error: ServerError): void {
     for (const s of this.schedulers()) s.failQueued(error);

@@ -128,10 +128,16 @@ export abstract class QueuedScheduler implements Scheduler {
     return this.queue.size;
   }
 
+  /** Resolves the next time no request is in flight (now, if none is); takes new ones meanwhile. */
+  idle(): Promise<void> {
+    if (this.accepted === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
   /** Refuses new requests, lets every accepted one finish, then stops the instances. */
   async stop(): Promise<void> {
     this.stopping = true;
-    if (this.accepted > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    await this.idle();
     this.dispose();
     await this.instances.close();
   }

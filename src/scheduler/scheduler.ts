@@ -17,6 +17,8 @@ export interface Scheduler {
   inflightCount(): number;
   /** Requests accepted and not yet handed to an instance (0 for a scheduler without a queue). */
   pendingCount(): number;
+  /** Resolves the next time no request is in flight; new requests are still taken meanwhile. */
+  idle(): Promise<void>;
   /** Refuses new requests, lets in-flight ones finish, then releases the instances. */
   stop(): Promise<void>;
   /** Answers every request not yet handed to an instance with `error` (shutdown past its timeout). */

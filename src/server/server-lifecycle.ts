@@ -141,19 +141,33 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
     if (closing) return;
     closing = true;
     const deadline = Date.now() + options.exitTimeoutSecs * 1000;
-    // 1. Stop taking work, answer everything already received. HTTP stops listening and answers
-    //    new requests on open connections with 503 and Connection: close; gRPC sends GOAWAY; the
-    //    schedulers refuse new requests (503 / UNAVAILABLE) and finish the accepted ones.
+    // 1. Stop taking connections; serve what arrives on those already open. HTTP stops
+    //    listening, and every answer from now on says Connection: close (so each client sends at
+    //    most one more request there, then reconnects elsewhere); gRPC sends GOAWAY, and open
+    //    streams are still served (as Triton takes inference while exiting, so that a sequence
+    //    can complete). This lasts until no request is in flight and no stream is open, or
+    //    --exit-timeout-secs.
     const httpClosing = http ? beginHttpClose(http) : null;
     const grpcClosed = grpc?.drain() ?? Promise.resolve();
-    const stopped = registry.stopAll();
-    // 2. Past --exit-timeout-secs, requests still queued are answered 503 / UNAVAILABLE. A batch
-    //    already at an instance runs to its end: onnxruntime cannot interrupt a native run, and
-    //    stopping its thread mid-run aborts the process (exit 134), answering nobody.
-    const exitTimer = setTimeout(() => registry.failQueued(serverError('EXIT_TIMEOUT', options.exitTimeoutSecs)), options.exitTimeoutSecs * 1000);
-    // stopAll also unloads every session and stops the worker threads once they are idle.
-    await stopped;
+    const quiet = async () => {
+      while (registry.inflight() > 0 || (grpc?.openStreams ?? 0) > 0) {
+        await Promise.all([registry.idle(), grpc?.streamsClosed()]);
+      }
+    };
+    let exitTimer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      quiet().then(() => false),
+      new Promise<boolean>((resolve) => { exitTimer = setTimeout(() => resolve(true), options.exitTimeoutSecs * 1000); }),
+    ]);
     clearTimeout(exitTimer);
+    // 2. Refuse what still arrives (503 / UNAVAILABLE "Server is shutting down"). Past the exit
+    //    timeout, requests still queued are answered 503 / UNAVAILABLE too. A batch already at
+    //    an instance runs to its end: onnxruntime cannot interrupt a native run, and stopping
+    //    its thread mid-run aborts the process (exit 134), answering nobody. Once nothing is in
+    //    flight, every session is unloaded and the worker threads stop.
+    const stopped = registry.stopAll();
+    if (timedOut) registry.failQueued(serverError('EXIT_TIMEOUT', options.exitTimeoutSecs));
+    await stopped;
     // 3. Every answer is given: close the connections. Streams a client keeps open end with
     //    UNAVAILABLE; idle HTTP connections close. A connection still open after the exit
     //    timeout plus a second for the last answers to flush is cut.

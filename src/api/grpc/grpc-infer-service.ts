@@ -55,10 +55,23 @@ export function modelInferOnBytes(ctx: ApiContext, logInternal: InternalErrorLog
 /** The streams open now: each ends, once its answers are written, with the status given. */
 export class OpenStreams {
   private readonly ends = new Set<(status: { code: number; details: string }) => void>();
+  private emptyWaiters: (() => void)[] = [];
+
+  get size(): number {
+    return this.ends.size;
+  }
 
   add(end: (status: { code: number; details: string }) => void): () => void {
     this.ends.add(end);
-    return () => this.ends.delete(end);
+    return () => {
+      if (this.ends.delete(end) && this.ends.size === 0) for (const wake of this.emptyWaiters.splice(0)) wake();
+    };
+  }
+
+  /** Resolves the next time no stream is open (now, if none is). */
+  empty(): Promise<void> {
+    if (this.ends.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.emptyWaiters.push(resolve));
   }
 
   /** Ends every open stream with `status` (shutdown), after the answers already due. */

@@ -38,6 +38,10 @@ export interface GrpcFrontEnd {
    * every connection has closed. Calls in flight go on.
    */
   drain(): Promise<void>;
+  /** ModelStreamInfer streams open now. */
+  readonly openStreams: number;
+  /** Resolves the next time no ModelStreamInfer stream is open. */
+  streamsClosed(): Promise<void>;
   /** Ends every open ModelStreamInfer stream with UNAVAILABLE, after the answers due on it. */
   endStreams(): void;
   /** Cancels whatever is still running and closes every connection. */
@@ -161,6 +165,8 @@ export async function startGrpcServer(ctx: ApiContext, settings: GrpcServerSetti
       setHealth('NOT_SERVING');
       return new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
     },
+    get openStreams() { return streams.size; },
+    streamsClosed: () => streams.empty(),
     endStreams: () => streams.endAll({ code: GrpcCode.UNAVAILABLE, details: serverError('SERVER_CLOSING').message }),
     forceClose: () => {
       clearInterval(healthTimer);

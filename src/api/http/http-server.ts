@@ -49,8 +49,9 @@ export async function buildHttpServer(ctx: ApiContext, options: HttpServerOption
   const app = Fastify({
     loggerInstance: options.logger,
     bodyLimit: ctx.maxInputSizeBytes,
-    // Closing is ours (server-lifecycle.ts and the onRequest hook below): requests that arrive
-    // while the server drains get 503 with our message, and no connection is cut.
+    // Closing is ours (server-lifecycle.ts, beginHttpClose): a request that arrives on an open
+    // connection while the server drains is served (or refused by the stopped scheduler with
+    // 503 and our message), and its answer closes the connection; no connection is cut.
     return503OnClosing: false,
     forceCloseConnections: false,
     // Per-request log lines only at --log-verbose 1 and up (changeable at run time through
@@ -81,10 +82,6 @@ export async function buildHttpServer(ctx: ApiContext, options: HttpServerOption
   });
   const restrictions = options.restrictions ?? new Map();
   app.addHook('onRequest', async (req, reply) => {
-    if (ctx.isClosing()) {
-      // The request was received: it gets an answer, and the client a sign to reconnect elsewhere.
-      return reply.code(503).header('connection', 'close').type('application/json').send({ error: serverError('SERVER_CLOSING').message });
-    }
     const route = req.routeOptions.url;
     if (route === undefined) return; // the not-found handler
     const group = httpRouteGroup(req.method, route);
