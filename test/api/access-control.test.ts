@@ -99,6 +99,7 @@ describe('a server with restricted groups', () => {
     }
     const index = await request(`${s.url}/v2/repository/index`, { method: 'POST', body: '' });
     assert.equal(index.status, 403);
+    assert.equal((await request(`${s.url}/v2/logging`, { method: 'HEAD' })).status, 403);
   });
 
   test('serves a restricted HTTP API with the header (its name in any case), and open groups without it', async () => {

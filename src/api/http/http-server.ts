@@ -3,7 +3,7 @@
  * decodes JSON and binary bodies itself), gzip/deflate in and out, the error format, and one
  * plugin per route group.
  */
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, type onRequestHookHandler } from 'fastify';
 import compress from '@fastify/compress';
 import { serverError } from '../../errors.ts';
 import type { Restrictions } from '../../cli/index.ts';
@@ -45,6 +45,13 @@ const hasBody = (req: FastifyRequest): boolean => {
 
 const mediaType = (type: string | undefined): string => (type ?? '').split(';')[0].trim().toLowerCase();
 
+/** 415 for a body on a kJsonBodyRoutes route that is not declared application/json. */
+function checkJsonBody(req: FastifyRequest): void {
+  if (!hasBody(req)) return;
+  const type = mediaType(req.headers['content-type']);
+  if (type !== 'application/json') throw serverError('SETTINGS_NOT_JSON', `POST ${req.url.split('?')[0].slice(0, 128)}`, type.slice(0, 64));
+}
+
 export async function buildHttpServer(ctx: ApiContext, options: HttpServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: options.logger,
@@ -74,26 +81,27 @@ export async function buildHttpServer(ctx: ApiContext, options: HttpServerOption
     reply.code(404).send({ error: 'Not Found' });
   });
 
-  // Every route must belong to an API group, or --http-restricted-api could not cover it.
-  app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) {
-      if (httpRouteGroup(method, route.url) === undefined) throw new Error(`HTTP route ${method} ${route.url} has no API group in api/shared/api-groups.ts`);
-    }
-  });
+  // Every route must belong to an API group, or --http-restricted-api could not cover it. The
+  // checks a route needs are added to that route alone, so a route without any (inference,
+  // unless restricted) pays nothing for them.
   const restrictions = options.restrictions ?? new Map();
-  app.addHook('onRequest', async (req, reply) => {
-    const route = req.routeOptions.url;
-    if (route === undefined) return; // the not-found handler
-    const group = httpRouteGroup(req.method, route);
-    if (group !== undefined) checkRestricted(restrictions, group, (name) => req.headers[name], 'api');
-    if (req.method === 'POST' && kJsonBodyRoutes.has(route) && hasBody(req) && mediaType(req.headers['content-type']) !== 'application/json') {
-      throw serverError('SETTINGS_NOT_JSON', `POST ${req.url.split('?')[0].slice(0, 128)}`, mediaType(req.headers['content-type']).slice(0, 64));
+  app.addHook('onRoute', (route) => {
+    const checks: onRequestHookHandler[] = [];
+    for (const method of [route.method].flat()) {
+      const group = httpRouteGroup(method, route.url);
+      if (group === undefined) throw new Error(`HTTP route ${method} ${route.url} has no API group in api/shared/api-groups.ts`);
+      if (restrictions.has(group) && checks.length === 0) {
+        checks.push(async (req) => checkRestricted(restrictions, group, (name) => req.headers[name], 'api'));
+      }
+      if (method === 'POST' && kJsonBodyRoutes.has(route.url)) checks.push(async (req) => checkJsonBody(req));
     }
+    if (checks.length > 0) route.onRequest = [...[route.onRequest ?? []].flat(), ...checks];
   });
   // While the server drains, every answer closes its connection after it, so that no idle
   // keep-alive connection is left for the final close to cut under a client's next request.
-  app.addHook('onSend', async (_req, reply) => {
+  app.addHook('onSend', (_req, reply, payload, done) => {
     if (ctx.isClosing()) reply.header('connection', 'close');
+    done(null, payload);
   });
 
   healthRoutes(app, ctx);
