@@ -16,6 +16,7 @@
  * listener closed is counted apart: nothing was received there. Prints one JSON line.
  */
 import { spawn } from 'node:child_process';
+import os from 'node:os';
 import { once } from 'node:events';
 import { Client, errors as undiciErrors } from 'undici';
 import { GrpcClient } from '../src/client/index.ts';
@@ -45,7 +46,6 @@ const metricsPort = Number(/Started Metrics Service at [^:]+:(\d+)/.exec(out)![1
 const counts = { sent: 0, ok: 0, unavailable: 0, otherStatus: 0, lost: 0, refused: 0, grpcSent: 0, grpcOk: 0, grpcUnavailable: 0, grpcOther: 0 };
 const lostErrors: Record<string, number> = {};
 const otherStatuses: Record<string, number> = {};
-let stopped = false;
 
 const simpleBody = JSON.stringify({ inputs: ['INPUT0', 'INPUT1'].map((name) => ({ name, datatype: 'INT32', shape: [1, 16], data: Array.from({ length: 16 }, (_, i) => i) })) });
 const slowBody = JSON.stringify({ inputs: [{ name: 'INPUT0', datatype: 'FP32', shape: [1, 1], data: [1] }] });
@@ -121,10 +121,10 @@ if (scenario === 'keepalive') {
 }
 const signalledAt = Date.now();
 child.kill('SIGTERM');
-stopped = true;
 const [code, signal] = await exited;
 const exitMs = Date.now() - signalledAt;
 await Promise.all(loops);
 await Promise.all(clients.map((c) => c.destroy()));
 const stderrTail = err.split('\n').filter(Boolean).slice(-3);
-process.stdout.write(`${JSON.stringify({ scenario, connections, grpcLoops, exitTimeout, exitCode: code, signal, exitMs, ...counts, lostErrors, otherStatuses, stderrTail, stopped })}\n`);
+const machine = `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+process.stdout.write(`${JSON.stringify({ command: `node --import tsx bench/sigterm-replay.ts ${process.argv.slice(2).join(' ')}`.trim(), machine, scenario, connections, grpcLoops, exitTimeout, exitCode: code, signal, exitMs, ...counts, lostErrors, otherStatuses, stderrTail })}\n`);
