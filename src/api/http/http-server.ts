@@ -130,8 +130,9 @@ export interface HttpClosing {
  * also closes every keep-alive connection that is idle at that moment, and a client may have
  * just written its next request on one: that request would be lost to a reset (the issue's
  * 25-43 lost requests under 32 connections). So idle connections stay open while the server
- * drains; a request on one gets 503 and `Connection: close`, and finish() closes the rest once
- * the in-flight work is done. Call after ctx.isClosing() has become true.
+ * drains; a request on one is answered (its result, or 503 once the schedulers have stopped)
+ * with `Connection: close`, and finish() closes the rest once the in-flight work is done. Call
+ * after ctx.isClosing() has become true.
  */
 export function beginHttpClose(app: FastifyInstance): HttpClosing {
   const server = app.server;
