@@ -14,6 +14,7 @@ export const GrpcCode = {
   INVALID_ARGUMENT: 3,
   NOT_FOUND: 5,
   ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
   RESOURCE_EXHAUSTED: 8,
   UNIMPLEMENTED: 12,
   INTERNAL: 13,
@@ -30,6 +31,9 @@ const ErrorKinds = {
   ALREADY_EXISTS: { httpStatus: 400, grpcCode: GrpcCode.ALREADY_EXISTS },
   CANCELLED: { httpStatus: 400, grpcCode: GrpcCode.CANCELLED },
   INTERNAL: { httpStatus: 500, grpcCode: GrpcCode.INTERNAL },
+  PERMISSION_DENIED: { httpStatus: 403, grpcCode: GrpcCode.PERMISSION_DENIED },
+  /** Only HTTP bodies have a media type; gRPC never raises it. */
+  UNSUPPORTED_MEDIA_TYPE: { httpStatus: 415, grpcCode: GrpcCode.INVALID_ARGUMENT },
 } as const;
 
 type ErrorKind = keyof typeof ErrorKinds;
@@ -66,6 +70,7 @@ const ErrorTable = {
   BAD_DATA: { kind: 'INVALID_ARG', message: '[request id: %v] %s' },
   BAD_PARAMETER: { kind: 'INVALID_ARG', message: '%s' },
   SEQUENCE_PARAMETER: { kind: 'INVALID_ARG', message: "inference request to model '%v' sets parameter '%v', which only a model with sequence_batching takes" },
+  RESERVED_PARAMETER: { kind: 'INVALID_ARG', message: "parameter keys starting with 'triton_' are reserved for Triton usage and should not be specified." },
   // Models and versions.
   UNKNOWN_MODEL: { kind: 'NOT_FOUND', message: "Request for unknown model: '%v' is not found" },
   UNKNOWN_MODEL_VERSION: { kind: 'NOT_FOUND', message: "Request for unknown model: '%v' version %v is not found" },
@@ -81,6 +86,11 @@ const ErrorTable = {
   /** A BYTES element the model's backend cannot carry exactly (onnxruntime: NUL, invalid UTF-8). */
   BYTES_NOT_EXACT: { kind: 'INVALID_ARG', message: "[request id: %v] input '%v': BYTES element %s %s; this model's backend takes BYTES elements as UTF-8 text without NUL bytes, so the element cannot be passed on unchanged" },
   SERVER_CLOSING: { kind: 'UNAVAILABLE', message: 'Server is shutting down' },
+  EXIT_TIMEOUT: { kind: 'UNAVAILABLE', message: 'Server is shutting down: the request was still queued when --exit-timeout-secs=%s ran out' },
+  // Access control (Triton's restricted APIs and protocols).
+  RESTRICTED_API: { kind: 'PERMISSION_DENIED', message: "This API is restricted, expecting header '%s'" },
+  RESTRICTED_PROTOCOL: { kind: 'PERMISSION_DENIED', message: "This protocol is restricted, expecting header '%s'" },
+  SETTINGS_NOT_JSON: { kind: 'UNSUPPORTED_MEDIA_TYPE', message: "%s takes a body of Content-Type application/json, got '%s'" },
   QUEUE_FULL: { kind: 'UNAVAILABLE', message: 'Exceeds maximum queue size' },
   REQUEST_TIMEOUT: { kind: 'UNAVAILABLE', message: 'Request timeout expired' },
   REQUEST_CANCELLED: { kind: 'CANCELLED', message: 'Request was cancelled' },

@@ -12,6 +12,7 @@ import {
 import { DEFAULT_TRACE_SETTING, type TraceSetting } from './trace-settings.ts';
 import { DEFAULT_BACKEND_CONFIG, parseBackendConfig, takeTritonFlagsWithoutEffect, type BackendConfig } from './triton-flags.ts';
 import { CACHE_SPEC, CACHE_USAGE, parseCacheOptions, type CacheOptions } from './cache-options.ts';
+import { GRPC_RESTRICTED_HEADER_PREFIX, parseRestrictions, type Restrictions } from './restricted-options.ts';
 
 export interface ServerOptions {
   readonly modelRepositories: readonly string[];
@@ -58,6 +59,10 @@ export interface ServerOptions {
   readonly backendConfig: BackendConfig;
   /** --cache-config (cache-options.ts); null: no response cache. */
   readonly responseCache: CacheOptions | null;
+  /** --http-restricted-api: the HTTP API groups that need a header (restricted-options.ts). */
+  readonly httpRestrictedApis: Restrictions;
+  /** --grpc-restricted-protocol: the gRPC protocol groups that need a metadata key. */
+  readonly grpcRestrictedProtocols: Restrictions;
 }
 
 /** Defaults, as Triton's where Triton has the flag. */
@@ -92,6 +97,8 @@ export const DEFAULT_OPTIONS: ServerOptions = Object.freeze({
   serverId: 'nereid',
   backendConfig: DEFAULT_BACKEND_CONFIG,
   responseCache: null,
+  httpRestrictedApis: new Map(),
+  grpcRestrictedProtocols: new Map(),
 });
 
 const booleanFlags = ['exit-on-error', 'strict-readiness', 'strict-model-config', 'disable-auto-complete-config', 'allow-http', 'allow-client-shm', ...GRPC_BOOLEAN_FLAGS, ...OBSERVABILITY_BOOLEAN_FLAGS] as const;
@@ -122,6 +129,8 @@ const spec = {
   id: { type: 'string' },
   'backend-config': { type: 'string', multiple: true },
   ...CACHE_SPEC,
+  'http-restricted-api': { type: 'string', multiple: true },
+  'grpc-restricted-protocol': { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -146,7 +155,8 @@ export const USAGE = `Usage: nereid [options]
   --strict-model-config=BOOL    require a complete config.pbtxt; no auto-complete (default false)
   --disable-auto-complete-config  do not complete configs from the model files
   --log-verbose=N               verbose logging level; 0 is off (default 0)
-  --exit-timeout-secs=N         on SIGTERM/SIGINT, time given to in-flight requests (default 30)
+  --exit-timeout-secs=N         on SIGTERM/SIGINT, time given to queued requests before they are
+                                answered 503 / UNAVAILABLE (default 30; docs/shutdown.md)
   --http-max-input-size=BYTES   largest HTTP request body, after decompression (default 67108864)
   --max-request-elements=N      most elements over all of an inference request's inputs
                                 (default 16777216)
@@ -157,7 +167,14 @@ export const USAGE = `Usage: nereid [options]
   --allow-client-shm=BOOL       let clients register shared-memory regions and infer through
                                 them (default false)
   --client-shm-max-bytes=BYTES  largest total byte_size of the registered system shared-memory
-                                regions (default 17179869184, 16 GiB)${CACHE_USAGE}${OBSERVABILITY_USAGE}  -h, --help                    this text
+                                regions (default 17179869184, 16 GiB)
+  --http-restricted-api=<api-list>:<key>=<value>
+                                HTTP requests to these API groups need header <key>: <value>
+                                (repeatable; groups: health, metadata, inference, shared-memory,
+                                model-config, model-repository, statistics, trace, logging)
+  --grpc-restricted-protocol=<protocol-list>:<key>=<value>
+                                gRPC calls to these groups need metadata
+                                triton-grpc-protocol-<key>: <value> (repeatable; same groups)${CACHE_USAGE}${OBSERVABILITY_USAGE}  -h, --help                    this text
   --version                     print the version and exit
   Triton flags without an effect here (--http-thread-count, --pinned-memory-pool-byte-size,
   ...) are named in one warning and ignored; see docs/install.md.
@@ -227,6 +244,8 @@ export function parseCliOptions(argv: readonly string[]): ServerOptions & Comman
     serverId: (values.id as string | undefined) ?? DEFAULT_OPTIONS.serverId,
     backendConfig: parseBackendConfig((values['backend-config'] as string[] | undefined) ?? []),
     responseCache: parseCacheOptions(values),
+    httpRestrictedApis: parseRestrictions(values['http-restricted-api'] as string[] | undefined, 'http-restricted-api', 'api', ''),
+    grpcRestrictedProtocols: parseRestrictions(values['grpc-restricted-protocol'] as string[] | undefined, 'grpc-restricted-protocol', 'protocol', GRPC_RESTRICTED_HEADER_PREFIX),
   });
 }
 

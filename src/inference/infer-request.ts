@@ -139,6 +139,17 @@ export function checkedElementCount(name: string, shape: readonly unknown[], req
 const fmtDims = (dims: readonly number[]): string => `[${dims.join(',')}]`;
 
 /**
+ * Request parameters whose key starts with `triton_` are Triton's own (e.g.
+ * triton_enable_empty_final_response): a client may not set them, over HTTP or gRPC, and the
+ * answer is Triton's message (which names no key, so nothing of the request is echoed).
+ */
+export function checkRequestParameters(parameters: Readonly<Record<string, unknown>>): void {
+  for (const key of Object.keys(parameters)) {
+    if (key.startsWith('triton_')) throw serverError('RESERVED_PARAMETER');
+  }
+}
+
+/**
  * Checks request headers against the model: every input known, given once, of the right type
  * and shape; every required input present; one batch size within max_batch_size; outputs known
  * and asked for once.

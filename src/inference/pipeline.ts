@@ -5,7 +5,7 @@
  */
 import type { ModelConfig } from '../model-config/index.ts';
 import type { ClientRegions, RegionRef } from '../shm/index.ts';
-import { checkRequest, type InferRequest, type InferResponse, type RequestedOutput, type TensorData } from './infer-request.ts';
+import { checkRequest, checkRequestParameters, type InferRequest, type InferResponse, type RequestedOutput, type TensorData } from './infer-request.ts';
 import type { CancelSignal } from './cancel-signal.ts';
 import { RequestRegions } from './request-regions.ts';
 import { checkSequenceParameters } from './sequence-parameters.ts';
@@ -64,6 +64,7 @@ export async function runInference<T>(
   encode: (response: InferResponse, regions: RequestRegions) => T,
   options: InferenceOptions = {},
 ): Promise<T> {
+  checkRequestParameters(decoded.parameters);
   checkRequest(target.config, decoded.id, decoded.inputs, decoded.outputs);
   checkSequenceParameters(target.config, decoded.parameters);
   checkClassification(target.config, decoded.outputs);

@@ -61,8 +61,36 @@ export function modelInferOnBytes(ctx: ApiContext, logInternal: InternalErrorLog
   };
 }
 
+/** The streams open now: each ends, once its answers are written, with the status given. */
+export class OpenStreams {
+  private readonly ends = new Set<(status: { code: number; details: string }) => void>();
+  private emptyWaiters: (() => void)[] = [];
+
+  get size(): number {
+    return this.ends.size;
+  }
+
+  add(end: (status: { code: number; details: string }) => void): () => void {
+    this.ends.add(end);
+    return () => {
+      if (this.ends.delete(end) && this.ends.size === 0) for (const wake of this.emptyWaiters.splice(0)) wake();
+    };
+  }
+
+  /** Resolves the next time no stream is open (now, if none is). */
+  empty(): Promise<void> {
+    if (this.ends.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.emptyWaiters.push(resolve));
+  }
+
+  /** Ends every open stream with `status` (shutdown), after the answers already due. */
+  endAll(status: { code: number; details: string }): void {
+    for (const end of [...this.ends]) end(status);
+  }
+}
+
 /** The two inference handlers, for grpc.Server.addService. */
-export function grpcInferHandlers(ctx: ApiContext, logInternal: InternalErrorLog): grpc.UntypedServiceImplementation {
+export function grpcInferHandlers(ctx: ApiContext, logInternal: InternalErrorLog, streams: OpenStreams = new OpenStreams()): grpc.UntypedServiceImplementation {
   const ModelInfer = (
     call: grpc.ServerUnaryCall<ModelInferRequestMessage | MalformedInferRequest, ModelInferResponseMessage>,
     callback: grpc.sendUnaryData<ModelInferResponseMessage>,
@@ -86,12 +114,21 @@ export function grpcInferHandlers(ctx: ApiContext, logInternal: InternalErrorLog
     let open = true;
     // When the stream is cancelled, its requests still in a queue are withdrawn.
     const cancelled = new CancelSource();
+    // On shutdown the server ends the stream itself, with a status, once every answer due on it
+    // has been written (a client may keep a stream open for ever).
+    const forget = streams.add((status) => {
+      written.then(() => {
+        if (open) call.emit('error', status); // grpc-js: sets the status and ends the call
+      });
+    });
     const stop = () => {
       open = false;
+      forget();
       cancelled.abort();
     };
     call.on('cancelled', stop);
     call.on('error', stop);
+    call.on('finish', forget);
     call.on('data', (msg: ModelInferRequestMessage | MalformedInferRequest) => {
       const answer = runGrpcInfer(ctx, msg, cancelled.signal).then(
         (response): ModelStreamInferResponseMessage => ({ error_message: '', infer_response: response }),

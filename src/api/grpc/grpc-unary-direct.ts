@@ -51,6 +51,8 @@ export interface UnaryRoute {
    * aborts when the stream closes first (the client cancelled, reset it, or went away).
    */
   readonly call: (request: Buffer, signal: CancelSignal) => Promise<Buffer | GrpcStatus>;
+  /** When given, a call whose headers it refuses goes to grpc-js's handler instead (access control). */
+  readonly admit?: (headers: http2.IncomingHttpHeaders) => boolean;
 }
 
 /** A route in place on a server. */
@@ -76,7 +78,7 @@ export function routeUnaryDirectly(server: grpc.Server, route: UnaryRoute): Dire
     const grpcListener = h2.listeners('stream')[0] as StreamListener;
     h2.removeListener('stream', grpcListener);
     h2.on('stream', function dispatch(this: unknown, stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, ...rest: unknown[]) {
-      if (isPlainCall(headers, route.path)) {
+      if (isPlainCall(headers, route.path) && (route.admit === undefined || route.admit(headers))) {
         counted.calls++;
         answerDirectly(stream, route, (headers['grpc-encoding'] as string | undefined) ?? 'identity');
       } else {

@@ -22,6 +22,8 @@ export interface ApiContext {
   /** Client CUDA shared-memory regions (none can be registered here). */
   readonly cudaRegions: CudaRegions;
   isLive(): boolean;
+  /** True once the server has begun to shut down (SIGTERM/SIGINT): answers close their connection. */
+  isClosing(): boolean;
   isReady(): boolean;
   readonly logSettings: LogSettings;
   readonly tracing: TraceManager;
