@@ -140,8 +140,9 @@ describe('a server with restricted groups', () => {
   test('refuses a settings body that is not declared application/json with 415, and changes nothing', async () => {
     const before = jsonOf(await request(`${s.url}/v2/logging`, { headers: admin })).log_verbose_level;
     const body = JSON.stringify({ log_verbose_level: before + 3 });
+    // No type with an Origin: what a browser's fetch of an untyped Blob sends cross-origin.
     for (const type of ['text/plain', 'application/x-www-form-urlencoded', undefined]) {
-      const res = await request(`${s.url}/v2/logging`, { body, headers: { ...admin, ...(type ? { 'content-type': type } : {}) } });
+      const res = await request(`${s.url}/v2/logging`, { body, headers: { ...admin, origin: 'http://evil.example', ...(type ? { 'content-type': type } : {}) } });
       assert.equal(res.status, 415, `Content-Type ${type}`);
       assert.match(jsonOf(res).error, /^POST \/v2\/logging takes a body of Content-Type application\/json, got '/);
     }
@@ -151,5 +152,10 @@ describe('a server with restricted groups', () => {
     }
     const json = await request(`${s.url}/v2/logging`, { body: JSON.stringify({ log_verbose_level: before }), headers: { ...admin, 'content-type': 'Application/JSON; charset=utf-8' } });
     assert.equal(json.status, 200);
+    // Triton's Python client posts its JSON with no Content-Type and no Origin: taken.
+    const untyped = await request(`${s.url}/v2/logging`, { body: JSON.stringify({ log_verbose_level: before + 1 }), headers: { ...admin } });
+    assert.equal(untyped.status, 200);
+    assert.equal(jsonOf(await request(`${s.url}/v2/logging`, { headers: admin })).log_verbose_level, before + 1);
+    await request(`${s.url}/v2/logging`, { body: JSON.stringify({ log_verbose_level: before }), headers: { ...admin, 'content-type': 'application/json' } });
   });
 });

@@ -32,7 +32,9 @@ interface HttpServerOptions {
 /**
  * POST routes that change the server's state: a body they take must be declared
  * application/json. A browser sends a cross-origin POST without asking the server first only
- * with text/plain, a form type or no type at all, so such a request never reaches them.
+ * with text/plain, a form type or no type at all, so such a request never reaches them. A body
+ * with no type at all is taken when the request has no Origin header: Triton's own Python
+ * client posts its JSON so, and a browser's cross-origin POST always carries an Origin.
  */
 const kJsonBodyRoutes: ReadonlySet<string> = new Set([
   '/v2/logging',
@@ -53,6 +55,7 @@ const mediaType = (type: string | undefined): string => (type ?? '').split(';')[
 function checkJsonBody(req: FastifyRequest): void {
   if (!hasBody(req)) return;
   const type = mediaType(req.headers['content-type']);
+  if (type === '' && req.headers.origin === undefined) return;
   if (type !== 'application/json') throw serverError('SETTINGS_NOT_JSON', `POST ${req.url.split('?')[0].slice(0, 128)}`, type.slice(0, 64));
 }
 
