@@ -40,9 +40,18 @@ async function main(): Promise<void> {
   const logger = log.logger.child({ component: 'server' });
   const warning = ignoredFlagsWarning(options.tritonFlagsIgnored);
   if (warning) logger.warn(warning);
-  const server = await startServer(options, { log, failOnModelError: options.exitOnError });
+  // The handlers go in before the start: the HTTP port answers before the last model has loaded,
+  // and a signal then must drain like any other, not kill the process with Node's default action.
+  let server: Awaited<ReturnType<typeof startServer>> | null = null;
+  let pendingSignal: string | null = null;
   let stopping = false;
   const stop = (signal: string) => {
+    if (server === null) {
+      if (pendingSignal === null) logger.info(`${signal}: stopping once the start-up has finished`);
+      pendingSignal ??= signal;
+      return;
+    }
+    const running = server;
     if (stopping) {
       // Exiting now would stop worker threads in the middle of a run, which aborts the process
       // and answers nobody; the exit timeout already bounds the wait for queued requests.
@@ -51,7 +60,7 @@ async function main(): Promise<void> {
     }
     stopping = true;
     logger.info(`${signal}: finishing in-flight requests (up to ${options.exitTimeoutSecs} s)`);
-    server.close().then(() => {
+    running.close().then(() => {
       logger.info('stopped: every request answered, models unloaded');
       log?.logger.flush();
       process.exit(0);
@@ -63,6 +72,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  server = await startServer(options, { log, failOnModelError: options.exitOnError });
+  if (pendingSignal !== null) stop(pendingSignal);
 }
 
 main().catch((err) => {

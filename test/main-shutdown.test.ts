@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { describe, test } from 'node:test';
 import { Client } from 'undici';
 import { GrpcClient } from '../src/client/index.ts';
-import { startNereid } from './helpers/nereid-process.ts';
+import { nereid, startNereid, waitFor } from './helpers/nereid-process.ts';
 import { makeRepository, slowConfig } from './helpers/repo.ts';
 import { repositoryOf } from './helpers/server.ts';
 import { inferValue, outputValue, sleep, until } from './helpers/batching.ts';
@@ -147,5 +147,17 @@ describe('nereid on SIGTERM', () => {
     } finally {
       repo.remove();
     }
+  });
+
+  test('a signal during the start-up drains once the server has started, and exits 0', { timeout: 120_000 }, async () => {
+    const { child, output } = nereid([`--model-repository=${repositoryOf('simple')}`, '--http-address=127.0.0.1', '--http-port=0',
+      '--grpc-address=127.0.0.1', '--grpc-port=0', '--metrics-port=0']);
+    const exit = once(child, 'close');
+    // The instance's line comes while the models load, before any front-end has started.
+    await waitFor(child, output, /instance simple_0_0 of model 'simple' version 1 loaded/);
+    child.kill('SIGTERM');
+    const [code, signal] = await exit;
+    assert.deepEqual({ code, signal }, { code: 0, signal: null }, output.stderr);
+    assert.match(output.stdout, /stopped: every request answered, models unloaded/);
   });
 });
