@@ -1,45 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { after, describe, test } from 'node:test';
-import { ROOT, sequence } from './helpers/server.ts';
+import { describe, test } from 'node:test';
+import { sequence } from './helpers/server.ts';
+import { nereid, waitFor } from './helpers/nereid-process.ts';
 import { makeRepository, slowConfig } from './helpers/repo.ts';
 import { inferValue, outputValue } from './helpers/batching.ts';
-
-const children: ChildProcess[] = [];
-
-/** Runs `node --import tsx src/main.ts ...args` in the repository root, collecting its output. */
-function nereid(args: string[]): { child: ChildProcess; output: { stdout: string; stderr: string } } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  const output = { stdout: '', stderr: '' };
-  child.stdout!.setEncoding('utf8').on('data', (c: string) => { output.stdout += c; });
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => { output.stderr += c; });
-  return { child, output };
-}
-
-/** Resolves with the first match of `pattern` in stdout; rejects if the process exits first. */
-function waitFor(child: ChildProcess, output: { stdout: string; stderr: string }, pattern: RegExp): Promise<RegExpMatchArray> {
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      const m = pattern.exec(output.stdout);
-      if (m) {
-        child.stdout!.off('data', check);
-        child.off('exit', exited);
-        resolve(m);
-      }
-    };
-    const exited = (code: number | null) => reject(new Error(`exited with ${code} before printing ${pattern}:\n${output.stdout}\n${output.stderr}`));
-    child.stdout!.on('data', check);
-    child.once('exit', exited);
-    check();
-  });
-}
-
-after(() => {
-  // Only if a test failed half-way: never leave a server running.
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
 
 describe('the nereid command', () => {
   test('serves the example repository, answers an inference, and exits 0 on SIGTERM', { timeout: 120_000 }, async () => {

@@ -12,6 +12,7 @@ import {
 import { DEFAULT_TRACE_SETTING, type TraceSetting } from './trace-settings.ts';
 import { DEFAULT_BACKEND_CONFIG, parseBackendConfig, takeTritonFlagsWithoutEffect, type BackendConfig } from './triton-flags.ts';
 import { CACHE_SPEC, CACHE_USAGE, parseCacheOptions, type CacheOptions } from './cache-options.ts';
+import { GRPC_RESTRICTED_HEADER_PREFIX, parseRestrictions, type Restrictions } from './restricted-options.ts';
 
 export interface ServerOptions {
   readonly modelRepositories: readonly string[];
@@ -28,6 +29,10 @@ export interface ServerOptions {
   readonly httpMaxInputSizeBytes: number;
   /** Largest nesting of a JSON request body. */
   readonly httpMaxJsonDepth: number;
+  /** Most elements over all of one inference request's inputs (docs/limits.md). */
+  readonly maxRequestElements: number;
+  /** Most bytes one inference request's decoded inputs may take (docs/limits.md). */
+  readonly maxRequestMemoryBytes: number;
   /** GPU ids to use instead of the ones discovered; null: discover them. */
   readonly gpus: readonly number[] | null;
   /** The gRPC front-end's flags other than its port (grpc-cli-options.ts). */
@@ -54,6 +59,10 @@ export interface ServerOptions {
   readonly backendConfig: BackendConfig;
   /** --cache-config (cache-options.ts); null: no response cache. */
   readonly responseCache: CacheOptions | null;
+  /** --http-restricted-api: the HTTP API groups that need a header (restricted-options.ts). */
+  readonly httpRestrictedApis: Restrictions;
+  /** --grpc-restricted-protocol: the gRPC protocol groups that need a metadata key. */
+  readonly grpcRestrictedProtocols: Restrictions;
 }
 
 /** Defaults, as Triton's where Triton has the flag. */
@@ -70,6 +79,11 @@ export const DEFAULT_OPTIONS: ServerOptions = Object.freeze({
   exitTimeoutSecs: 30,
   httpMaxInputSizeBytes: 64 * 1024 * 1024, // 64 MiB, Triton's default
   httpMaxJsonDepth: 100,
+  // Nereid's own budgets (Triton has no such flags): what a 2-core machine with a few GiB
+  // survives with several such requests at once. A BYTES element counts 256 bytes besides its
+  // length (request-budget.ts), so the memory budget allows at most 1M BYTES elements a request.
+  maxRequestElements: 16 * 1024 * 1024, // 16,777,216 elements: a 64 MiB tensor of FP32
+  maxRequestMemoryBytes: 256 * 1024 * 1024, // 256 MiB
   gpus: null,
   grpc: DEFAULT_GRPC_OPTIONS,
   allowClientShm: false, // off unless asked for, as in Triton
@@ -83,6 +97,8 @@ export const DEFAULT_OPTIONS: ServerOptions = Object.freeze({
   serverId: 'nereid',
   backendConfig: DEFAULT_BACKEND_CONFIG,
   responseCache: null,
+  httpRestrictedApis: new Map(),
+  grpcRestrictedProtocols: new Map(),
 });
 
 const booleanFlags = ['exit-on-error', 'strict-readiness', 'strict-model-config', 'disable-auto-complete-config', 'allow-http', 'allow-client-shm', ...GRPC_BOOLEAN_FLAGS, ...OBSERVABILITY_BOOLEAN_FLAGS] as const;
@@ -100,6 +116,8 @@ const spec = {
   'log-verbose': { type: 'string' },
   'exit-timeout-secs': { type: 'string' },
   'http-max-input-size': { type: 'string' },
+  'max-request-elements': { type: 'string' },
+  'max-request-memory': { type: 'string' },
   gpus: { type: 'string' },
   ...GRPC_FLAG_SPEC,
   'allow-client-shm': { type: 'string' },
@@ -111,6 +129,8 @@ const spec = {
   id: { type: 'string' },
   'backend-config': { type: 'string', multiple: true },
   ...CACHE_SPEC,
+  'http-restricted-api': { type: 'string', multiple: true },
+  'grpc-restricted-protocol': { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -135,14 +155,26 @@ export const USAGE = `Usage: nereid [options]
   --strict-model-config=BOOL    require a complete config.pbtxt; no auto-complete (default false)
   --disable-auto-complete-config  do not complete configs from the model files
   --log-verbose=N               verbose logging level; 0 is off (default 0)
-  --exit-timeout-secs=N         on SIGTERM/SIGINT, time given to in-flight requests (default 30)
+  --exit-timeout-secs=N         on SIGTERM/SIGINT, time given to queued requests before they are
+                                answered 503 / UNAVAILABLE (default 30; docs/shutdown.md)
   --http-max-input-size=BYTES   largest HTTP request body, after decompression (default 67108864)
+  --max-request-elements=N      most elements over all of an inference request's inputs
+                                (default 16777216)
+  --max-request-memory=BYTES    most memory an inference request's decoded inputs may take; a
+                                BYTES element counts 256 bytes besides its length (default 268435456)
   --gpus=IDS                    GPU ids to place KIND_GPU instances on, e.g. 0,1 (default: the
                                 NVIDIA GPUs found on this machine; empty: none)
   --allow-client-shm=BOOL       let clients register shared-memory regions and infer through
                                 them (default false)
   --client-shm-max-bytes=BYTES  largest total byte_size of the registered system shared-memory
-                                regions (default 17179869184, 16 GiB)${CACHE_USAGE}${OBSERVABILITY_USAGE}  -h, --help                    this text
+                                regions (default 17179869184, 16 GiB)
+  --http-restricted-api=<api-list>:<key>=<value>
+                                HTTP requests to these API groups need header <key>: <value>
+                                (repeatable; groups: health, metadata, inference, shared-memory,
+                                model-config, model-repository, statistics, trace, logging)
+  --grpc-restricted-protocol=<protocol-list>:<key>=<value>
+                                gRPC calls to these groups need metadata
+                                triton-grpc-protocol-<key>: <value> (repeatable; same groups)${CACHE_USAGE}${OBSERVABILITY_USAGE}  -h, --help                    this text
   --version                     print the version and exit
   Triton flags without an effect here (--http-thread-count, --pinned-memory-pool-byte-size,
   ...) are named in one warning and ignored; see docs/install.md.
@@ -199,6 +231,8 @@ export function parseCliOptions(argv: readonly string[]): ServerOptions & Comman
     exitTimeoutSecs: integer(values, 'exit-timeout-secs', DEFAULT_OPTIONS.exitTimeoutSecs, 0),
     httpMaxInputSizeBytes: integer(values, 'http-max-input-size', DEFAULT_OPTIONS.httpMaxInputSizeBytes, 1),
     httpMaxJsonDepth: DEFAULT_OPTIONS.httpMaxJsonDepth,
+    maxRequestElements: integer(values, 'max-request-elements', DEFAULT_OPTIONS.maxRequestElements, 1),
+    maxRequestMemoryBytes: integer(values, 'max-request-memory', DEFAULT_OPTIONS.maxRequestMemoryBytes, 1),
     gpus: gpuList(values.gpus as string | undefined),
     grpc: parseGrpcOptions(values),
     allowClientShm: bool(values, 'allow-client-shm', DEFAULT_OPTIONS.allowClientShm),
@@ -210,6 +244,8 @@ export function parseCliOptions(argv: readonly string[]): ServerOptions & Comman
     serverId: (values.id as string | undefined) ?? DEFAULT_OPTIONS.serverId,
     backendConfig: parseBackendConfig((values['backend-config'] as string[] | undefined) ?? []),
     responseCache: parseCacheOptions(values),
+    httpRestrictedApis: parseRestrictions(values['http-restricted-api'] as string[] | undefined, 'http-restricted-api', 'api', ''),
+    grpcRestrictedProtocols: parseRestrictions(values['grpc-restricted-protocol'] as string[] | undefined, 'grpc-restricted-protocol', 'protocol', GRPC_RESTRICTED_HEADER_PREFIX),
   });
 }
 

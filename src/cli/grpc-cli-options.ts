@@ -20,7 +20,10 @@ export interface GrpcOptions {
   readonly serverKeyPath: string | null;
   readonly rootCertPath: string | null;
   readonly responseCompressionLevel: GrpcCompressionLevel;
-  /** Largest request message, in bytes; larger ones get RESOURCE_EXHAUSTED. */
+  /**
+   * Largest request message, in bytes, as sent and once decompressed; larger ones get
+   * RESOURCE_EXHAUSTED.
+   */
   readonly maxMessageSizeBytes: number;
   readonly keepaliveTimeMs: number;
   readonly keepaliveTimeoutMs: number;
@@ -33,7 +36,11 @@ export interface GrpcOptions {
   readonly maxConnectionAgeGraceMs: number | null;
 }
 
-/** Triton's defaults; the message size is Triton's INT32_MAX. */
+/**
+ * Triton's defaults, but for the message size: Triton's is INT32_MAX, which lets one 1 MB gzip
+ * message inflate to 2 GiB in this process (issue 13); Nereid takes what HTTP takes by default
+ * (--http-max-input-size), and the flag raises it.
+ */
 export const DEFAULT_GRPC_OPTIONS: GrpcOptions = Object.freeze({
   allow: true,
   address: '0.0.0.0',
@@ -43,7 +50,7 @@ export const DEFAULT_GRPC_OPTIONS: GrpcOptions = Object.freeze({
   serverKeyPath: null,
   rootCertPath: null,
   responseCompressionLevel: 'none',
-  maxMessageSizeBytes: 2 ** 31 - 1,
+  maxMessageSizeBytes: 64 * 1024 * 1024, // 64 MiB, as --http-max-input-size
   keepaliveTimeMs: 7_200_000, // 2 hours
   keepaliveTimeoutMs: 20_000, // 20 seconds
   keepalivePermitWithoutCalls: false,
@@ -99,7 +106,8 @@ export const GRPC_USAGE = `
   --grpc-server-key=FILE        PEM server private key
   --grpc-root-cert=FILE         PEM root certificate for client certificates
   --grpc-infer-response-compression-level=none|low|medium|high  (responses stay uncompressed)
-  --grpc-max-message-size=BYTES largest gRPC request message (default 2147483647)
+  --grpc-max-message-size=BYTES largest gRPC request message, as sent and once decompressed
+                                (default 67108864; at most 2147483647)
   --grpc-keepalive-time=MS      server keepalive ping period (default 7200000)
   --grpc-keepalive-timeout=MS   time to wait for a ping's answer (default 20000)
   --grpc-max-connection-age=MS  close connections older than this (default: never)

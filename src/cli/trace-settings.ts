@@ -5,7 +5,7 @@
  * `--trace-config` on the command line, and the trace extension's JSON (where every value is a
  * string, or null to clear a model's own value) over HTTP and gRPC.
  */
-import { serverError } from '../errors.ts';
+import { quote, serverError } from '../errors.ts';
 
 type TraceLevel = 'TIMESTAMPS' | 'TENSORS';
 
@@ -61,7 +61,7 @@ function levels(names: readonly string[], where: string, fail: (m: string) => Er
     } else if (name === 'TIMESTAMPS' || name === 'TENSORS') {
       out.add(name);
     } else {
-      throw fail(`${where}: unknown trace level '${name}' (expected OFF, TIMESTAMPS or TENSORS)`);
+      throw fail(`${where}: unknown trace level '${quote(name)}' (expected OFF, TIMESTAMPS or TENSORS)`);
     }
   }
   return ['TIMESTAMPS', 'TENSORS'].filter((l) => out.has(l as TraceLevel)) as TraceLevel[];
@@ -70,8 +70,8 @@ function levels(names: readonly string[], where: string, fail: (m: string) => Er
 /** A decimal integer within [min, max], or an error naming the setting. */
 function integerIn(text: string, min: number, max: number, what: string, fail: (m: string) => Error): number {
   const n = Number(text);
-  if (!/^-?[0-9]+$/.test(text.trim())) throw fail(`Unable to parse '${what}', got: ${text}`);
-  if (n < min || n > max) throw fail(`Unable to parse '${what}', value is out of range [ ${min}, ${max} ], got: ${text}`);
+  if (!/^-?[0-9]+$/.test(text.trim())) throw fail(`Unable to parse '${what}', got: ${quote(text)}`);
+  if (n < min || n > max) throw fail(`Unable to parse '${what}', value is out of range [ ${min}, ${max} ], got: ${quote(text)}`);
   return n;
 }
 
@@ -85,19 +85,19 @@ export function parseTraceConfig(entries: readonly string[]): TraceSetting {
   let { rate, count, logFrequency, file } = DEFAULT_TRACE_SETTING;
   for (const entry of entries) {
     const m = /^(?:([a-z]+),)?([a-z_-]+)=(.*)$/.exec(entry);
-    if (!m) throw fail(`--trace-config must be <setting>=<value> or <mode>,<setting>=<value> (got '${entry}')`);
+    if (!m) throw fail(`--trace-config must be <setting>=<value> or <mode>,<setting>=<value> (got '${quote(entry)}')`);
     const [, mode, key, value] = m;
-    if (mode !== undefined && mode !== 'triton') throw fail(`--trace-config: trace mode '${mode}' is not supported; only 'triton' is`);
+    if (mode !== undefined && mode !== 'triton') throw fail(`--trace-config: trace mode '${quote(mode)}' is not supported; only 'triton' is`);
     if (mode === undefined && key === 'level') level.push(value.toUpperCase());
     else if (mode === undefined && key === 'rate') rate = integerIn(value, 0, UINT32_MAX, '--trace-config rate', fail);
     else if (mode === undefined && key === 'count') count = integerIn(value, -1, INT32_MAX, '--trace-config count', fail);
     else if (mode === undefined && key === 'mode') {
-      if (value !== 'triton') throw fail(`--trace-config: trace mode '${value}' is not supported; only 'triton' is`);
+      if (value !== 'triton') throw fail(`--trace-config: trace mode '${quote(value)}' is not supported; only 'triton' is`);
     } else if (mode === 'triton' && key === 'file') {
       if (value === '') throw fail('--trace-config triton,file must not be empty');
       file = value;
     } else if (mode === 'triton' && key === 'log-frequency') logFrequency = integerIn(value, 0, UINT32_MAX, '--trace-config triton,log-frequency', fail);
-    else throw fail(`--trace-config has no setting '${mode ? `${mode},` : ''}${key}' (known: level, rate, count, mode, triton,file, triton,log-frequency)`);
+    else throw fail(`--trace-config has no setting '${quote(`${mode ? `${mode},` : ''}${key}`)}' (known: level, rate, count, mode, triton,file, triton,log-frequency)`);
   }
   // The last OFF given wins over levels before it, so `level=OFF` after others turns tracing off.
   const lastOff = level.lastIndexOf('OFF');
@@ -115,7 +115,7 @@ export function checkTraceUpdate(body: unknown): TraceUpdate {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw fail('trace setting request must be a JSON object');
   const update: { -readonly [K in keyof TraceUpdate]: TraceUpdate[K] } = {};
   const text = (key: string, v: unknown): string => {
-    if (typeof v !== 'string') throw fail(`'${key}' must be a string (or null to clear it), got ${v === null ? 'null' : typeof v}`);
+    if (typeof v !== 'string') throw fail(`'${quote(key)}' must be a string (or null to clear it), got ${v === null ? 'null' : typeof v}`);
     return v;
   };
   for (const [key, v] of Object.entries(body)) {
@@ -140,7 +140,7 @@ export function checkTraceUpdate(body: unknown): TraceUpdate {
         if (v !== null && v !== 'triton') throw fail(`'trace_mode' can not be changed at run time (it is 'triton')`);
         break;
       default:
-        throw fail(`unknown trace setting '${key}' (known: trace_level, trace_rate, trace_count, log_frequency, trace_file, trace_mode)`);
+        throw fail(`unknown trace setting '${quote(key)}' (known: trace_level, trace_rate, trace_count, log_frequency, trace_file, trace_mode)`);
     }
   }
   return update;

@@ -38,9 +38,9 @@ export const TRITON_FLAGS_WITHOUT_EFFECT: Readonly<Record<string, string>> = Obj
 });
 
 /**
- * Triton flags refused with the reason: those that restrict access (ignoring one would serve what
- * its user meant to close) and Triton's older trace flags (ignoring one would leave its user
- * without the traces asked for; --trace-config says the same).
+ * Triton flags refused with the reason: Triton's older trace flags (ignoring one would leave its
+ * user without the traces asked for; --trace-config says the same). The access-control flags
+ * are served (restricted-options.ts).
  */
 const REFUSED: Readonly<Record<string, string>> = Object.freeze({
   'trace-file': "it is Triton's older trace flag; use --trace-config triton,file=PATH",
@@ -48,8 +48,6 @@ const REFUSED: Readonly<Record<string, string>> = Object.freeze({
   'trace-rate': "it is Triton's older trace flag; use --trace-config rate=N",
   'trace-count': "it is Triton's older trace flag; use --trace-config count=N",
   'trace-log-frequency': "it is Triton's older trace flag; use --trace-config triton,log-frequency=N",
-  'http-restricted-api': 'Nereid cannot restrict APIs by header; restrict them in front of it (a proxy or an ingress rule)',
-  'grpc-restricted-protocol': 'Nereid cannot restrict protocols by header; restrict them in front of it (a proxy or an ingress rule)',
 });
 
 /**

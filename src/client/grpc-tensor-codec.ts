@@ -106,7 +106,7 @@ export function decodeGrpcInferResponse(msg: ModelInferResponseMessage): GrpcInf
     if (raw !== undefined) {
       const count = shape.reduce((n, d) => n * d, 1);
       data = dt.wire === 'BYTES'
-        ? decodeBytesElements(raw, count, `output '${o.name}'`)
+        ? decodeBytesElements(raw, count, `output '${o.name}'`, 'lossy')
         // A copy, so the typed array is aligned and does not pin the response message.
         : new dt.array!(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
     } else {

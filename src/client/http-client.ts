@@ -245,7 +245,7 @@ export function decodeInferResponse(bytes: Buffer, headerLength: string | null):
     offset += size;
     const dt = datatypeFromWire(out.datatype)!;
     const data = dt.wire === 'BYTES'
-      ? decodeBytesElements(slice, elementCount(out.shape), out.name)
+      ? decodeBytesElements(slice, elementCount(out.shape), out.name, 'lossy')
       : new dt.array!(slice.buffer.slice(slice.byteOffset, slice.byteOffset + slice.byteLength));
     (out as { data: unknown }).data = data;
   }

@@ -95,7 +95,7 @@ export class SharedMemoryRegion {
     const count = elementCount(shape);
     if (dt.wire === 'BYTES') {
       if (byteSize === undefined) throw new TypeError('reading BYTES needs the byte size the server reported');
-      return decodeBytesElements(this.read(offset, byteSize), count, 'output');
+      return decodeBytesElements(this.read(offset, byteSize), count, 'output', 'lossy');
     }
     const bytes = this.read(offset, count * dt.byteSize);
     return new dt.array!(bytes.buffer, bytes.byteOffset, count);

@@ -5,3 +5,4 @@ export * from './pipeline.ts';
 export * from './request-regions.ts';
 export * from './tensor-data.ts';
 export * from './cancel-signal.ts';
+export * from './request-budget.ts';

@@ -4,7 +4,7 @@
  * so nothing is allocated for a request that is about to be refused.
  */
 import { datatypeFromWire, type DatatypeInfo } from '../dtypes.ts';
-import { serverError } from '../errors.ts';
+import { quote, serverError } from '../errors.ts';
 import type { DirectWriteOutcome, FileRange } from '../shm/index.ts';
 import type { ModelConfig, TensorConfig } from '../model-config/index.ts';
 
@@ -139,6 +139,17 @@ export function checkedElementCount(name: string, shape: readonly unknown[], req
 const fmtDims = (dims: readonly number[]): string => `[${dims.join(',')}]`;
 
 /**
+ * Request parameters whose key starts with `triton_` are Triton's own (e.g.
+ * triton_enable_empty_final_response): a client may not set them, over HTTP or gRPC, and the
+ * answer is Triton's message (which names no key, so nothing of the request is echoed).
+ */
+export function checkRequestParameters(parameters: Readonly<Record<string, unknown>>): void {
+  for (const key of Object.keys(parameters)) {
+    if (key.startsWith('triton_')) throw serverError('RESERVED_PARAMETER');
+  }
+}
+
+/**
  * Checks request headers against the model: every input known, given once, of the right type
  * and shape; every required input present; one batch size within max_batch_size; outputs known
  * and asked for once.
@@ -159,7 +170,7 @@ export function checkRequest(
     if (seen.has(input.name)) throw serverError('DUPLICATE_INPUT', input.name, config.name);
     seen.add(input.name);
     if (!datatypeFromWire(input.datatype)) {
-      throw serverError('BAD_DATA', rid, `input '${input.name}' has unknown datatype '${input.datatype}'`);
+      throw serverError('BAD_DATA', rid, `input '${quote(input.name)}' has unknown datatype '${quote(input.datatype)}'`);
     }
     if (input.datatype !== spec.datatype.wire) {
       throw serverError('WRONG_DATATYPE', rid, input.name, input.datatype, config.name, spec.datatype.wire);
@@ -184,7 +195,7 @@ export function checkRequest(
   if (missing.length > 0) {
     const required = config.inputs.filter((t) => !t.optional).length;
     throw serverError('MISSING_INPUT', required, inputs.length, config.name,
-      `[${[...seen].map((n) => `'${n}'`).join(',')}]`, `[${missing.map((n) => `'${n}'`).join(',')}]`);
+      `[${[...seen].map((n) => `'${quote(n)}'`).join(',')}]`, `[${missing.map((n) => `'${quote(n)}'`).join(',')}]`);
   }
   if (outputs) {
     const known = new Set(config.outputs.map((t) => t.name));

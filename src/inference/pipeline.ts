@@ -5,11 +5,13 @@
  */
 import type { ModelConfig } from '../model-config/index.ts';
 import type { ClientRegions, RegionRef } from '../shm/index.ts';
-import { checkRequest, type InferRequest, type InferResponse, type InputHeader, type RequestedOutput, type TensorData } from './infer-request.ts';
+import { checkRequest, checkRequestParameters, type InferRequest, type InferResponse, type RequestedOutput, type TensorData } from './infer-request.ts';
 import type { CancelSignal } from './cancel-signal.ts';
 import { RequestRegions } from './request-regions.ts';
 import { checkSequenceParameters } from './sequence-parameters.ts';
 import { checkClassification, classifyResponse } from './classification.ts';
+import { checkBudget, kNoLimits, type BudgetedInput, type RequestLimits } from './request-budget.ts';
+import type { BytesForm } from '../bytes-elements.ts';
 
 /** A requested output; `region` when it is to be written into a client shared-memory region. */
 export interface DecodedOutput extends RequestedOutput {
@@ -20,7 +22,7 @@ export interface DecodedOutput extends RequestedOutput {
  * A request as a front-end decoded it: headers only, data still in the wire message. `I` lets a
  * front-end keep more per input (where its bytes are).
  */
-export interface DecodedInference<I extends InputHeader = InputHeader> {
+export interface DecodedInference<I extends BudgetedInput = BudgetedInput> {
   readonly id: string | undefined;
   readonly inputs: readonly I[];
   readonly outputs: readonly DecodedOutput[] | null;
@@ -32,6 +34,12 @@ export interface EnqueueOptions {
   readonly signal?: CancelSignal;
 }
 
+/** runInference's options: the enqueue options, and the budgets the request must fit. */
+export interface InferenceOptions extends EnqueueOptions {
+  /** The request budgets (request-budget.ts); none when absent. */
+  readonly limits?: RequestLimits;
+}
+
 /**
  * What a request runs on: one ready model version, its config and its scheduler's enqueue (the
  * repository hands these out; this folder does not know schedulers, only their entry point).
@@ -40,6 +48,8 @@ export interface InferenceTarget {
   readonly config: ModelConfig;
   readonly version: number;
   readonly scheduler: { enqueue(request: InferRequest, options?: EnqueueOptions): Promise<InferResponse> };
+  /** How the model's backend holds BYTES elements (bytes-elements.ts); 'text' when absent. */
+  readonly bytesForm?: BytesForm;
 }
 
 /**
@@ -52,22 +62,24 @@ export async function runInference<T>(
   decoded: DecodedInference,
   materialize: (regions: RequestRegions) => TensorData[],
   encode: (response: InferResponse, regions: RequestRegions) => T,
-  options: EnqueueOptions = {},
+  options: InferenceOptions = {},
 ): Promise<T> {
+  checkRequestParameters(decoded.parameters);
   checkRequest(target.config, decoded.id, decoded.inputs, decoded.outputs);
   checkSequenceParameters(target.config, decoded.parameters);
   checkClassification(target.config, decoded.outputs);
+  checkBudget(decoded.inputs, options.limits ?? kNoLimits);
   // Leases on client shared-memory regions are held until the answer is encoded.
   const regions = new RequestRegions(clientRegions, decoded.id, target.config.name);
   try {
     const data = materialize(regions);
-    const outputs = decoded.outputs?.map((o) => (o.region ? { name: o.name, binary: o.binary, sink: regions.output(o.name, o.region) } : o)) ?? null;
+    const outputs = decoded.outputs?.map((o) => (o.region ? { name: o.name, binary: o.binary, sink: regions.output(o.name, o.region, target.bytesForm) } : o)) ?? null;
     const response = await target.scheduler.enqueue({
       id: decoded.id,
       inputs: decoded.inputs.map((input, i) => ({ name: input.name, datatype: input.datatype, shape: input.shape, data: data[i] })),
       outputs,
       parameters: decoded.parameters,
-    }, options);
+    }, { signal: options.signal });
     regions.finish();
     return encode(classifyResponse(target.config, decoded.outputs, response), regions);
   } finally {

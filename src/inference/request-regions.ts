@@ -17,11 +17,12 @@
  *
  * Usage: `try { ...; await enqueue(...); regions.finish(); ... } finally { regions.release(); }`
  */
-import { decodeBytesElements, encodeBytesElements } from '../bytes-elements.ts';
+import { decodeBytesElements, encodeBytesElements, type BytesForm } from '../bytes-elements.ts';
 import type { DatatypeInfo } from '../dtypes.ts';
-import { serverError, ServerError } from '../errors.ts';
+import { quote, serverError, ServerError } from '../errors.ts';
 import type { ClientRegions, RegionLease, RegionRef } from '../shm/index.ts';
 import type { TensorData, TensorSink } from './infer-request.ts';
+import { bytesError } from './tensor-data.ts';
 
 /** One request's leases on client regions, its region-backed tensor data and sinks. */
 export class RequestRegions {
@@ -41,15 +42,16 @@ export class RequestRegions {
    * fails this request alone, through `finish()`. A BYTES input is read and decoded now, as
    * onnxruntime takes strings.
    */
-  input(name: string, dt: DatatypeInfo, count: number, ref: RegionRef): TensorData {
+  input(name: string, dt: DatatypeInfo, count: number, ref: RegionRef, form: BytesForm = 'text'): TensorData {
     const lease = this.take(ref);
     if (dt.wire === 'BYTES') {
+      // The range's size counted in the request's budget (request-budget.ts) before this.
       const bytes = Buffer.allocUnsafe(ref.byteSize);
       lease.read(bytes);
       try {
-        return { kind: 'strings', strings: decodeBytesElements(bytes, count, `input '${name}'`) };
+        return { kind: 'strings', strings: decodeBytesElements(bytes, count, `input '${quote(name)}'`, form) };
       } catch (err) {
-        throw serverError('DATA_SIZE_MISMATCH', this.rid, (err as Error).message);
+        throw bytesError(err, name, this.rid);
       }
     }
     const expected = count * dt.byteSize;
@@ -66,7 +68,7 @@ export class RequestRegions {
    * Triton does (4-byte little-endian length, then the bytes). The output may be smaller than the
    * range; one that is larger fails the request and is not written.
    */
-  output(name: string, ref: RegionRef): TensorSink {
+  output(name: string, ref: RegionRef, form: BytesForm = 'text'): TensorSink {
     const lease = this.take(ref);
     return {
       direct: {
@@ -81,7 +83,7 @@ export class RequestRegions {
         // A request whose inputs could not be read has no output worth writing.
         if (this.failure) return;
         try {
-          const bytes = data instanceof Uint8Array ? data : encodeBytesElements(data);
+          const bytes = data instanceof Uint8Array ? data : encodeBytesElements(data, form);
           if (bytes.length > ref.byteSize) throw serverError('SHM_OUTPUT_TOO_SMALL', name, ref.byteSize, bytes.length);
           lease.write(bytes);
           this.written.set(name, bytes.length);

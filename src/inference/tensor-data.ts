@@ -7,29 +7,35 @@
  * request about to be refused.
  */
 import { floatToBfloat, floatToHalf, type DatatypeInfo } from '../dtypes.ts';
-import { serverError } from '../errors.ts';
+import { quote, serverError } from '../errors.ts';
 import { readFully } from '../shm/index.ts';
 import type { InferOutput, RawTensorData, RegionTensorData, TensorData } from './infer-request.ts';
-import { decodeBytesElements, encodeBytesElements } from '../bytes-elements.ts';
+import { decodeBytesElements, encodeBytesElements, InexactBytesElement, stringToElement, type BytesForm } from '../bytes-elements.ts';
 
 /**
  * Raw bytes → tensor data. Numeric bytes are checked against the shape and left where they
  * are (a view into the request body or message) until the batch is formed: the one copy is
  * into the slot. BYTES are decoded from their 4-byte length prefixes.
  */
-export function tensorFromRaw(name: string, dt: DatatypeInfo, count: number, bytes: Uint8Array, rid: string): TensorData {
+export function tensorFromRaw(name: string, dt: DatatypeInfo, count: number, bytes: Uint8Array, rid: string, form: BytesForm = 'text'): TensorData {
   if (dt.wire === 'BYTES') {
     try {
-      return { kind: 'strings', strings: decodeBytesElements(bytes, count, `input '${name}'`) };
+      return { kind: 'strings', strings: decodeBytesElements(bytes, count, `input '${quote(name)}'`, form) };
     } catch (err) {
-      throw serverError('DATA_SIZE_MISMATCH', rid, (err as Error).message);
+      throw bytesError(err, name, rid);
     }
   }
   const expected = count * dt.byteSize;
   if (bytes.length !== expected) {
-    throw serverError('DATA_SIZE_MISMATCH', rid, `input byte size mismatch for input '${name}': expected ${expected} bytes for its shape, got ${bytes.length}`);
+    throw serverError('DATA_SIZE_MISMATCH', rid, `input byte size mismatch for input '${quote(name)}': expected ${expected} bytes for its shape, got ${bytes.length}`);
   }
   return { kind: 'raw', bytes };
+}
+
+/** The ServerError for a failure to decode BYTES elements of input `name`. */
+export function bytesError(err: unknown, name: string, rid: string): Error {
+  if (err instanceof InexactBytesElement) return serverError('BYTES_NOT_EXACT', rid, name, err.index, err.why);
+  return serverError('DATA_SIZE_MISMATCH', rid, (err as Error).message);
 }
 
 type Check = (v: unknown) => boolean;
@@ -55,15 +61,24 @@ const checks: Record<string, Check> = {
  * buffer per input and a pass over values already walked by the check, small next to parsing
  * the JSON that produced them. BYTES values must be strings and are kept as they are.
  */
-export function tensorFromValues(name: string, dt: DatatypeInfo, count: number, values: ArrayLike<unknown>, rid: string): TensorData {
+export function tensorFromValues(name: string, dt: DatatypeInfo, count: number, values: ArrayLike<unknown>, rid: string, form: BytesForm = 'text'): TensorData {
   if (values.length !== count) {
-    throw serverError('DATA_SIZE_MISMATCH', rid, `input '${name}' has ${values.length > count ? 'more' : 'fewer'} data elements than the ${count} its shape needs`);
+    throw serverError('DATA_SIZE_MISMATCH', rid, `input '${quote(name)}' has ${values.length > count ? 'more' : 'fewer'} data elements than the ${count} its shape needs`);
   }
   const ok = checks[dt.wire];
   for (let i = 0; i < count; i++) {
-    if (!ok(values[i])) throw serverError('BAD_DATA', rid, `input '${name}': data element ${i} is not a valid ${dt.wire} value`);
+    if (!ok(values[i])) throw serverError('BAD_DATA', rid, `input '${quote(name)}': data element ${i} is not a valid ${dt.wire} value`);
   }
-  if (dt.wire === 'BYTES') return { kind: 'strings', strings: Array.isArray(values) ? (values as string[]) : Array.from(values as ArrayLike<string>) };
+  if (dt.wire === 'BYTES') {
+    // JSON strings: exactly the text given, when the backend can carry it (bytes-elements.ts).
+    const strings: string[] = new Array(count);
+    try {
+      for (let i = 0; i < count; i++) strings[i] = stringToElement(values[i] as string, i, form);
+    } catch (err) {
+      throw bytesError(err, name, rid);
+    }
+    return { kind: 'strings', strings };
+  }
   return { kind: 'raw', bytes: valuesToBytes(dt, values) };
 }
 
@@ -111,8 +126,11 @@ export function copyNumeric(data: RawTensorData | RegionTensorData, target: Uint
   }
 }
 
-/** The bytes of an output as raw contents: a view of its buffer, or length-prefixed BYTES. */
-export function outputBytes(output: InferOutput): Buffer {
-  if (Array.isArray(output.data)) return encodeBytesElements(output.data);
+/**
+ * The bytes of an output as raw contents: a view of its buffer, or length-prefixed BYTES (each
+ * element's UTF-8, or its bytes for a backend that carries raw bytes: `form`).
+ */
+export function outputBytes(output: InferOutput, form: BytesForm = 'text'): Buffer {
+  if (Array.isArray(output.data)) return encodeBytesElements(output.data, form);
   return Buffer.from(output.data as ArrayBuffer);
 }

@@ -92,8 +92,18 @@ export class PiscinaInstance implements ModelInstance {
     }
   }
 
+  /**
+   * Releases the runtime session on the worker, then stops the thread. The caller (the
+   * scheduler's stop) runs this only once no batch is running: stopping a worker thread while
+   * onnxruntime-node is inside a native run aborts the whole process ("terminate called after
+   * throwing an instance of 'Napi::Error'", exit 134), so a thread is never stopped mid-run.
+   */
   async close(): Promise<void> {
-    await this.pool.close();
+    try {
+      await this.pool.run({ op: 'unload' });
+    } finally {
+      await this.pool.close();
+    }
   }
 }
 

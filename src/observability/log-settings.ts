@@ -4,7 +4,7 @@
  * level, the format of each line (Triton's default or ISO8601 text, or JSON), and the log file (fixed at start, as in Triton).
  * The logger (logger.ts) reads these on every line it writes, so a change applies at once.
  */
-import { serverError } from '../errors.ts';
+import { quote, serverError } from '../errors.ts';
 import { LOG_FORMATS, type LogFormat, type LogOptions } from '../cli/index.ts';
 
 /** The logging extension's JSON, with Triton's field names. */
@@ -86,7 +86,7 @@ export class LogSettings {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) throw fail('log setting request must be a JSON object');
     const next = { info: this.info, warning: this.warning, error: this.error, verbose: this.verbose, format: this.format };
     const flag = (key: string, v: unknown): boolean => {
-      if (typeof v !== 'boolean') throw fail(`'${key}' must be a boolean, got ${typeof v}`);
+      if (typeof v !== 'boolean') throw fail(`'${quote(key)}' must be a boolean, got ${typeof v}`);
       return v;
     };
     for (const [key, v] of Object.entries(body)) {
@@ -99,18 +99,18 @@ export class LogSettings {
         case 'log_error': next.error = flag(key, v); break;
         case 'log_verbose_level':
           if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_VERBOSE) {
-            throw fail(`'log_verbose_level' must be an integer from 0 to ${MAX_VERBOSE}, got ${JSON.stringify(v)}`);
+            throw fail(`'log_verbose_level' must be an integer from 0 to ${MAX_VERBOSE}, got ${quote(JSON.stringify(v))}`);
           }
           next.verbose = v;
           break;
         case 'log_format':
           if (typeof v !== 'string' || !(LOG_FORMATS as readonly string[]).includes(v)) {
-            throw fail(`invalid argument for --log_format, got: ${typeof v === 'string' ? v : JSON.stringify(v)} (expected default, ISO8601 or json)`);
+            throw fail(`invalid argument for --log_format, got: ${quote(typeof v === 'string' ? v : JSON.stringify(v))} (expected default, ISO8601 or json)`);
           }
           next.format = v as LogFormat;
           break;
         default:
-          throw fail(`unknown log setting '${key}' (known: log_file, log_info, log_warning, log_error, log_verbose_level, log_format)`);
+          throw fail(`unknown log setting '${quote(key)}' (known: log_file, log_info, log_warning, log_error, log_verbose_level, log_format)`);
       }
     }
     Object.assign(this, next);

@@ -17,6 +17,29 @@ import type {
 
 type Reader = protobuf.Reader;
 
+/**
+ * Thrown when a request message holds more values than its reader was allowed to make: each
+ * element of a repeated field becomes a JavaScript value (a bytes element a Buffer view of about
+ * 100 bytes), so a 64 MiB message of 2-byte empty bytes elements would make 32M of them. The
+ * reader counts as it goes and stops at the limit, before the values exist.
+ */
+export class MessageOverLimit extends RangeError {
+  constructor(readonly limit: number) {
+    super(`the request message holds more than ${limit} values (tensor elements, shape dims, tensors, parameters)`);
+    this.name = 'MessageOverLimit';
+  }
+}
+
+/** Values the message being read may still make (decoding is synchronous: one message at a time). */
+let valuesLeft = Infinity;
+let valuesLimit = Infinity;
+
+/** Counts `n` values about to be made; throws MessageOverLimit past the limit. */
+function count(n = 1): void {
+  valuesLeft -= n;
+  if (valuesLeft < 0) throw new MessageOverLimit(valuesLimit);
+}
+
 const WIRE_VARINT = 0;
 const WIRE_FIXED64 = 1;
 const WIRE_LDELIM = 2;
@@ -66,9 +89,17 @@ const readUint64 = (r: Reader): string => decimal(r.uint64());
  */
 function repeated<T>(r: Reader, key: number, elementWire: number, read: (r: Reader) => T, into: T[]): void {
   const wire = key & 7;
-  if (wire === WIRE_LDELIM) sub(r, () => { while (r.pos < r.len) into.push(read(r)); });
-  else if (wire === elementWire) into.push(read(r));
-  else skip(r, key);
+  if (wire === WIRE_LDELIM) {
+    sub(r, () => {
+      while (r.pos < r.len) {
+        count();
+        into.push(read(r));
+      }
+    });
+  } else if (wire === elementWire) {
+    count();
+    into.push(read(r));
+  } else skip(r, key);
 }
 
 function readParameter(r: Reader): InferParameterMessage {
@@ -90,6 +121,7 @@ function readParameter(r: Reader): InferParameterMessage {
 
 /** One map<string, InferParameter> entry into `map`. */
 function readParameterEntry(r: Reader, map: ParameterMap): void {
+  count();
   let name = '';
   let value: InferParameterMessage = {};
   while (r.pos < r.len) {
@@ -123,7 +155,10 @@ function readContents(r: Reader): TensorContentsMessage {
       case 6: repeated(r, key, WIRE_FIXED32, readFloat, c.fp32_contents); break;
       case 7: repeated(r, key, WIRE_FIXED64, readDouble, c.fp64_contents); break;
       case 8:
-        if ((key & 7) === WIRE_LDELIM) c.bytes_contents.push(r.bytes());
+        if ((key & 7) === WIRE_LDELIM) {
+          count();
+          c.bytes_contents.push(r.bytes());
+        }
         else skip(r, key);
         break;
       default: skip(r, key);
@@ -134,6 +169,7 @@ function readContents(r: Reader): TensorContentsMessage {
 
 /** An InferInputTensor or InferOutputTensor (the same fields). */
 function readTensor(r: Reader): InferInputTensorMessage {
+  count();
   const t: InferInputTensorMessage = { name: '', datatype: '', shape: [], parameters: {}, contents: null };
   while (r.pos < r.len) {
     const key = r.tag();
@@ -150,6 +186,7 @@ function readTensor(r: Reader): InferInputTensorMessage {
 }
 
 function readRequestedOutput(r: Reader): RequestedOutputMessage {
+  count();
   const o: RequestedOutputMessage = { name: '', parameters: {} };
   while (r.pos < r.len) {
     const key = r.tag();
@@ -179,15 +216,21 @@ function readHeaderField(r: Reader, key: number, m: { model_name: string; model_
  * ("index out of range: …" for a read past the end); they become RangeErrors, that one saying
  * "message truncated".
  */
-function decode<T>(buf: Buffer, read: (r: Reader) => T): T {
+function decode<T>(buf: Buffer, read: (r: Reader) => T, maxValues = Infinity): T {
+  valuesLeft = maxValues;
+  valuesLimit = maxValues;
   try {
     // The plain Reader, not the BufferReader that Reader.create makes for a Buffer: its strings
     // are decoded by a loop in JavaScript up to 64 bytes (names and datatypes are short, and the
     // BufferReader's native call costs more than the loop), and its bytes are still Buffer views.
     return read(new protobuf.Reader(buf));
   } catch (err) {
+    if (err instanceof MessageOverLimit) throw err;
     const message = (err as Error).message;
     throw new RangeError(message.startsWith('index out of range') ? 'message truncated' : message);
+  } finally {
+    valuesLeft = Infinity;
+    valuesLimit = Infinity;
   }
 }
 
@@ -198,7 +241,10 @@ function readRequest(r: Reader): ModelInferRequestMessage {
     if (readHeaderField(r, key, m)) continue;
     if (key === ((5 << 3) | WIRE_LDELIM)) m.inputs.push(sub(r, readTensor));
     else if (key === ((6 << 3) | WIRE_LDELIM)) m.outputs.push(sub(r, readRequestedOutput));
-    else if (key === ((7 << 3) | WIRE_LDELIM)) m.raw_input_contents.push(r.bytes());
+    else if (key === ((7 << 3) | WIRE_LDELIM)) {
+      count();
+      m.raw_input_contents.push(r.bytes());
+    }
     else skip(r, key);
   }
   return m;
@@ -228,11 +274,12 @@ function readStreamResponse(r: Reader): ModelStreamInferResponseMessage {
 }
 
 /**
- * ModelInferRequest bytes → the plain message; throws a RangeError for malformed bytes. Bytes
- * fields are views into `buf` (Reader#bytes is Buffer#subarray on a Buffer: no copy).
+ * ModelInferRequest bytes → the plain message; throws a RangeError for malformed bytes, a
+ * MessageOverLimit when it holds more than `maxValues` values. Bytes fields are views into `buf`
+ * (Reader#bytes is Buffer#subarray on a Buffer: no copy).
  */
-export function decodeModelInferRequest(buf: Buffer): ModelInferRequestMessage {
-  return decode(buf, readRequest);
+export function decodeModelInferRequest(buf: Buffer, maxValues = Infinity): ModelInferRequestMessage {
+  return decode(buf, readRequest, maxValues);
 }
 
 /** ModelInferResponse bytes → the plain message; throws a RangeError for malformed bytes. */

@@ -31,10 +31,10 @@
  * do; a parameter's value is always written (it is a oneof member). 64-bit integers may be
  * given to the encoders as numbers, decimal strings or bigints.
  */
-import { decodeModelInferRequest as decodeRequest } from './grpc-infer-wire-read.ts';
+import { decodeModelInferRequest as decodeRequest, MessageOverLimit } from './grpc-infer-wire-read.ts';
 import type { ModelInferRequestMessage } from './grpc-messages.ts';
 
-export { decodeModelInferRequest, decodeModelInferResponse, decodeModelStreamInferResponse } from './grpc-infer-wire-read.ts';
+export { decodeModelInferRequest, decodeModelInferResponse, decodeModelStreamInferResponse, MessageOverLimit } from './grpc-infer-wire-read.ts';
 export { encodeModelInferRequest, encodeModelInferResponse, encodeModelStreamInferResponse } from './grpc-infer-wire-write.ts';
 export type { ModelInferRequestInput } from './grpc-infer-wire-write.ts';
 
@@ -44,14 +44,18 @@ export type { ModelInferRequestInput } from './grpc-infer-wire-write.ts';
  * "Error deserializing request", and a stream carrying it goes on.
  */
 export class MalformedInferRequest {
-  constructor(readonly reason: string) {}
+  /** `overLimit`: the bytes were not malformed, but held more values than allowed (413-like). */
+  constructor(readonly reason: string, readonly overLimit = false) {}
 }
 
-/** decodeModelInferRequest for the server: malformed bytes give a MalformedInferRequest instead of throwing. */
-export function readModelInferRequest(bytes: Buffer): ModelInferRequestMessage | MalformedInferRequest {
+/**
+ * decodeModelInferRequest for the server: malformed bytes, or bytes holding more than
+ * `maxValues` values, give a MalformedInferRequest instead of throwing.
+ */
+export function readModelInferRequest(bytes: Buffer, maxValues = Infinity): ModelInferRequestMessage | MalformedInferRequest {
   try {
-    return decodeRequest(bytes);
+    return decodeRequest(bytes, maxValues);
   } catch (err) {
-    return new MalformedInferRequest((err as Error).message);
+    return new MalformedInferRequest((err as Error).message, err instanceof MessageOverLimit);
   }
 }

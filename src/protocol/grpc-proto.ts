@@ -61,8 +61,17 @@ export function healthPackageDefinition(): protoLoader.PackageDefinition {
 
 /** The inference service's method table, for grpc.Server.addService and for clients. */
 export function inferenceServiceDefinition(): grpc.ServiceDefinition {
-  cachedService ??= withInferWireCodec(inferencePackageDefinition()[INFERENCE_SERVICE] as grpc.ServiceDefinition);
+  cachedService ??= withInferWireCodec(inferencePackageDefinition()[INFERENCE_SERVICE] as grpc.ServiceDefinition, readModelInferRequest);
   return cachedService;
+}
+
+/**
+ * The method table for a server whose request messages may hold at most `maxValues` values
+ * (a message over it reaches the handler as a MalformedInferRequest marked overLimit).
+ */
+export function inferenceServerDefinition(maxValues: number): grpc.ServiceDefinition {
+  const read = (bytes: Buffer) => readModelInferRequest(bytes, maxValues);
+  return withInferWireCodec(inferencePackageDefinition()[INFERENCE_SERVICE] as grpc.ServiceDefinition, read);
 }
 
 /**
@@ -78,20 +87,20 @@ const serializeRequest = (m: ModelInferRequestOrBytes): Buffer => (Buffer.isBuff
  * server's decoder does not throw: malformed request bytes reach the handler, which answers
  * INVALID_ARGUMENT.
  */
-function withInferWireCodec(service: grpc.ServiceDefinition): grpc.ServiceDefinition {
+function withInferWireCodec(service: grpc.ServiceDefinition, readRequest: (bytes: Buffer) => unknown): grpc.ServiceDefinition {
   return {
     ...service,
     ModelInfer: {
       ...service.ModelInfer,
       requestSerialize: serializeRequest,
-      requestDeserialize: readModelInferRequest,
+      requestDeserialize: readRequest,
       responseSerialize: encodeModelInferResponse,
       responseDeserialize: decodeModelInferResponse,
     },
     ModelStreamInfer: {
       ...service.ModelStreamInfer,
       requestSerialize: serializeRequest,
-      requestDeserialize: readModelInferRequest,
+      requestDeserialize: readRequest,
       responseSerialize: encodeModelStreamInferResponse,
       responseDeserialize: decodeModelStreamInferResponse,
     },

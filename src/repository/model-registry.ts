@@ -2,15 +2,19 @@
  * The loaded models by name, and the lookups the front-ends make: name and optional version →
  * a ready scheduler, or the Triton-worded error.
  */
-import { serverError } from '../errors.ts';
+import { serverError, type ServerError } from '../errors.ts';
 import type { ModelConfig } from '../model-config/index.ts';
 import type { LoadedModel, ModelVersion } from './model-lifecycle.ts';
 import type { Scheduler } from '../scheduler/index.ts';
+import { backendCapabilities } from '../instance/index.ts';
+import type { BytesForm } from '../bytes-elements.ts';
 
 interface ReadyVersion {
   readonly config: ModelConfig;
   readonly version: number;
   readonly scheduler: Scheduler;
+  /** How the model's backend holds BYTES elements (bytes-elements.ts). */
+  readonly bytesForm: BytesForm;
 }
 
 export class ModelRegistry {
@@ -49,7 +53,7 @@ export class ModelRegistry {
       if (version) throw serverError('UNKNOWN_MODEL_VERSION', name, version);
       throw serverError('MODEL_NOT_READY', name);
     }
-    return { config: model.config, version: entry.version, scheduler: entry.scheduler };
+    return { config: model.config, version: entry.version, scheduler: entry.scheduler, bytesForm: backendCapabilities(model.config.backend).rawBytes ? 'binary' : 'text' };
   }
 
   /** Whether the model (or the named version) can serve now. Unknown names are not ready. */
@@ -75,10 +79,28 @@ export class ModelRegistry {
     return [...model.versions.values()].filter((v) => v.state === 'READY').map((v) => v.version);
   }
 
-  /** Waits for every in-flight request, then stops every instance. */
+  /** Refuses new requests, waits for every in-flight one, then stops every instance. */
   async stopAll(): Promise<void> {
-    const schedulers = this.all().flatMap((m) => [...m.versions.values()]).map((v) => v.scheduler).filter((s): s is Scheduler => s !== null);
-    await Promise.all(schedulers.map((s) => s.stop()));
+    await Promise.all(this.schedulers().map((s) => s.stop()));
+  }
+
+  /** Requests accepted by every model and not yet answered. */
+  inflight(): number {
+    return this.schedulers().reduce((n, s) => n + s.inflightCount(), 0);
+  }
+
+  /** Resolves once every model has been without a request in flight (each at some moment). */
+  async idle(): Promise<void> {
+    await Promise.all(this.schedulers().map((s) => s.idle()));
+  }
+
+  /** Answers every request still queued, in every model, with `error`. */
+  failQueued(error: ServerError): void {
+    for (const s of this.schedulers()) s.failQueued(error);
+  }
+
+  private schedulers(): Scheduler[] {
+    return this.all().flatMap((m) => [...m.versions.values()]).map((v) => v.scheduler).filter((s): s is Scheduler => s !== null);
   }
 
   private versionEntry(model: LoadedModel, version: string | undefined): ModelVersion | undefined {

@@ -6,6 +6,7 @@
  * lookup wait) with `cache_hit` its lookup time, but not as an inference or an execution; a miss
  * adds its lookup and insertion time to `cache_miss` and to the request's duration.
  */
+import type { ServerError } from '../errors.ts';
 import type { EnqueueOptions, InferRequest, InferResponse } from '../inference/index.ts';
 import type { ModelStatistics } from '../observability/index.ts';
 import { cacheKey, type ResponseCache } from './response-cache.ts';
@@ -49,6 +50,14 @@ export class CacheScheduler implements Scheduler {
 
   pendingCount(): number {
     return this.inner.pendingCount();
+  }
+
+  idle(): Promise<void> {
+    return this.inner.idle();
+  }
+
+  failQueued(error: ServerError): void {
+    this.inner.failQueued(error);
   }
 
   stop(): Promise<void> {

@@ -4,7 +4,7 @@
  * long to wait for more. So batches form exactly when an instance can take one, and grow with
  * the load.
  */
-import { serverError } from '../errors.ts';
+import { quote, serverError } from '../errors.ts';
 import type { InferRequest, InferResponse } from '../inference/index.ts';
 import type { InstanceSet } from '../instance/index.ts';
 import type { DynamicBatching, ModelConfig } from '../model-config/index.ts';
@@ -17,7 +17,7 @@ function intParameter(request: InferRequest, name: string): number | undefined {
   const v = request.parameters[name];
   if (v === undefined) return undefined;
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
-    throw serverError('BAD_PARAMETER', `request parameter '${name}' must be a non-negative integer`);
+    throw serverError('BAD_PARAMETER', `request parameter '${quote(name)}' must be a non-negative integer`);
   }
   return v;
 }

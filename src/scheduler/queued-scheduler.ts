@@ -3,7 +3,7 @@
  * accounting), withdrawing a cancelled one from the queue, sending a payload to an instance, and
  * stopping. A kind decides where a request waits and when batches leave (`schedule`).
  */
-import { serverError } from '../errors.ts';
+import { serverError, type ServerError } from '../errors.ts';
 import type { EnqueueOptions, InferRequest, InferResponse } from '../inference/index.ts';
 import type { InstanceSet, ModelInstance } from '../instance/index.ts';
 import type { ModelConfig } from '../model-config/index.ts';
@@ -128,12 +128,33 @@ export abstract class QueuedScheduler implements Scheduler {
     return this.queue.size;
   }
 
+  /** Resolves the next time no request is in flight (now, if none is); takes new ones meanwhile. */
+  idle(): Promise<void> {
+    if (this.accepted === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
   /** Refuses new requests, lets every accepted one finish, then stops the instances. */
   async stop(): Promise<void> {
     this.stopping = true;
-    if (this.accepted > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    await this.idle();
     this.dispose();
     await this.instances.close();
+  }
+
+  /**
+   * Answers every request still waiting in the queue with `error` (the server's exit timeout
+   * has passed); batches already at an instance run to the end, since a native run cannot be
+   * interrupted without tearing the process down.
+   */
+  failQueued(error: ServerError): void {
+    const waiting = this.queue.take(this.queue.size);
+    const doneNs = process.hrtime.bigint();
+    for (const pending of waiting) {
+      this.stats.requestFailed(pending.receivedNs, doneNs, 'REJECTED');
+      pending.trace?.end(doneNs);
+      pending.reject(error);
+    }
   }
 
   /** Runs `batch` on the free `instance`, and schedules again once it is done. */

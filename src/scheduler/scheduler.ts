@@ -3,6 +3,7 @@
  * what is in flight, stop. Each kind (dynamic batcher, direct; later sequence, ensemble, cache)
  * implements it, and createScheduler (scheduler-factory.ts) picks one from the model's config.
  */
+import type { ServerError } from '../errors.ts';
 import type { EnqueueOptions, InferRequest, InferResponse } from '../inference/index.ts';
 
 export interface Scheduler {
@@ -16,6 +17,10 @@ export interface Scheduler {
   inflightCount(): number;
   /** Requests accepted and not yet handed to an instance (0 for a scheduler without a queue). */
   pendingCount(): number;
-  /** Lets in-flight requests finish, then releases the instances. */
+  /** Resolves the next time no request is in flight; new requests are still taken meanwhile. */
+  idle(): Promise<void>;
+  /** Refuses new requests, lets in-flight ones finish, then releases the instances. */
   stop(): Promise<void>;
+  /** Answers every request not yet handed to an instance with `error` (shutdown past its timeout). */
+  failQueued(error: ServerError): void;
 }

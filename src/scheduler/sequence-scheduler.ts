@@ -20,7 +20,7 @@
  * between runs, so a row's position only matters through the controls: rows without a request
  * are left out of a batch rather than filled with a READY=false copy, as Triton does.
  */
-import { serverError } from '../errors.ts';
+import { serverError, type ServerError } from '../errors.ts';
 import type { EnqueueOptions, InferInput, InferRequest, InferResponse } from '../inference/index.ts';
 import type { InstanceSet, ModelInstance } from '../instance/index.ts';
 import type { FlagControl, ModelConfig, SequenceBatching } from '../model-config/index.ts';
@@ -197,6 +197,26 @@ export class SequenceScheduler implements Scheduler {
     for (const s of this.active) n += s.pending.length;
     for (const s of this.backlog) n += s.pending.length;
     return n;
+  }
+
+  /** Resolves the next time no request is in flight (now, if none is); takes new ones meanwhile. */
+  idle(): Promise<void> {
+    if (this.accepted === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Answers every request still waiting (in a slot's or the backlog's sequences, not in a running
+   * batch) with `error`: the server's exit timeout has passed.
+   */
+  failQueued(error: ServerError): void {
+    const doneNs = process.hrtime.bigint();
+    for (const sequence of [...this.active, ...this.backlog]) {
+      for (const item of sequence.pending.splice(0)) {
+        this.stats.requestFailed(item.queued.receivedNs, doneNs, 'REJECTED');
+        item.queued.reject(error);
+      }
+    }
   }
 
   async stop(): Promise<void> {

@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../api/index.ts';
 import { startGrpcServer, type GrpcFrontEnd } from '../api/index.ts';
-import { buildHttpServer } from '../api/index.ts';
+import { beginHttpClose, buildHttpServer } from '../api/index.ts';
+import { serverError } from '../errors.ts';
 import { createMetricsRegistry, startMetricsServer, type MetricsRegistry, type MetricsServer } from '../api/index.ts';
 import type { ServerOptions } from '../cli/index.ts';
 import { discoverGpus } from '../instance/index.ts';
@@ -20,7 +21,6 @@ import { ModelRegistry } from '../repository/index.ts';
 import { scanRepositories } from '../repository/index.ts';
 import { ClientRegions, CudaRegions } from '../shm/index.ts';
 import { autoKindNotice } from '../model-config/index.ts';
-import { serverError } from '../errors.ts';
 import { cudaProviderPresent } from '../instance/index.ts';
 import { SystemMonitor } from '../observability/index.ts';
 import { TraceManager } from '../observability/index.ts';
@@ -159,9 +159,11 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
     serverId: options.serverId,
     maxInputSizeBytes: options.httpMaxInputSizeBytes,
     maxJsonDepth: options.httpMaxJsonDepth,
+    limits: { maxElements: options.maxRequestElements, maxMemoryBytes: options.maxRequestMemoryBytes },
     clientRegions,
     cudaRegions,
     isLive: () => !closing,
+    isClosing: () => closing,
     // --strict-readiness (Triton's default): ready only when every model is; without it, ready
     // whenever the server answers.
     isReady: () => !closing && (!options.strictReadiness || registry.allReady()),
@@ -171,7 +173,7 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
   let http: FastifyInstance | null = null;
   let httpPort: number | null = null;
   if (options.allowHttp) {
-    http = await buildHttpServer(ctx, { logger: logger.child({ component: 'http' }) });
+    http = await buildHttpServer(ctx, { logger: logger.child({ component: 'http' }), restrictions: options.httpRestrictedApis });
     try {
       await http.listen({ host: options.httpAddress, port: options.httpPort });
     } catch (err) {
@@ -186,7 +188,7 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
   let grpc: GrpcFrontEnd | null = null;
   if (options.grpc.allow) {
     try {
-      grpc = await startGrpcServer(ctx, { ...options.grpc, port: options.grpcPort }, { announce, logger: logger.child({ component: 'grpc' }) });
+      grpc = await startGrpcServer(ctx, { ...options.grpc, port: options.grpcPort, restrictions: options.grpcRestrictedProtocols }, { announce, logger: logger.child({ component: 'grpc' }) });
     } catch (err) {
       await http?.close();
       await registry.stopAll();
@@ -217,23 +219,49 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
   const close = async (): Promise<void> => {
     if (closing) return;
     closing = true;
-    const drain = (async () => {
-      // fastify's close stops accepting, answers 503 meanwhile, and waits for open requests;
-      // the gRPC server's drain stops accepting calls and waits for those in flight.
-      await Promise.all([http?.close(), grpc?.drain()]);
-      await registry.stopAll();
-      // Drops every registration; a descriptor closes now, or when its last lease ends.
-      clientRegions.close();
-    })();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, options.exitTimeoutSecs * 1000);
-      timer.unref();
+    const deadline = Date.now() + options.exitTimeoutSecs * 1000;
+    // 1. Stop taking connections; serve what arrives on those already open. HTTP stops
+    //    listening, and every answer from now on says Connection: close (so each client sends at
+    //    most one more request there, then reconnects elsewhere); gRPC sends GOAWAY, and open
+    //    streams are still served (as Triton takes inference while exiting, so that a sequence
+    //    can complete). This lasts until no request is in flight and no stream is open, or
+    //    --exit-timeout-secs.
+    const httpClosing = http ? beginHttpClose(http) : null;
+    const grpcClosed = grpc?.drain() ?? Promise.resolve();
+    const quiet = async () => {
+      while (registry.inflight() > 0 || (grpc?.openStreams ?? 0) > 0) {
+        await Promise.all([registry.idle(), grpc?.streamsClosed()]);
+      }
+    };
+    let exitTimer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      quiet().then(() => false),
+      new Promise<boolean>((resolve) => { exitTimer = setTimeout(() => resolve(true), options.exitTimeoutSecs * 1000); }),
+    ]);
+    clearTimeout(exitTimer);
+    // 2. Refuse what still arrives (503 / UNAVAILABLE "Server is shutting down"). Past the exit
+    //    timeout, requests still queued are answered 503 / UNAVAILABLE too. A batch already at
+    //    an instance runs to its end: onnxruntime cannot interrupt a native run, and stopping
+    //    its thread mid-run aborts the process (exit 134), answering nobody. Once nothing is in
+    //    flight, every session is unloaded and the worker threads stop.
+    const stopped = registry.stopAll();
+    if (timedOut) registry.failQueued(serverError('EXIT_TIMEOUT', options.exitTimeoutSecs));
+    await stopped;
+    // 3. Every answer is given: close the connections. Streams a client keeps open end with
+    //    UNAVAILABLE; idle HTTP connections close. A connection still open after the exit
+    //    timeout plus a second for the last answers to flush is cut.
+    grpc?.endStreams();
+    const frontEnds = Promise.all([httpClosing?.finish(), grpcClosed]);
+    let forceTimer: NodeJS.Timeout | undefined;
+    const forced = new Promise<void>((resolve) => {
+      forceTimer = setTimeout(resolve, Math.max(deadline - Date.now(), 0) + kFlushGraceMs);
     });
-    await Promise.race([drain, timeout]);
-    clearTimeout(timer);
-    // Past the exit timeout, cut what is still open (a stream a client never ends, say).
+    await Promise.race([frontEnds, forced]);
+    clearTimeout(forceTimer);
+    httpClosing?.force();
     grpc?.forceClose();
+    // Drops every registration; a descriptor closes now, or when its last lease ends.
+    clientRegions.close();
     monitor?.stop();
     metrics?.close();
     await metricsServer?.close();
@@ -243,6 +271,9 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
   };
   return { registry, clientRegions, httpPort, http, grpcPort: grpc?.port ?? null, grpc, metricsPort: metricsServer?.port ?? null, logger, logSettings, tracing, close };
 }
+
+/** After the exit timeout, how long the last answers get to reach their clients before connections are cut. */
+const kFlushGraceMs = 1000;
 
 /**
  * A port already taken, said as Triton says it: which service, which port. Other errors pass

@@ -112,9 +112,10 @@ export class ClientRegions {
     try {
       fd = fs.openSync(path.join(this.directory, objectName), OPEN_FLAGS);
     } catch (err) {
-      // The key is this request's own and a plain name; the system's message (a path) is not echoed.
+      // Neither the key nor the system's message (a path) is echoed: a key is a capability (who
+      // knows it can have the server read and write that memory), and must not show up in logs.
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw refuse(`invalid args: no shared memory object '${key}' exists`);
+      if (code === 'ENOENT') throw refuse('invalid args: no shared memory object exists under the given key');
       if (code === 'ELOOP') throw refuse('invalid args: the key names a symbolic link, not a shared memory object');
       if (code === 'EISDIR') throw refuse('invalid args: the key does not name a shared memory object');
       if (code === 'EACCES' || code === 'EPERM') throw refuse('the server may not open that shared memory object for reading and writing');

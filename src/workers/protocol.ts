@@ -54,7 +54,8 @@ export interface RunTask {
   readonly writtenOnly?: readonly string[];
 }
 
-export type WorkerTask = { readonly op: 'load' } | RunTask;
+/** `unload` releases the instance's runtime session before the thread is stopped. */
+export type WorkerTask = { readonly op: 'load' } | { readonly op: 'unload' } | RunTask;
 
 export interface RunTimings {
   /** Copying inputs out of the slot (and reading them from client regions) into host tensors. */
@@ -74,6 +75,7 @@ export interface DirectResults {
 
 export type WorkerReply =
   | { readonly ok: true; readonly op: 'load'; readonly inputs: readonly IoMetadata[]; readonly outputs: readonly IoMetadata[] }
+  | { readonly ok: true; readonly op: 'unload' }
   /** `instance` is the worker's thread id: which instance ran the batch. */
   | { readonly ok: true; readonly op: 'run'; readonly outputs: readonly BatchTensor[]; readonly timings: RunTimings; readonly instance: number; readonly direct: DirectResults }
   | { readonly ok: false; readonly message: string };

@@ -20,10 +20,10 @@ const setup = workerData as WorkerSetup;
 const ring = TensorRing.attach(setup.ring);
 const log = new WorkerLog(setup);
 const device = setup.device.kind === 'gpu' ? `GPU ${setup.device.id}` : 'CPU';
-const ready: Promise<{ metadata: BackendMetadata; executor: BatchExecutor }> = loadBackend(setup.backend, setup.backendModule, setup)
+const ready: Promise<{ metadata: BackendMetadata; executor: BatchExecutor; unload: () => Promise<void> }> = loadBackend(setup.backend, setup.backendModule, setup)
   .then(({ backend, metadata }) => {
     log.info(`instance ${setup.instance} of model '${setup.model}' version ${setup.version} loaded on ${device} (backend ${setup.backend}, ${setup.intraOpThreads} intra-op thread${setup.intraOpThreads === 1 ? '' : 's'})`);
-    return { metadata, executor: new BatchExecutor(backend, ring) };
+    return { metadata, executor: new BatchExecutor(backend, ring), unload: () => backend.unload() };
   }, (err: unknown) => {
     log.error(`instance ${setup.instance} of model '${setup.model}' version ${setup.version} failed to load on ${device}: ${messageOf(err)}`);
     throw err;
@@ -52,6 +52,12 @@ export default async function handle(message: WorkerTask | Uint8Array): Promise<
   try {
     if (task.op === 'load') {
       return { ok: true, op: 'load', inputs: loaded.metadata.inputs, outputs: loaded.metadata.outputs } satisfies WorkerReply;
+    }
+    if (task.op === 'unload') {
+      // The session is released here, on its own thread and while no run is in progress, before
+      // the primary stops the thread: a thread stopped during a native run aborts the process.
+      await loaded.unload();
+      return { ok: true, op: 'unload' } satisfies WorkerReply;
     }
     const { outputs, moved, timings, direct } = await loaded.executor.run(task);
     return withMovedBuffers({ ok: true, op: 'run', outputs, timings, instance: threadId, direct }, moved);

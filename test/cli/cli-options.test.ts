@@ -147,7 +147,7 @@ describe("Triton's flags passed out of habit", () => {
     ['--model-load-thread-count=0', /^--model-load-thread-count must be at least 1 \(got 0\)$/],
     ['--exit-on-error=maybe', /^--exit-on-error must be true or false \(got 'maybe'\)$/],
     ['--id=', /^--id must not be empty$/],
-    ['--http-restricted-api=model-repository,key=value', /^--http-restricted-api is not supported: Nereid cannot restrict APIs by header/],
+    ['--http-restricted-api=model-repository,key=value', /^--http-restricted-api option format is '<api list>:<key>=<value>'/],
   ];
   for (const [arg, message] of refused) {
     test(`refuses ${arg} with a message that says why`, () => {

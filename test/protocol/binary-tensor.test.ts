@@ -38,8 +38,12 @@ describe('BYTES elements', () => {
   });
 
   test('round-trip through encode and decode, unicode and long strings included', () => {
-    const values = ['', 'a', 'héllo wörld', '日本語', '🙂👍🏽', 'x'.repeat(70000), '\u0000\n"'];
+    const values = ['', 'a', 'héllo wörld', '日本語', '🙂👍🏽', 'x'.repeat(70000), '\n"'];
     assert.deepEqual(decodeBytesElements(encodeBytesElements(values), values.length, 'input'), values);
+    // A NUL is carried by the binary form (and the client's lossy one), refused by the text form.
+    const nul = ['\u0000\n"'];
+    assert.deepEqual(decodeBytesElements(encodeBytesElements(nul), 1, 'input', 'lossy'), nul);
+    assert.throws(() => decodeBytesElements(encodeBytesElements(nul), 1, 'input'), /element 0 contains a NUL byte/);
   });
 
   test('decode from a view that does not start at its buffer', () => {

@@ -14,12 +14,13 @@
  * line up, in order, with the tensors that are not in shared memory.
  */
 import { datatypeFromWire, type DatatypeInfo } from '../../dtypes.ts';
-import { serverError } from '../../errors.ts';
+import { quote, serverError } from '../../errors.ts';
 import { checkedElementCount, type InputHeader, type TensorData } from '../../inference/index.ts';
 import type { RequestRegions } from '../../inference/index.ts';
 import type { InferResponse } from '../../inference/index.ts';
 import { regionRefOf, regionResponseParameters, type RegionRef } from '../../shm/index.ts';
-import { outputBytes, tensorFromRaw, tensorFromValues } from '../../inference/index.ts';
+import { bytesError, outputBytes, tensorFromRaw, tensorFromValues } from '../../inference/index.ts';
+import { bytesToElement, type BytesForm } from '../../bytes-elements.ts';
 import type { DecodedInference, DecodedOutput } from '../../inference/index.ts';
 import {
   CONTENTS_FIELD,
@@ -36,28 +37,32 @@ import {
 /** An input's header; `region` when its bytes are in a client shared-memory region. */
 interface GrpcInputHeader extends InputHeader {
   readonly region?: RegionRef;
+  readonly dataBytes?: number;
 }
 
 type DecodedGrpcRequest = DecodedInference<GrpcInputHeader>;
 
-const utf8 = new TextDecoder('utf-8');
 
 /** The request's header, with features this server does not have refused by name. */
 export function decodeGrpcInferRequest(msg: ModelInferRequestMessage): DecodedGrpcRequest {
+  let next = 0;
   const inputs = msg.inputs.map((input): GrpcInputHeader => {
     const header = { name: input.name, datatype: input.datatype, shape: input.shape.map(Number) };
-    const region = regionOf(input.parameters, `input '${input.name}'`);
+    const region = regionOf(input.parameters, `input '${quote(input.name)}'`);
     if (region && input.contents !== null && input.contents !== undefined && hasValues(input.contents)) {
-      throw serverError('BAD_REQUEST', `input '${input.name}' must not set both contents and parameters.shared_memory_region`);
+      throw serverError('BAD_REQUEST', `input '${quote(input.name)}' must not set both contents and parameters.shared_memory_region`);
     }
-    return region ? { ...header, region } : header;
+    if (region) return { ...header, region };
+    // The raw entry's size, for the request's memory budget (request-budget.ts).
+    const raw = msg.raw_input_contents[next++];
+    return raw === undefined ? header : { ...header, dataBytes: raw.length };
   });
   const outputs = msg.outputs.length === 0 ? null : msg.outputs.map((o): DecodedOutput => {
     const classCount = classCountOf(o.parameters);
     if (classCount !== undefined && o.parameters?.shared_memory_region !== undefined) {
       throw serverError('BAD_PARAMETER', "output can't set both 'shared_memory_region' and 'classification'");
     }
-    const region = regionOf(o.parameters, `output '${o.name}'`);
+    const region = regionOf(o.parameters, `output '${quote(o.name)}'`);
     if (region) return { name: o.name, binary: false, region };
     return classCount !== undefined ? { name: o.name, binary: false, classCount } : { name: o.name, binary: false };
   });
@@ -97,6 +102,7 @@ export function materializeGrpcInputs(
   model: string,
   regions?: RequestRegions,
   decoded: DecodedGrpcRequest = decodeGrpcInferRequest(msg),
+  form: BytesForm = 'text',
 ): TensorData[] {
   const rid = msg.id || '<id_unknown>';
   const raw = msg.raw_input_contents;
@@ -104,7 +110,7 @@ export function materializeGrpcInputs(
   if (raw.length > 0) {
     const typed = plain.find((i) => i.contents !== null && i.contents !== undefined);
     if (typed) {
-      throw serverError('BAD_DATA', rid, `contents field must not be specified when using raw_input_contents for '${typed.name}' for model '${model}'`);
+      throw serverError('BAD_DATA', rid, `contents field must not be specified when using raw_input_contents for '${quote(typed.name)}' for model '${model}'`);
     }
     if (raw.length !== plain.length) {
       const which = plain.length === msg.inputs.length ? 'inputs of the request' : 'inputs not in shared memory';
@@ -118,28 +124,28 @@ export function materializeGrpcInputs(
     const region = decoded.inputs[i].region;
     if (region) {
       if (!regions) throw serverError('SHM_DISABLED');
-      return regions.input(input.name, dt, count, region);
+      return regions.input(input.name, dt, count, region, form);
     }
-    if (raw.length > 0) return tensorFromRaw(input.name, dt, count, raw[next++], rid);
+    if (raw.length > 0) return tensorFromRaw(input.name, dt, count, raw[next++], rid, form);
     if (input.contents === null || input.contents === undefined) {
-      throw serverError('BAD_DATA', rid, `unable to find data for input tensor '${input.name}' for model '${model}' in request`);
+      throw serverError('BAD_DATA', rid, `unable to find data for input tensor '${quote(input.name)}' for model '${model}' in request`);
     }
-    return fromContents(input, input.contents, dt, count, model, rid);
+    return fromContents(input, input.contents, dt, count, model, rid, form);
   });
 }
 
-function fromContents(input: InferInputTensorMessage, contents: Partial<TensorContentsMessage>, dt: DatatypeInfo, count: number, model: string, rid: string): TensorData {
+function fromContents(input: InferInputTensorMessage, contents: Partial<TensorContentsMessage>, dt: DatatypeInfo, count: number, model: string, rid: string, form: BytesForm): TensorData {
   const field = CONTENTS_FIELD[dt.wire];
   // A value in any other field is a type mismatch, as Triton reports it.
   for (const [name, type] of Object.entries(CONTENTS_FIELD_TYPE) as [keyof TensorContentsMessage, string][]) {
     if (name !== field && (contents[name]?.length ?? 0) > 0) {
-      throw serverError('BAD_DATA', rid, `unexpected explicit tensor data for input tensor '${input.name}' for model '${model}' of type '${type}', expected datatype '${dt.wire}'`);
+      throw serverError('BAD_DATA', rid, `unexpected explicit tensor data for input tensor '${quote(input.name)}' for model '${model}' of type '${type}', expected datatype '${dt.wire}'`);
     }
   }
   if (field === null) {
     // No field can hold FP16/BF16 values, so only an empty tensor can come typed (as in Triton).
     if (count === 0) return { kind: 'raw', bytes: new Uint8Array(0) };
-    throw serverError('BAD_DATA', rid, `input '${input.name}' for model '${model}': ${dt.wire} has no typed contents field; send it in raw_input_contents`);
+    throw serverError('BAD_DATA', rid, `input '${quote(input.name)}' for model '${model}': ${dt.wire} has no typed contents field; send it in raw_input_contents`);
   }
   const values = contents[field] ?? [];
   switch (field) {
@@ -147,8 +153,18 @@ function fromContents(input: InferInputTensorMessage, contents: Partial<TensorCo
     case 'uint64_contents':
       // Decimal strings from the loader; BigInt keeps every bit of them.
       return tensorFromValues(input.name, dt, count, (values as (string | number)[]).map((v) => BigInt(v)), rid);
-    case 'bytes_contents':
-      return tensorFromValues(input.name, dt, count, (values as Uint8Array[]).map((b) => utf8.decode(b)), rid);
+    case 'bytes_contents': {
+      const elements = values as Uint8Array[];
+      if (elements.length !== count) return tensorFromValues(input.name, dt, count, elements, rid);
+      // Each element's bytes exactly, or refused with its index (bytes-elements.ts).
+      const strings: string[] = new Array(count);
+      try {
+        for (let i = 0; i < count; i++) strings[i] = bytesToElement(elements[i], i, form);
+      } catch (err) {
+        throw bytesError(err, input.name, rid);
+      }
+      return { kind: 'strings', strings };
+    }
     default:
       return tensorFromValues(input.name, dt, count, values as ArrayLike<unknown>, rid);
   }
@@ -158,7 +174,7 @@ function fromContents(input: InferInputTensorMessage, contents: Partial<TensorCo
  * The response message: the outputs in the scheduler's order, each as raw contents, except those
  * written into a client region (`regions`): they carry the region's parameters and no raw entry.
  */
-export function encodeGrpcInferResponse(response: InferResponse, outputs?: readonly DecodedOutput[] | null, regions?: RequestRegions): ModelInferResponseMessage {
+export function encodeGrpcInferResponse(response: InferResponse, outputs?: readonly DecodedOutput[] | null, regions?: RequestRegions, form: BytesForm = 'text'): ModelInferResponseMessage {
   const raw: Uint8Array[] = [];
   return {
     model_name: response.modelName,
@@ -168,7 +184,7 @@ export function encodeGrpcInferResponse(response: InferResponse, outputs?: reado
     outputs: response.outputs.map((o) => {
       const region = regions && outputs?.find((r) => r.name === o.name)?.region;
       const parameters = region ? parametersToMessage(regionResponseParameters(region, regions.bytesWritten(o.name))) : {};
-      if (!region) raw.push(outputBytes(o));
+      if (!region) raw.push(outputBytes(o, form));
       return { name: o.name, datatype: o.datatype.wire, shape: o.shape as number[], parameters, contents: null };
     }),
     raw_output_contents: raw,

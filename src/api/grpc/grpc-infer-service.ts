@@ -26,14 +26,23 @@ export type InternalErrorLog = (err: unknown, what: string) => void;
  * on client shared-memory regions are held until the response is encoded, as over HTTP.
  */
 export async function runGrpcInfer(ctx: ApiContext, msg: ModelInferRequestMessage | MalformedInferRequest, signal?: CancelSignal): Promise<ModelInferResponseMessage> {
-  if (msg instanceof MalformedInferRequest) throw serverError('BAD_REQUEST', `the request is not a ModelInferRequest: ${msg.reason}`);
+  if (msg instanceof MalformedInferRequest) {
+    if (msg.overLimit) throw serverError('OVER_LIMIT', `${msg.reason}, more than a request of at most ${ctx.limits.maxElements} elements can need (--max-request-elements)`);
+    throw serverError('BAD_REQUEST', `the request is not a ModelInferRequest: ${msg.reason}`);
+  }
   const target = ctx.registry.ready(msg.model_name, msg.model_version);
   const decoded = decodeGrpcInferRequest(msg);
   return runInference(ctx.clientRegions, target, decoded,
-    (regions) => materializeGrpcInputs(msg, target.config.name, regions, decoded),
-    (response, regions) => encodeGrpcInferResponse(response, decoded.outputs, regions),
-    { signal });
+    (regions) => materializeGrpcInputs(msg, target.config.name, regions, decoded, target.bytesForm),
+    (response, regions) => encodeGrpcInferResponse(response, decoded.outputs, regions, target.bytesForm),
+    { signal, limits: ctx.limits });
 }
+
+/** Values a message may hold besides one per element: its structure (tensors, dims, parameters). */
+const kStructureValues = 65536;
+
+/** The most values a request message may make when read (grpc-infer-wire-read.ts). */
+export const maxMessageValues = (ctx: ApiContext): number => ctx.limits.maxElements + kStructureValues;
 
 const isInternal = (err: unknown): boolean => !(err instanceof ServerError) || err.kind === 'INTERNAL';
 
@@ -44,7 +53,7 @@ const isInternal = (err: unknown): boolean => !(err instanceof ServerError) || e
 export function modelInferOnBytes(ctx: ApiContext, logInternal: InternalErrorLog): UnaryRoute['call'] {
   return async (request, signal) => {
     try {
-      return encodeModelInferResponse(await runGrpcInfer(ctx, readModelInferRequest(request), signal));
+      return encodeModelInferResponse(await runGrpcInfer(ctx, readModelInferRequest(request, maxMessageValues(ctx)), signal));
     } catch (err) {
       if (isInternal(err)) logInternal(err, 'ModelInfer');
       return grpcErrorReply(err);
@@ -52,8 +61,36 @@ export function modelInferOnBytes(ctx: ApiContext, logInternal: InternalErrorLog
   };
 }
 
+/** The streams open now: each ends, once its answers are written, with the status given. */
+export class OpenStreams {
+  private readonly ends = new Set<(status: { code: number; details: string }) => void>();
+  private emptyWaiters: (() => void)[] = [];
+
+  get size(): number {
+    return this.ends.size;
+  }
+
+  add(end: (status: { code: number; details: string }) => void): () => void {
+    this.ends.add(end);
+    return () => {
+      if (this.ends.delete(end) && this.ends.size === 0) for (const wake of this.emptyWaiters.splice(0)) wake();
+    };
+  }
+
+  /** Resolves the next time no stream is open (now, if none is). */
+  empty(): Promise<void> {
+    if (this.ends.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.emptyWaiters.push(resolve));
+  }
+
+  /** Ends every open stream with `status` (shutdown), after the answers already due. */
+  endAll(status: { code: number; details: string }): void {
+    for (const end of [...this.ends]) end(status);
+  }
+}
+
 /** The two inference handlers, for grpc.Server.addService. */
-export function grpcInferHandlers(ctx: ApiContext, logInternal: InternalErrorLog): grpc.UntypedServiceImplementation {
+export function grpcInferHandlers(ctx: ApiContext, logInternal: InternalErrorLog, streams: OpenStreams = new OpenStreams()): grpc.UntypedServiceImplementation {
   const ModelInfer = (
     call: grpc.ServerUnaryCall<ModelInferRequestMessage | MalformedInferRequest, ModelInferResponseMessage>,
     callback: grpc.sendUnaryData<ModelInferResponseMessage>,
@@ -77,12 +114,21 @@ export function grpcInferHandlers(ctx: ApiContext, logInternal: InternalErrorLog
     let open = true;
     // When the stream is cancelled, its requests still in a queue are withdrawn.
     const cancelled = new CancelSource();
+    // On shutdown the server ends the stream itself, with a status, once every answer due on it
+    // has been written (a client may keep a stream open for ever).
+    const forget = streams.add((status) => {
+      written.then(() => {
+        if (open) call.emit('error', status); // grpc-js: sets the status and ends the call
+      });
+    });
     const stop = () => {
       open = false;
+      forget();
       cancelled.abort();
     };
     call.on('cancelled', stop);
     call.on('error', stop);
+    call.on('finish', forget);
     call.on('data', (msg: ModelInferRequestMessage | MalformedInferRequest) => {
       const answer = runGrpcInfer(ctx, msg, cancelled.signal).then(
         (response): ModelStreamInferResponseMessage => ({ error_message: '', infer_response: response }),

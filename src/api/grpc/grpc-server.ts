@@ -7,17 +7,22 @@ import { readFile } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
-import { unenforcedGrpcFlags, type GrpcOptions } from '../../cli/index.ts';
+import { GrpcCode, serverError } from '../../errors.ts';
+import { unenforcedGrpcFlags, type GrpcOptions, type Restrictions } from '../../cli/index.ts';
 import type { Logger } from '../../observability/index.ts';
 import type { ApiContext } from '../shared/api-context.ts';
-import { grpcInferHandlers, modelInferOnBytes, type InternalErrorLog } from './grpc-infer-service.ts';
+import { admits, checkRestricted, GRPC_METHOD_GROUPS } from '../shared/api-groups.ts';
+import { grpcErrorReply } from '../shared/error-reply.ts';
+import { grpcInferHandlers, maxMessageValues, modelInferOnBytes, OpenStreams, type InternalErrorLog } from './grpc-infer-service.ts';
 import { grpcModelHandlers } from './grpc-model-service.ts';
 import { routeUnaryDirectly, type DirectRoute } from './grpc-unary-direct.ts';
-import { healthPackageDefinition, inferencePackageDefinition, inferenceServiceDefinition, INFERENCE_SERVICE } from '../../protocol/index.ts';
+import { healthPackageDefinition, inferencePackageDefinition, inferenceServerDefinition, INFERENCE_SERVICE } from '../../protocol/index.ts';
 
 interface GrpcServerSettings extends GrpcOptions {
   /** 0 picks a free port. */
   readonly port: number;
+  /** --grpc-restricted-protocol: groups whose methods need a metadata key (none: all open). */
+  readonly restrictions?: Restrictions;
 }
 
 export interface GrpcFrontEnd {
@@ -29,8 +34,17 @@ export interface GrpcFrontEnd {
   readonly modelInferDirect: DirectRoute | null;
   /** Re-reads the server's readiness for the health service now (it also does once a second). */
   refreshHealth(): void;
-  /** Stops taking calls and resolves once the calls in flight have finished. */
+  /**
+   * Stops taking connections and new calls (GOAWAY; health turns NOT_SERVING); resolves once
+   * every connection has closed. Calls in flight go on.
+   */
   drain(): Promise<void>;
+  /** ModelStreamInfer streams open now. */
+  readonly openStreams: number;
+  /** Resolves the next time no ModelStreamInfer stream is open. */
+  streamsClosed(): Promise<void>;
+  /** Ends every open ModelStreamInfer stream with UNAVAILABLE, after the answers due on it. */
+  endStreams(): void;
   /** Cancels whatever is still running and closes every connection. */
   forceClose(): void;
 }
@@ -85,10 +99,15 @@ export async function startGrpcServer(ctx: ApiContext, settings: GrpcServerSetti
   const logInternal: InternalErrorLog = (err, rpc) => {
     start.logger.error({ err }, `gRPC ${rpc} failed`);
   };
-  const server = new grpc.Server(channelOptions(settings));
-  server.addService(inferenceServiceDefinition(), {
+  const restrictions = settings.restrictions ?? new Map();
+  const server = new grpc.Server({
+    ...channelOptions(settings),
+    ...(restrictions.size > 0 ? { interceptors: [restrictionInterceptor(restrictions)] } : {}),
+  });
+  const streams = new OpenStreams();
+  server.addService(inferenceServerDefinition(maxMessageValues(ctx)), {
     ...grpcModelHandlers(ctx, logInternal),
-    ...grpcInferHandlers(ctx, logInternal),
+    ...grpcInferHandlers(ctx, logInternal, streams),
   });
 
   // The health service answers for the server ('') and for the inference service by name,
@@ -107,6 +126,7 @@ export async function startGrpcServer(ctx: ApiContext, settings: GrpcServerSetti
 
   // Reflection describes both packages, so grpcurl can call either without the .proto files.
   new ReflectionService({ ...inferencePackageDefinition(), ...healthPackageDefinition() }).addToServer(server);
+  checkEveryMethodHasAGroup(server);
 
   let port: number;
   try {
@@ -121,7 +141,10 @@ export async function startGrpcServer(ctx: ApiContext, settings: GrpcServerSetti
   const modelInferDirect = routeUnaryDirectly(server, {
     path: `/${INFERENCE_SERVICE}/ModelInfer`,
     maxRequestBytes: settings.maxMessageSizeBytes,
+    limitFlag: '--grpc-max-message-size',
     call: modelInferOnBytes(ctx, logInternal),
+    // A call without the inference group's key goes to grpc-js, whose interceptor refuses it.
+    admit: inferenceAdmits(restrictions),
   });
   const healthTimer = setInterval(refreshHealth, kHealthRefreshMs);
   healthTimer.unref();
@@ -144,9 +167,56 @@ export async function startGrpcServer(ctx: ApiContext, settings: GrpcServerSetti
       setHealth('NOT_SERVING');
       return new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
     },
+    get openStreams() { return streams.size; },
+    streamsClosed: () => streams.empty(),
+    endStreams: () => streams.endAll({ code: GrpcCode.UNAVAILABLE, details: serverError('SERVER_CLOSING').message }),
     forceClose: () => {
       clearInterval(healthTimer);
       server.forceShutdown();
     },
   };
+}
+
+/**
+ * Refuses, with PERMISSION_DENIED and Triton's message, a call to a restricted group whose
+ * metadata lacks `triton-grpc-protocol-<key>: <value>`; a method with no group is refused too.
+ * One interceptor covers every service on the server (inference, health, reflection).
+ */
+function restrictionInterceptor(restrictions: Restrictions): grpc.ServerInterceptor {
+  return (method, call) => new grpc.ServerInterceptingCall(call, {
+    start: (next) => next({
+      onReceiveMetadata: (metadata, pass) => {
+        const group = GRPC_METHOD_GROUPS[method.path];
+        try {
+          if (group === undefined) throw serverError('INTERNAL', `gRPC method ${method.path} has no API group`);
+          checkRestricted(restrictions, group, (name) => metadata.get(name), 'protocol');
+        } catch (err) {
+          call.sendStatus({ ...grpcErrorReply(err), metadata: new grpc.Metadata() });
+          return;
+        }
+        pass(metadata);
+      },
+    }),
+  });
+}
+
+/** For the direct ModelInfer route: whether the HTTP/2 headers carry the inference group's key. */
+function inferenceAdmits(restrictions: Restrictions): ((headers: Record<string, unknown>) => boolean) | undefined {
+  const restriction = restrictions.get(GRPC_METHOD_GROUPS[`/${INFERENCE_SERVICE}/ModelInfer`]);
+  if (restriction === undefined) return undefined;
+  return (headers) => admits(restriction, headers[restriction.header] as string | undefined);
+}
+
+/**
+ * Every method the server serves must have an API group (api/shared/api-groups.ts), or
+ * --grpc-restricted-protocol could not cover it. grpc-js keeps its handlers in a private map;
+ * where a release renames it there is nothing to check here (test/api/access-control.test.ts
+ * still checks the table against the services' definitions).
+ */
+function checkEveryMethodHasAGroup(server: grpc.Server): void {
+  const handlers = (server as unknown as { handlers?: unknown }).handlers;
+  if (!(handlers instanceof Map)) return;
+  for (const path of handlers.keys()) {
+    if (GRPC_METHOD_GROUPS[path as string] === undefined) throw new Error(`gRPC method ${String(path)} has no API group in api/shared/api-groups.ts`);
+  }
 }

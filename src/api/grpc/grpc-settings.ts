@@ -10,7 +10,7 @@
  * where `model` is r.model_name checked with registry.ready(), or undefined when it is empty.
  * An empty settings map changes nothing and answers the settings in force, as in Triton.
  */
-import { serverError } from '../../errors.ts';
+import { quote, serverError } from '../../errors.ts';
 import type { LogSettingsJson } from '../../observability/index.ts';
 import type { TraceSettingJson } from '../../cli/index.ts';
 
@@ -34,7 +34,7 @@ export function logSettingsFromGrpc(settings: Record<string, LogSettingValue> | 
   const body: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(settings ?? {})) {
     const choice = v.parameter_choice ?? kLogMembers.find((m) => v[m] !== undefined);
-    if (choice === undefined) throw serverError('BAD_REQUEST', `log setting '${key}' has no value`);
+    if (choice === undefined) throw serverError('BAD_REQUEST', `log setting '${quote(key)}' has no value`);
     body[key] = v[choice];
   }
   return body;
@@ -62,7 +62,7 @@ export function traceSettingFromGrpc(settings: Record<string, TraceSettingValue>
     if (values.length === 0) body[key] = null;
     else if (key === 'trace_level') body[key] = [...values];
     else if (values.length === 1) body[key] = values[0];
-    else throw serverError('BAD_REQUEST', `trace setting '${key}' takes one value, got ${values.length}`);
+    else throw serverError('BAD_REQUEST', `trace setting '${quote(key)}' takes one value, got ${values.length}`);
   }
   return body;
 }

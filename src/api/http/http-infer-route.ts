@@ -14,6 +14,7 @@ import { splitBinaryBody } from '../../protocol/index.ts';
 import { decodeInferRequest, materializeInputs, outputJsonData, parseJson } from './codec-json.ts';
 import { CancelSource, runInference, type DecodedOutput } from '../../inference/index.ts';
 import { outputBytes } from '../../inference/index.ts';
+import type { BytesForm } from '../../bytes-elements.ts';
 
 const HEADER_LENGTH = 'inference-header-content-length';
 const EMPTY = Buffer.alloc(0);
@@ -24,7 +25,7 @@ export function inferRoute(app: FastifyInstance, ctx: ApiContext): void {
     const body = Buffer.isBuffer(req.body) ? req.body : EMPTY;
     const headerLength = req.headers[HEADER_LENGTH];
     const { header, binary } = typeof headerLength === 'string' ? splitBinaryBody(body, headerLength) : { header: body, binary: EMPTY };
-    const decoded = decodeInferRequest(parseJson(header, ctx.maxJsonDepth));
+    const decoded = decodeInferRequest(parseJson(header, ctx.maxJsonDepth, ctx.limits.maxElements));
     const target = ctx.registry.ready(model, version);
     // The response closes before it is written only when the client went away: then a request
     // still in the queue is withdrawn instead of run for nobody. (A close after the answer was
@@ -34,14 +35,14 @@ export function inferRoute(app: FastifyInstance, ctx: ApiContext): void {
       if (!reply.raw.writableEnded) gone.abort();
     });
     return runInference(ctx.clientRegions, target, decoded,
-      (regions) => materializeInputs(decoded.inputs, binary, decoded.id, target.config.name, regions),
+      (regions) => materializeInputs(decoded.inputs, binary, decoded.id, target.config.name, regions, target.bytesForm),
       (response, regions) => {
         const binaryNames = decoded.outputs
           ? new Set(decoded.outputs.filter((o) => o.binary).map((o) => o.name))
           : new Set(decoded.parameters.binary_data_output === true ? response.outputs.map((o) => o.name) : []);
-        return sendResponse(reply, response, binaryNames, regions.used ? { outputs: decoded.outputs, regions } : null);
+        return sendResponse(reply, response, binaryNames, regions.used ? { outputs: decoded.outputs, regions } : null, target.bytesForm);
       },
-      { signal: gone.signal });
+      { signal: gone.signal, limits: ctx.limits });
   };
   app.post('/v2/models/:model/infer', handler);
   app.post('/v2/models/:model/versions/:version/infer', handler);
@@ -53,7 +54,7 @@ interface RegionOutputs {
   readonly regions: RequestRegions;
 }
 
-function sendResponse(reply: FastifyReply, response: InferResponse, binaryNames: ReadonlySet<string>, inRegions: RegionOutputs | null): FastifyReply {
+function sendResponse(reply: FastifyReply, response: InferResponse, binaryNames: ReadonlySet<string>, inRegions: RegionOutputs | null, form: BytesForm = 'text'): FastifyReply {
   const parts: Buffer[] = [];
   const outputs = response.outputs.map((o: InferOutput) => {
     const head = `{"name":${JSON.stringify(o.name)},"datatype":"${o.datatype.wire}","shape":[${o.shape.join(',')}]`;
@@ -62,11 +63,11 @@ function sendResponse(reply: FastifyReply, response: InferResponse, binaryNames:
       return `${head},"parameters":${JSON.stringify(regionResponseParameters(region, inRegions!.regions.bytesWritten(o.name)))}}`;
     }
     if (binaryNames.has(o.name)) {
-      const bytes = outputBytes(o);
+      const bytes = outputBytes(o, form);
       parts.push(bytes);
       return `${head},"parameters":{"binary_data_size":${bytes.length}}}`;
     }
-    return `${head},"data":${outputJsonData(o)}}`;
+    return `${head},"data":${outputJsonData(o, form)}}`;
   });
   const id = response.id !== undefined ? `"id":${JSON.stringify(response.id)},` : '';
   const json = `{${id}"model_name":${JSON.stringify(response.modelName)},"model_version":"${response.modelVersion}","outputs":[${outputs.join(',')}]}`;

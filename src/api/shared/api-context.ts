@@ -6,6 +6,7 @@ import type { LogSettings } from '../../observability/index.ts';
 import type { ModelRegistry } from '../../repository/index.ts';
 import type { ClientRegions, CudaRegions } from '../../shm/index.ts';
 import type { TraceManager } from '../../observability/index.ts';
+import type { RequestLimits } from '../../inference/index.ts';
 
 export interface ApiContext {
   readonly registry: ModelRegistry;
@@ -14,11 +15,15 @@ export interface ApiContext {
   readonly serverId?: string;
   readonly maxInputSizeBytes: number;
   readonly maxJsonDepth: number;
+  /** The budgets every inference request must fit (--max-request-elements, --max-request-memory). */
+  readonly limits: RequestLimits;
   /** Client system shared-memory regions (one registry per server, shared by the front-ends). */
   readonly clientRegions: ClientRegions;
   /** Client CUDA shared-memory regions (none can be registered here). */
   readonly cudaRegions: CudaRegions;
   isLive(): boolean;
+  /** True once the server has begun to shut down (SIGTERM/SIGINT): answers close their connection. */
+  isClosing(): boolean;
   isReady(): boolean;
   readonly logSettings: LogSettings;
   readonly tracing: TraceManager;

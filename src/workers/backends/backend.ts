@@ -49,7 +49,12 @@ export interface NumericHostTensor {
   readonly data: TypedArray;
 }
 
-/** A BYTES tensor: one string per element. */
+/**
+ * A BYTES tensor: one string per element. For a backend registered without `rawBytes` (see
+ * backend-registry.ts) each is UTF-8 text without NUL (other elements never reach it); for one
+ * registered with `rawBytes: true`, each holds one character per byte (Buffer 'latin1'), and
+ * its BYTES outputs are read the same way.
+ */
 export interface StringHostTensor {
   readonly type: 'string';
   readonly dims: readonly number[];

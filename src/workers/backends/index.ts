@@ -7,4 +7,4 @@ export type {
   Backend, BackendMetadata, BackendModule, BackendSetup, HostTensor, HostTensors, IoMetadata, NumericHostTensor, StringHostTensor,
 } from './backend.ts';
 export { isStringHostTensor } from './backend.ts';
-export { backendModuleUrl, registerBackend } from './backend-registry.ts';
+export { backendCapabilities, backendModuleUrl, registerBackend, type BackendCapabilities } from './backend-registry.ts';

@@ -77,6 +77,7 @@ const invalid = (message: RegExp) => refused(400, INVALID_ARGUMENT, message);
 export const CASES: readonly ConformanceCase[] = [
   // Right answers.
   { title: 'adds and subtracts a batch of one with simple, and echoes the id', model: 'simple', id: 'req-42 ✓', inputs: simpleInputs(), expect: { answer: { id: 'req-42 ✓', version: '1', outputs: simpleOutputs() } } },
+  { title: "answers a request with parameters of the client's own, 'triton' inside a key included", model: 'simple', inputs: simpleInputs(), parameters: { my_key: 'v', not_triton_: 2, flag: true }, expect: { answer: { version: '1', outputs: simpleOutputs() } } },
   { title: 'adds and subtracts each row of a batch of three', model: 'simple', inputs: simpleInputs(3, 0, -2), expect: { answer: { version: '1', outputs: simpleOutputs(3, 0, -2) } } },
   { title: 'answers a full batch of max_batch_size rows', model: 'simple', inputs: simpleInputs(8, 100), expect: { answer: { version: '1', outputs: simpleOutputs(8, 100) } } },
   { title: 'returns only the outputs asked for', model: 'simple', inputs: simpleInputs(), outputs: ['OUTPUT1'], expect: { answer: { version: '1', outputs: simpleOutputs().slice(1) } } },
@@ -132,6 +133,8 @@ export const CASES: readonly ConformanceCase[] = [
   { title: 'a model whose only version failed to load', model: 'corrupt', inputs: simpleInputs(), expect: refused(503, UNAVAILABLE, /^Request for unknown model: 'corrupt' has no available versions$/) },
   { title: 'an unknown input', model: 'simple', inputs: simpleInputs(1, 0, 1, { name: 'INPUT9' }), expect: invalid(/unexpected inference input 'INPUT9' for model 'simple'/) },
   { title: 'an unknown output', model: 'simple', inputs: simpleInputs(), outputs: ['OUTPUT9'], expect: invalid(/unexpected inference output 'OUTPUT9' for model 'simple'/) },
+  { title: "a request parameter whose key starts with 'triton_' (Triton reserves them)", model: 'simple', inputs: simpleInputs(), parameters: { triton_enable_empty_final_response: true }, expect: invalid(/^parameter keys starting with 'triton_' are reserved for Triton usage and should not be specified\.$/) },
+  { title: "a reserved 'triton_' key beside parameters of the client's own", model: 'simple', inputs: simpleInputs(), parameters: { my_key: 1, triton_final_response: 'x' }, expect: invalid(/reserved for Triton usage/) },
   { title: 'an output asked for twice', model: 'simple', inputs: simpleInputs(), outputs: ['OUTPUT0', 'OUTPUT0'], expect: invalid(/output 'OUTPUT0' is requested more than once for model 'simple'/) },
   { title: 'a missing input', model: 'simple', inputs: simpleInputs().slice(0, 1), expect: invalid(/expected 2 inputs but got 1 inputs for model 'simple'.*missing required input\(s\) \['INPUT1'\]/) },
   { title: 'an input given twice', model: 'simple', inputs: simpleInputs(1, 0, 1, {}, { name: 'INPUT0' }), expect: invalid(/input 'INPUT0' is given more than once for model 'simple'/) },

@@ -22,7 +22,7 @@ describe('gRPC request header', () => {
     const msg = encodeGrpcInferRequest('m', [{ name: 'X', datatype: 'INT64', shape: [2, 3], data: [1, 2, 3, 4, 5, 6] }], {});
     msg.inputs[0].shape = ['2', '3'];
     const header = decodeGrpcInferRequest(msg);
-    assert.deepEqual(header.inputs, [{ name: 'X', datatype: 'INT64', shape: [2, 3] }]);
+    assert.deepEqual(header.inputs, [{ name: 'X', datatype: 'INT64', shape: [2, 3], dataBytes: 48 }]);
     assert.equal(header.id, undefined);
     assert.equal(header.outputs, null);
     assert.deepEqual(decodeGrpcInferRequest({ ...msg, id: 'r', outputs: [{ name: 'Y', parameters: {} }] }).outputs, [{ name: 'Y', binary: false }]);

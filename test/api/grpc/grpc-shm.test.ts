@@ -203,7 +203,7 @@ describe('gRPC system shared memory', () => {
       for (const key of ['/a/b', '/..', '', '/../etc/passwd']) {
         await rejectsWith(ts.grpc.systemSharedMemoryRegister('bad-key', key, 8), grpc.status.INVALID_ARGUMENT, /failed to register shared memory region 'bad-key': invalid args: the key must be one plain name/);
       }
-      await rejectsWith(ts.grpc.systemSharedMemoryRegister('missing', `/${uniqueShmName('missing')}`, 8), grpc.status.INVALID_ARGUMENT, /invalid args: no shared memory object '\/nereid-test-.*' exists/);
+      await rejectsWith(ts.grpc.systemSharedMemoryRegister('missing', `/${uniqueShmName('missing')}`, 8), grpc.status.INVALID_ARGUMENT, /invalid args: no shared memory object exists under the given key$/);
       await rejectsWith(ts.grpc.systemSharedMemoryRegister('too-far', object.key, 64, 8), grpc.status.INVALID_ARGUMENT, /offset \+ byte_size is 72, past the end of the 64-byte shared memory object/);
       await rejectsWith(ts.grpc.systemSharedMemoryRegister('empty', object.key, 0), grpc.status.INVALID_ARGUMENT, /byte_size must be at least 1/);
       await rejectsWith(ts.grpc.call('SystemSharedMemoryRegister', { name: 'huge', key: object.key, byte_size: '18446744073709551615' }), grpc.status.INVALID_ARGUMENT, /'byte_size' must be a non-negative integer/);

@@ -56,7 +56,7 @@ describe('system shared memory endpoints with --allow-client-shm=true', () => {
     ['malformed JSON', () => '{"key": ', 400, /failed to parse the request JSON/],
     ['a key with a slash inside', () => ({ key: '/a/b', byte_size: 8 }), 400, /invalid args: the key must be one plain name/],
     ['a key that climbs out of /dev/shm', () => ({ key: '/../../etc/passwd', byte_size: 8 }), 400, /invalid args: the key must be one plain name/],
-    ['a key with no object behind it', () => ({ key: `/${uniqueShmName('missing')}`, byte_size: 8 }), 400, /invalid args: no shared memory object '\/nereid-test-[^']+' exists/],
+    ['a key with no object behind it', () => ({ key: `/${uniqueShmName('missing')}`, byte_size: 8 }), 400, /invalid args: no shared memory object exists under the given key$/],
     ['a range past the end of the object', (key) => ({ key, offset: 1000, byte_size: 100 }), 400, /^failed to register shared memory region 'r': invalid args: offset \+ byte_size is 1100, past the end of the 1024-byte shared memory object$/],
     ['a region over the total limit', (key) => ({ key, byte_size: 8193 }), 413, /more than the limit of 8192 \(--client-shm-max-bytes\)/],
   ];
