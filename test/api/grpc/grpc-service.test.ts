@@ -86,7 +86,8 @@ describe('gRPC health, metadata, config and repository RPCs', () => {
     assert.equal(config.platform, 'onnxruntime_onnx');
     for (const key of ['input', 'output', 'instance_group'] as const) {
       // The loader writes unset sub-messages as null where the HTTP JSON leaves them out.
-      const strip = (v: unknown): unknown => JSON.parse(JSON.stringify(v, (_k, x) => (x === null ? undefined : x)));
+      // The HTTP JSON prints dims as numbers (as Triton's does); this gRPC client decodes int64 as strings.
+      const strip = (v: unknown): unknown => JSON.parse(JSON.stringify(v, (k, x) => (x === null ? undefined : k === 'dims' ? (x as unknown[]).map(Number) : x)));
       const comparable = (list: Record<string, unknown>[]) => list.map((t) => Object.fromEntries(Object.keys(t).filter((k) => k in (http[key] as Record<string, unknown>[])[0]).map((k) => [k, t[k]])));
       assert.deepEqual(comparable(strip(config[key]) as Record<string, unknown>[]), strip(http[key]), key);
     }
