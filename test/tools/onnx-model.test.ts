@@ -345,6 +345,7 @@ describe('generated models', () => {
       'examples/simple_sequence': ['1/model.onnx', 'config.pbtxt'],
       'examples/simple_int8': ['1/model.onnx', 'config.pbtxt'],
       'examples/simple_dyna_sequence': ['1/model.onnx', 'config.pbtxt'],
+      'examples/simple_string_dyna_sequence': ['1/model.onnx', 'config.pbtxt'],
     });
   });
 
