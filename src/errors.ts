@@ -67,6 +67,9 @@ const ErrorTable = {
   BAD_MODEL_VERSION: { kind: 'INVALID_ARG', message: "failed to get model version from specified version string '%s' (details: %s), version should be an integral value > 0" },
   NEGATIVE_MODEL_VERSION: { kind: 'INVALID_ARG', message: "invalid model version specified '%s' , version should be an integral value > 0" },
   MODEL_NOT_READY: { kind: 'UNAVAILABLE', message: "Request for unknown model: '%s' has no available versions" },
+  MODEL_CONTROL_DISABLED: { kind: 'UNAVAILABLE', message: 'explicit model load / unload is not allowed if polling is enabled' },
+  MODEL_POLL_FAILED: { kind: 'INTERNAL', message: "failed to load '%s', failed to poll from model repository%s" },
+  LOAD_FAILED: { kind: 'INVALID_ARG', message: "load failed for model '%s': %s" },
   MODEL_LOAD_FAILED: { kind: 'INVALID_ARG', message: "failed to load '%s': %s" },
   BAD_CONFIG: { kind: 'INVALID_ARG', message: '%s' },
   // Limits and lifecycle.

@@ -3,7 +3,7 @@
  * object. A bad flag is a TypeError/RangeError whose message names the flag.
  */
 import { parseArgs } from 'node:util';
-import { bool, integer, port } from './flag-values.ts';
+import { bool, integer, oneOf, port } from './flag-values.ts';
 import { DEFAULT_GRPC_OPTIONS, GRPC_BOOLEAN_FLAGS, GRPC_FLAG_SPEC, GRPC_USAGE, parseGrpcOptions, type GrpcOptions } from './grpc-cli-options.ts';
 import {
   DEFAULT_LOG_OPTIONS, DEFAULT_METRICS_OPTIONS, OBSERVABILITY_BOOLEAN_FLAGS, OBSERVABILITY_SPEC, OBSERVABILITY_USAGE,
@@ -48,6 +48,12 @@ export interface ServerOptions {
   readonly strictReadiness: boolean;
   /** --model-load-thread-count: how many models load at the same time. */
   readonly modelLoadThreadCount: number;
+  /** --model-control-mode: none (load all at start), poll (follow the repository), explicit (load/unload requests). */
+  readonly modelControlMode: ModelControlMode;
+  /** --load-model (explicit mode only): the models loaded at start-up; '*' means every model. */
+  readonly loadModels: readonly string[];
+  /** --repository-poll-secs: seconds between two scans of the repositories in poll mode. */
+  readonly repositoryPollSecs: number;
   /** --id: the server's name in its metadata (GET /v2, gRPC ServerMetadata). */
   readonly serverId: string;
   /** --backend-config. */
@@ -55,6 +61,10 @@ export interface ServerOptions {
   /** --cache-config (cache-options.ts); null: no response cache. */
   readonly responseCache: CacheOptions | null;
 }
+
+/** Triton's three model control modes. */
+export type ModelControlMode = 'none' | 'poll' | 'explicit';
+const kControlModes: readonly ModelControlMode[] = ['none', 'poll', 'explicit'];
 
 /** Defaults, as Triton's where Triton has the flag. */
 export const DEFAULT_OPTIONS: ServerOptions = Object.freeze({
@@ -80,6 +90,9 @@ export const DEFAULT_OPTIONS: ServerOptions = Object.freeze({
   exitOnError: true, // Triton's default
   strictReadiness: true, // Triton's default
   modelLoadThreadCount: 4, // Triton's default
+  modelControlMode: 'none', // Triton's default
+  loadModels: [],
+  repositoryPollSecs: 15, // Triton's default, in seconds
   serverId: 'nereid',
   backendConfig: DEFAULT_BACKEND_CONFIG,
   responseCache: null,
@@ -108,6 +121,9 @@ const spec = {
   'exit-on-error': { type: 'string' },
   'strict-readiness': { type: 'string' },
   'model-load-thread-count': { type: 'string' },
+  'model-control-mode': { type: 'string' },
+  'load-model': { type: 'string', multiple: true },
+  'repository-poll-secs': { type: 'string' },
   id: { type: 'string' },
   'backend-config': { type: 'string', multiple: true },
   ...CACHE_SPEC,
@@ -123,6 +139,12 @@ export const USAGE = `Usage: nereid [options]
   --strict-readiness=BOOL       ready only when every model is ready (default true; false:
                                 ready whenever the server answers)
   --model-load-thread-count=N   models loaded at the same time (default 4)
+  --model-control-mode=MODE     none (load every model at start-up), poll (follow changes in
+                                the repositories), explicit (load/unload requests; default none)
+  --load-model=NAME             with explicit mode, a model to load at start-up (repeatable;
+                                '*' loads every model)
+  --repository-poll-secs=N      seconds between two scans of the repositories in poll mode
+                                (default 15)
   --id=NAME                     the server's name in its metadata (default nereid)
   --backend-config=B,K=V        onnxruntime,intra_op_thread_count=N, onnxruntime,
                                 inter_op_thread_count=N (defaults where a config sets none),
@@ -183,6 +205,11 @@ export function parseCliOptions(argv: readonly string[]): ServerOptions & Comman
   if (repos.includes('')) throw new TypeError('--model-repository must not be empty');
   if (values['http-address'] === '') throw new TypeError('--http-address must not be empty');
   if (values.id === '') throw new TypeError('--id must not be empty');
+  const modelControlMode = oneOf(values, 'model-control-mode', DEFAULT_OPTIONS.modelControlMode, kControlModes);
+  const loadModels = (values['load-model'] as string[] | undefined) ?? [];
+  if (loadModels.includes('')) throw new TypeError('--load-model must not be empty');
+  // As in Triton, the start-up list is for explicit mode: the other modes load every model.
+  if (loadModels.length > 0 && modelControlMode !== 'explicit') throw new TypeError('--load-model can only be used with --model-control-mode=explicit');
   return Object.freeze({
     help: Boolean(values.help),
     version: Boolean(values.version),
@@ -207,6 +234,9 @@ export function parseCliOptions(argv: readonly string[]): ServerOptions & Comman
     exitOnError: bool(values, 'exit-on-error', DEFAULT_OPTIONS.exitOnError),
     strictReadiness: bool(values, 'strict-readiness', DEFAULT_OPTIONS.strictReadiness),
     modelLoadThreadCount: integer(values, 'model-load-thread-count', DEFAULT_OPTIONS.modelLoadThreadCount, 1),
+    modelControlMode,
+    loadModels: Object.freeze([...new Set(loadModels)]),
+    repositoryPollSecs: integer(values, 'repository-poll-secs', DEFAULT_OPTIONS.repositoryPollSecs, 1),
     serverId: (values.id as string | undefined) ?? DEFAULT_OPTIONS.serverId,
     backendConfig: parseBackendConfig((values['backend-config'] as string[] | undefined) ?? []),
     responseCache: parseCacheOptions(values),

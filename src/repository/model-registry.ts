@@ -20,6 +20,16 @@ export class ModelRegistry {
     this.models.set(model.name, model);
   }
 
+  /** The model of that name, or undefined. */
+  find(name: string): LoadedModel | undefined {
+    return this.models.get(name);
+  }
+
+  /** Forgets a model (removed from the repository). */
+  delete(name: string): void {
+    this.models.delete(name);
+  }
+
   all(): LoadedModel[] {
     return [...this.models.values()];
   }
@@ -65,9 +75,9 @@ export class ModelRegistry {
     }
   }
 
-  /** Every model that should be loaded is, with every version its policy selected. */
+  /** Every model that should be loaded is, with every version its policy selected (unloaded models do not count). */
   allReady(): boolean {
-    return this.all().every((m) => m.config !== null && m.versions.size > 0 && [...m.versions.values()].every((v) => v.state === 'READY'));
+    return this.all().every((m) => m.unloaded === true || m.config !== null && m.versions.size > 0 && [...m.versions.values()].every((v) => v.state === 'READY'));
   }
 
   /** Versions that are READY, ascending. */

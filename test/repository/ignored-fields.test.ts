@@ -25,7 +25,7 @@ describe('config fields with no effect', () => {
     s = await startRepoServer({
       inert: { from: 'simple', config: simple('model_warmup [ { name: "w" batch_size: 1 } ]\nmetric_tags { key: "team" value: "a" }') },
       plain: { from: 'simple', config: simple('').replace(' allow_ragged_batch: true', '') },
-    }, [`--log-file=${file}`]);
+    }, [`--log-file=${file}`, '--log-format=json']);
   });
   after(async () => {
     await s?.close();
