@@ -16,9 +16,9 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { serverError } from '../errors.ts';
 import { configFromJson, type RawConfig } from '../model-config/index.ts';
-import type { Logger } from '../observability/index.ts';
+import { ModelStatistics, type Logger } from '../observability/index.ts';
 import { instanceCount, prepareModel, startVersion, type LoadedModel, type LoadOptions, type ModelVersion, type VersionHooks } from './model-lifecycle.ts';
-import type { ModelRegistry } from './model-registry.ts';
+import { kUnloadedReason, type ModelRegistry } from './model-registry.ts';
 import { scanRepositories } from './model-repository.ts';
 import { removeOverrideDir, writeOverrideFiles, type OverrideFiles } from './override-files.ts';
 
@@ -73,7 +73,7 @@ interface Source {
   readonly fingerprint: string;
 }
 
-const kUnloaded = 'unloaded';
+const kUnloaded = kUnloadedReason;
 
 export class ModelManager implements ModelControl {
   private readonly log: Logger;
@@ -266,6 +266,13 @@ export class ModelManager implements ModelControl {
       return entry?.state === 'READY' && oldSource.versions.get(v) === versionPrints.get(v) ? entry : undefined;
     };
     const perInstance = threads ?? threadsFor(this.loadedInstances() + instanceCount(ready));
+    // The index shows the versions being loaded as LOADING; requests still go to what serves.
+    const base = old && !old.unloaded ? old : null;
+    const loading = new Map<number, ModelVersion>(base ? [...base.versions] : []);
+    for (const v of ready.selected) {
+      if (!loading.has(v) || loading.get(v)!.state !== 'READY') loading.set(v, { version: v, state: 'LOADING', reason: '', scheduler: null, stats: new ModelStatistics() });
+    }
+    this.registry.set(base ? { ...base, versions: sortVersions(loading) } : { name, dir, config, reason: '', versions: sortVersions(loading) });
     const started = await Promise.all(ready.selected.map(async (v) => {
       const kept = reusable(v);
       if (kept) return kept;

@@ -75,9 +75,19 @@ export class ModelRegistry {
     }
   }
 
-  /** Every model that should be loaded is, with every version its policy selected (unloaded models do not count). */
+  /**
+   * Every model that should be loaded is, with every version its policy selected. Unloaded
+   * models do not count; nor do, in a model that serves, versions being swapped in or out
+   * (LOADING, UNLOADING, unloaded) or that failed a reload while the previous ones serve.
+   */
   allReady(): boolean {
-    return this.all().every((m) => m.unloaded === true || m.config !== null && m.versions.size > 0 && [...m.versions.values()].every((v) => v.state === 'READY'));
+    return this.all().every((m) => {
+      if (m.unloaded === true) return true;
+      const versions = [...m.versions.values()];
+      if (m.config === null || !versions.some((v) => v.state === 'READY')) return false;
+      const reloadFailed = m.reason !== '';
+      return versions.every((v) => v.state === 'READY' || v.state === 'LOADING' || v.state === 'UNLOADING' || v.reason === kUnloadedReason || reloadFailed);
+    });
   }
 
   /** Versions that are READY, ascending. */
@@ -99,6 +109,9 @@ export class ModelRegistry {
     return model.versions.get(parseModelVersion(version)!);
   }
 }
+
+/** The reason of a version that was unloaded (Triton's word). */
+export const kUnloadedReason = 'unloaded';
 
 /** The most of a refused version string a message shows (it comes from the client). */
 const kShownVersionChars = 32;

@@ -68,6 +68,8 @@ describe('model control over HTTP, explicit mode', () => {
     assert.deepEqual((await index()).find((r) => r.name === 'simple'), { name: 'simple', version: '1', state: 'UNAVAILABLE', reason: 'unloaded' });
     const afterUnload = await postJson(`${ts.url}/v2/models/simple/infer`, simpleBody);
     assert.equal(afterUnload.status, 503);
+    // An unloaded model does not count against strict readiness.
+    assert.equal((await fetch(`${ts.url}/v2/health/ready`)).status, 200);
     const wrong = await load('wrong_model_name');
     assert.equal(wrong.status, 500);
     assert.match(jsonOf(wrong).error, /failed to load 'wrong_model_name'/);

@@ -91,6 +91,8 @@ describe('poll mode swaps', () => {
     assert.deepEqual([...load.versions].sort(), ['1', '2']);
     assert.deepEqual(await state('2'), { name: 'simple', version: '2', state: 'READY', reason: '' });
     assert.deepEqual(await state('1'), { name: 'simple', version: '1', state: 'UNAVAILABLE', reason: 'unloaded' });
+    // Strict readiness holds through a swap: an unloaded old version does not make the server unready.
+    assert.equal((await fetch(`${ts.url}/v2/health/ready`)).status, 200);
   });
 
   test('a version that fails to load leaves the serving one, and polling goes on', async () => {
@@ -102,6 +104,7 @@ describe('poll mode swaps', () => {
     assert.equal(serving!.state, 'READY');
     assert.match(serving!.reason!, /^reload failed, serving the previous versions: cannot read .*\/3\/model\.onnx/);
     assert.equal((await index()).some((r) => r.name === 'simple' && r.version === '3' && r.state === 'READY'), false);
+    assert.equal((await fetch(`${ts.url}/v2/health/ready`)).status, 200);
     // The next change on disk is picked up: a good version 4.
     addVersion(repo, 4);
     await eventually(async () => load.versions.has('4'));
