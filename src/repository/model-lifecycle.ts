@@ -14,7 +14,7 @@ import { normalizeConfig } from '../model-config/index.ts';
 import { parsePbtxt } from '../model-config/index.ts';
 import { fileExists, listVersions, missingModelFile } from './model-repository.ts';
 import { ModelStatistics, type LatencyObserver } from '../observability/index.ts';
-import { createScheduler, type ResponseCache, type Scheduler } from '../scheduler/index.ts';
+import { createScheduler, warmUp, type ResponseCache, type Scheduler, type WarmupReport } from '../scheduler/index.ts';
 import type { TraceSampler } from '../observability/index.ts';
 import type { WorkerLogSetup } from '../instance/index.ts';
 
@@ -26,6 +26,8 @@ export interface ModelVersion {
   reason: string;
   scheduler: Scheduler | null;
   readonly stats: ModelStatistics;
+  /** The model_warmup run before the version became READY (absent: the config has none). */
+  warmup?: WarmupReport;
 }
 
 export interface LoadedModel {
@@ -118,11 +120,28 @@ export async function startVersion(name: string, dir: string, config: ModelConfi
   }
   try {
     entry.scheduler = await createScheduler({ config, version, modelPath: file, intraOpThreads: config.intraOpThreads ?? threadsPerInstance, stats: entry.stats, tracer: hooks.tracer, log: hooks.workerLog, responseCache: hooks.responseCache ?? null });
-    entry.state = 'READY';
   } catch (err) {
     entry.state = 'UNAVAILABLE';
     entry.reason = `failed to load version ${version}: ${messageOf(err)}`;
+    return entry;
   }
+  if ((config.raw.model_warmup ?? []).length > 0) {
+    // Before READY: no client request reaches the version until its warmup is done.
+    entry.stats.muted = true;
+    try {
+      const instances = config.instanceGroups.reduce((n, g) => n + g.count * Math.max(1, g.gpus.length), 0);
+      entry.warmup = await warmUp(entry.scheduler, config, dir, instances);
+    } catch (err) {
+      await entry.scheduler.stop().catch(() => undefined);
+      entry.scheduler = null;
+      entry.state = 'UNAVAILABLE';
+      entry.reason = `failed to load version ${version}: ${messageOf(err)}`;
+      return entry;
+    } finally {
+      entry.stats.muted = false;
+    }
+  }
+  entry.state = 'READY';
   return entry;
 }
 

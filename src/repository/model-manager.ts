@@ -278,6 +278,10 @@ export class ModelManager implements ModelControl {
       if (kept) return kept;
       this.log.info({ model: name, version: v }, `model '${name}' version ${v}: LOADING`);
       const entry = await startVersion(name, dir, config, v, perInstance, this.options.hooks);
+      if (entry.warmup) {
+        const { samples, runs, ms } = entry.warmup;
+        this.log.info({ model: name, version: v, warmupMs: ms, samples, runs }, `model '${name}' version ${v}: warmup of ${samples} samples (${runs} runs) took ${ms.toFixed(1)} ms`);
+      }
       if (entry.state === 'READY') this.log.info({ model: name, version: v }, `model '${name}' version ${v}: READY`);
       else this.log.error({ model: name, version: v }, `model '${name}' version ${v}: UNAVAILABLE: ${entry.reason}`);
       return entry;
