@@ -69,6 +69,7 @@ const ErrorTable = {
   MODEL_NOT_READY: { kind: 'UNAVAILABLE', message: "Request for unknown model: '%s' has no available versions" },
   MODEL_CONTROL_DISABLED: { kind: 'UNAVAILABLE', message: 'explicit model load / unload is not allowed if polling is enabled' },
   MODEL_POLL_FAILED: { kind: 'INTERNAL', message: "failed to load '%s', failed to poll from model repository%s" },
+  MODEL_LOAD_WAIT: { kind: 'UNAVAILABLE', message: "model '%s' did not finish loading on demand within %s s (--model-load-wait-secs)" },
   LOAD_FAILED: { kind: 'INVALID_ARG', message: "load failed for model '%s': %s" },
   MODEL_LOAD_FAILED: { kind: 'INVALID_ARG', message: "failed to load '%s': %s" },
   BAD_CONFIG: { kind: 'INVALID_ARG', message: '%s' },

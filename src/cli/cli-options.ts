@@ -54,12 +54,22 @@ export interface ServerOptions {
   readonly loadModels: readonly string[];
   /** --repository-poll-secs: seconds between two scans of the repositories in poll mode. */
   readonly repositoryPollSecs: number;
+  /** --model-memory-budget (Nereid's own, explicit mode): models load on demand and idle ones are evicted to stay within it; null: off. */
+  readonly modelMemoryBudget: ModelBudget | null;
+  /** --model-load-wait-secs: how long a request waits for its model to load on demand. */
+  readonly modelLoadWaitSecs: number;
   /** --id: the server's name in its metadata (GET /v2, gRPC ServerMetadata). */
   readonly serverId: string;
   /** --backend-config. */
   readonly backendConfig: BackendConfig;
   /** --cache-config (cache-options.ts); null: no response cache. */
   readonly responseCache: CacheOptions | null;
+}
+
+/** A budget in estimated bytes of the loaded models, or in a number of models. */
+export interface ModelBudget {
+  readonly unit: 'bytes' | 'models';
+  readonly limit: number;
 }
 
 /** Triton's three model control modes. */
@@ -93,6 +103,8 @@ export const DEFAULT_OPTIONS: ServerOptions = Object.freeze({
   modelControlMode: 'none', // Triton's default
   loadModels: [],
   repositoryPollSecs: 15, // Triton's default, in seconds
+  modelMemoryBudget: null,
+  modelLoadWaitSecs: 60,
   serverId: 'nereid',
   backendConfig: DEFAULT_BACKEND_CONFIG,
   responseCache: null,
@@ -124,6 +136,8 @@ const spec = {
   'model-control-mode': { type: 'string' },
   'load-model': { type: 'string', multiple: true },
   'repository-poll-secs': { type: 'string' },
+  'model-memory-budget': { type: 'string' },
+  'model-load-wait-secs': { type: 'string' },
   id: { type: 'string' },
   'backend-config': { type: 'string', multiple: true },
   ...CACHE_SPEC,
@@ -145,6 +159,11 @@ export const USAGE = `Usage: nereid [options]
                                 '*' loads every model)
   --repository-poll-secs=N      seconds between two scans of the repositories in poll mode
                                 (default 15)
+  --model-memory-budget=BYTES   with explicit mode: a request for a model that is not loaded
+                                loads it, and the least recently used idle models are unloaded
+                                to keep the loaded ones within BYTES (estimated), or within a
+                                number of models with Nmodels (e.g. 3models); default off
+  --model-load-wait-secs=N      how long a request waits for an on-demand load (default 60)
   --id=NAME                     the server's name in its metadata (default nereid)
   --backend-config=B,K=V        onnxruntime,intra_op_thread_count=N, onnxruntime,
                                 inter_op_thread_count=N (defaults where a config sets none),
@@ -210,6 +229,8 @@ export function parseCliOptions(argv: readonly string[]): ServerOptions & Comman
   if (loadModels.includes('')) throw new TypeError('--load-model must not be empty');
   // As in Triton, the start-up list is for explicit mode: the other modes load every model.
   if (loadModels.length > 0 && modelControlMode !== 'explicit') throw new TypeError('--load-model can only be used with --model-control-mode=explicit');
+  const modelMemoryBudget = budget(values['model-memory-budget'] as string | undefined);
+  if (modelMemoryBudget && modelControlMode !== 'explicit') throw new TypeError('--model-memory-budget can only be used with --model-control-mode=explicit');
   return Object.freeze({
     help: Boolean(values.help),
     version: Boolean(values.version),
@@ -237,10 +258,22 @@ export function parseCliOptions(argv: readonly string[]): ServerOptions & Comman
     modelControlMode,
     loadModels: Object.freeze([...new Set(loadModels)]),
     repositoryPollSecs: integer(values, 'repository-poll-secs', DEFAULT_OPTIONS.repositoryPollSecs, 1),
+    modelMemoryBudget,
+    modelLoadWaitSecs: integer(values, 'model-load-wait-secs', DEFAULT_OPTIONS.modelLoadWaitSecs, 1),
     serverId: (values.id as string | undefined) ?? DEFAULT_OPTIONS.serverId,
     backendConfig: parseBackendConfig((values['backend-config'] as string[] | undefined) ?? []),
     responseCache: parseCacheOptions(values),
   });
+}
+
+/** `--model-memory-budget=BYTES` or `=Nmodels`. */
+function budget(text: string | undefined): ModelBudget | null {
+  if (text === undefined) return null;
+  const m = /^([0-9]+)(models?)?$/.exec(text.trim());
+  if (!m || !Number.isSafeInteger(Number(m[1])) || Number(m[1]) < 1) {
+    throw new TypeError(`--model-memory-budget must be a number of bytes or of models (e.g. 1073741824 or 3models), at least 1 (got '${text}')`);
+  }
+  return Object.freeze({ unit: m[2] ? 'models' : 'bytes', limit: Number(m[1]) });
 }
 
 /** `--gpus=0,2`: GPU ids, comma-separated; `--gpus=` means none (CPU only). */

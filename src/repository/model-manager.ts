@@ -36,6 +36,10 @@ export interface ModelManagerOptions {
   /** --load-model (explicit mode); '*' is every model. */
   readonly startupModels: readonly string[];
   readonly logger: Logger;
+  /** --model-memory-budget (explicit mode): on-demand loading within it; absent or null: off. */
+  readonly budget?: { readonly unit: 'bytes' | 'models'; readonly limit: number } | null;
+  /** --model-load-wait-secs: how long a request waits for an on-demand load. */
+  readonly loadWaitSecs?: number;
 }
 
 /** A load request's parameters: the config override (JSON text) and the file contents. */
@@ -59,6 +63,14 @@ export interface ModelControl {
   index(readyOnly: boolean): Promise<IndexEntry[]>;
   load(name: string, parameters: LoadParameters): Promise<void>;
   unload(name: string, unloadDependents: boolean): Promise<void>;
+  /** Whether inference requests load their model on demand (--model-memory-budget). */
+  readonly onDemand: boolean;
+  /**
+   * Under on-demand loading: resolves once `name` can serve (loading it if it is in the
+   * repositories and not loaded, within --model-load-wait-secs), and marks it used now. A name
+   * not in the repositories resolves at once (the lookup that follows answers it).
+   */
+  ensureLoaded(name: string): Promise<void>;
 }
 
 /** What a loaded model was made from, to tell on the next poll or load whether it changed. */
@@ -82,6 +94,12 @@ export class ModelManager implements ModelControl {
   /** Drains of replaced or unloaded versions still under way. */
   private readonly draining = new Set<Promise<void>>();
   private readonly slots: Semaphore;
+  /** Estimated use of each loaded model, in the budget's unit. */
+  private readonly usage = new Map<string, number>();
+  /** Models by last use, oldest first (a Map keeps insertion order; a use moves a name to the end). */
+  private readonly lastUsed = new Map<string, true>();
+  /** On-demand loads under way, shared by the requests that wait for them. */
+  private readonly demand = new Map<string, Promise<void>>();
   private pollTimer: NodeJS.Timeout | null = null;
   private polling: Promise<void> | null = null;
   private closed = false;
@@ -89,6 +107,104 @@ export class ModelManager implements ModelControl {
   constructor(private readonly registry: ModelRegistry, private readonly options: ModelManagerOptions) {
     this.log = options.logger.child({ component: 'repository' });
     this.slots = new Semaphore(options.loadThreadCount);
+    if (options.budget) registry.budget = { ...options.budget, used: 0 };
+  }
+
+  get onDemand(): boolean {
+    return this.explicit && !!this.options.budget;
+  }
+
+  async ensureLoaded(name: string): Promise<void> {
+    this.touch(name);
+    if (this.registry.isReady(name)) return;
+    let pending = this.demand.get(name);
+    if (!pending) {
+      pending = (async () => {
+        const { models } = await scanRepositories(this.options.repositories);
+        if (!models.some((m) => m.name === name)) return;
+        this.log.info({ model: name }, `model '${name}' was asked for and is not loaded: loading it on demand`);
+        await this.serialise(name, async () => {
+          if (!this.registry.isReady(name)) await this.loadRequested(name, {});
+        });
+      })();
+      const settled = pending.finally(() => this.demand.delete(name));
+      settled.catch(() => undefined);
+      this.demand.set(name, pending);
+    }
+    const secs = this.options.loadWaitSecs ?? 60;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(serverError('MODEL_LOAD_WAIT', name, String(secs))), secs * 1000);
+    });
+    try {
+      await Promise.race([pending, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private touch(name: string): void {
+    this.lastUsed.delete(name);
+    this.lastUsed.set(name, true);
+  }
+
+  /** What `model` would use of the budget: 1 model, or its model files' bytes times its instances. */
+  private async estimate(model: Awaited<ReturnType<typeof prepareModel>>): Promise<number> {
+    if (!this.options.budget || !model.config) return 0;
+    if (this.options.budget.unit === 'models') return 1;
+    const config = model.config;
+    const instances = config.instanceGroups.reduce((n, g) => n + g.count * Math.max(1, g.gpus.length), 0);
+    let bytes = 0;
+    for (const v of model.selected) {
+      try {
+        bytes += (await stat(path.join(model.dir, String(v), config.defaultModelFilename))).size * Math.max(1, instances);
+      } catch {
+        // A missing file fails that version's load; it uses nothing.
+      }
+    }
+    return bytes;
+  }
+
+  /**
+   * Unloads least recently used idle models until `needed` more fits the budget beside the
+   * others (`name`'s own use is about to be replaced). Throws when nothing idle is left to unload.
+   */
+  private async makeRoom(name: string, needed: number): Promise<void> {
+    const budget = this.options.budget;
+    if (!budget) return;
+    for (;;) {
+      const used = [...this.usage].reduce((n, [m, u]) => (m === name ? n : n + u), 0);
+      if (used + needed <= budget.limit) return;
+      const idle = (m: string): boolean => {
+        const model = this.registry.find(m);
+        return m !== name && !!model && !model.unloaded && !this.chains.has(m) && !this.demand.has(m)
+          && [...model.versions.values()].every((v) => (v.scheduler?.inflightCount() ?? 0) === 0);
+      };
+      const byAge = [...this.usage.keys()].sort((a, b) => this.age(a) - this.age(b));
+      const victim = byAge.find(idle);
+      if (!victim) {
+        throw new Error(`the loaded models use ${used} of the ${budget.limit} ${budget.unit} of --model-memory-budget, '${name}' needs ${needed}, and no loaded model is idle to unload`);
+      }
+      this.log.info({ model: victim, for: name }, `evicting model '${victim}' (least recently used and idle) to make room for '${name}' within --model-memory-budget`);
+      this.registry.counts(victim).evictions++;
+      await this.serialise(victim, () => this.unloadModel(victim, false));
+    }
+  }
+
+  /** Position in the use order: never used first (-1), then oldest use first. */
+  private age(name: string): number {
+    let i = 0;
+    for (const m of this.lastUsed.keys()) {
+      if (m === name) return i;
+      i++;
+    }
+    return -1;
+  }
+
+  private setUsage(name: string, value: number | null): void {
+    if (value === null) this.usage.delete(name);
+    else this.usage.set(name, value);
+    if (this.registry.budget) this.registry.budget.used = [...this.usage.values()].reduce((a, b) => a + b, 0);
   }
 
   get explicit(): boolean {
@@ -222,8 +338,17 @@ export class ModelManager implements ModelControl {
    */
   private async loadFromDir(name: string, dir: string, overrideDir: string | null, prepared?: Awaited<ReturnType<typeof prepareModel>>, threads?: number, override?: RawConfig, force = false): Promise<string | null> {
     const release = await this.slots.take();
+    const start = process.hrtime.bigint();
     try {
-      return await this.swapIn(name, dir, overrideDir, prepared, threads, override, force);
+      const failure = await this.swapIn(name, dir, overrideDir, prepared, threads, override, force);
+      const counts = this.registry.counts(name);
+      counts.loadSeconds += Number(process.hrtime.bigint() - start) / 1e9;
+      if (failure === null && this.registry.isReady(name)) counts.loads++;
+      else counts.loadFailures++;
+      return failure;
+    } catch (err) {
+      this.registry.counts(name).loadFailures++;
+      throw err;
     } finally {
       release();
     }
@@ -265,6 +390,16 @@ export class ModelManager implements ModelControl {
       const entry = old?.unloaded ? undefined : old?.versions.get(v);
       return entry?.state === 'READY' && oldSource.versions.get(v) === versionPrints.get(v) ? entry : undefined;
     };
+    const needed = await this.estimate(ready);
+    try {
+      await this.makeRoom(name, needed);
+    } catch (err) {
+      const reason = (err as Error).message;
+      if (overrideDir) await removeOverrideDir(overrideDir);
+      if (serving.length === 0) this.registry.set({ name, dir, config: null, reason, versions: new Map() });
+      this.log.error({ model: name }, `model '${name}' failed to load: ${reason}`);
+      return reason;
+    }
     const perInstance = threads ?? threadsFor(this.loadedInstances() + instanceCount(ready));
     // The index shows the versions being loaded as LOADING; requests still go to what serves.
     const base = old && !old.unloaded ? old : null;
@@ -308,6 +443,7 @@ export class ModelManager implements ModelControl {
     }
     this.registry.set({ name, dir, config, reason: '', versions: sortVersions(versions) });
     this.sources.set(name, { dir, versions: versionPrints, configKey, overrideDir, fingerprint });
+    this.setUsage(name, started.some((v) => v.state === 'READY') ? needed : null);
     const oldOverride = oldSource?.overrideDir && oldSource.overrideDir !== overrideDir ? oldSource.overrideDir : null;
     this.retire(name, retiring, oldOverride);
     return failure;
@@ -345,6 +481,8 @@ export class ModelManager implements ModelControl {
     const live = model.unloaded ? [] : [...model.versions.values()].filter((v) => v.scheduler);
     this.log.info({ model: name }, removed ? `model '${name}' was removed from the repository: unloading` : `unloading model '${name}'`);
     for (const v of live) v.state = 'UNLOADING';
+    if (live.length > 0) this.registry.counts(name).unloads++;
+    this.setUsage(name, null);
     const versions = new Map([...model.versions].map(([n, v]) => [n, live.includes(v) ? v : { ...v, state: 'UNAVAILABLE' as const, reason: kUnloaded, scheduler: null }]));
     this.registry.set({ ...model, reason: '', unloaded: true, versions });
     await this.retire(name, live, source?.overrideDir ?? null);

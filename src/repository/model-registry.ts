@@ -13,8 +13,32 @@ interface ReadyVersion {
   readonly scheduler: Scheduler;
 }
 
+/** Per model: what the repository manager did, for the metrics (Nereid's own families). */
+export interface LifecycleCounts {
+  loads: number;
+  loadFailures: number;
+  unloads: number;
+  evictions: number;
+  /** Seconds spent loading (successful and failed loads). */
+  loadSeconds: number;
+}
+
 export class ModelRegistry {
   private readonly models = new Map<string, LoadedModel>();
+  /** Load, unload and eviction counts by model name (they outlive an unload). */
+  readonly lifecycle = new Map<string, LifecycleCounts>();
+  /** Under --model-memory-budget: the budget and what the loaded models are estimated to use. */
+  budget: { readonly unit: 'bytes' | 'models'; readonly limit: number; used: number } | null = null;
+
+  /** The counts of `name`, made on first use. */
+  counts(name: string): LifecycleCounts {
+    let c = this.lifecycle.get(name);
+    if (!c) {
+      c = { loads: 0, loadFailures: 0, unloads: 0, evictions: 0, loadSeconds: 0 };
+      this.lifecycle.set(name, c);
+    }
+    return c;
+  }
 
   set(model: LoadedModel): void {
     this.models.set(model.name, model);

@@ -119,6 +119,8 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
     pollSecs: options.repositoryPollSecs,
     startupModels: options.loadModels,
     logger,
+    budget: options.modelMemoryBudget,
+    loadWaitSecs: options.modelLoadWaitSecs,
   });
   // Triton's --exit-on-error: a repository that cannot be read stops the start; without it, the
   // server serves what the other repositories hold.

@@ -75,6 +75,14 @@ describe('command-line flags', () => {
     assert.equal(d.modelControlMode, 'none');
     assert.equal(d.repositoryPollSecs, 15);
     assert.deepEqual(d.loadModels, []);
+    assert.equal(d.modelMemoryBudget, null);
+    assert.equal(d.modelLoadWaitSecs, 60);
+  });
+
+  test('read --model-memory-budget as bytes or as a number of models', () => {
+    assert.deepEqual(parseCliOptions(['--model-control-mode=explicit', '--model-memory-budget=1073741824']).modelMemoryBudget, { unit: 'bytes', limit: 1073741824 });
+    assert.deepEqual(parseCliOptions(['--model-control-mode=explicit', '--model-memory-budget', '3models']).modelMemoryBudget, { unit: 'models', limit: 3 });
+    assert.equal(parseCliOptions(['--model-load-wait-secs=5']).modelLoadWaitSecs, 5);
   });
 
   test('take a bare boolean flag as true, also when another flag follows it', () => {
@@ -160,6 +168,8 @@ describe("Triton's flags passed out of habit", () => {
     ['--model-control-mode=manual', /^--model-control-mode must be one of none, poll, explicit \(got 'manual'\)$/],
     ['--load-model=simple', /^--load-model can only be used with --model-control-mode=explicit$/],
     ['--repository-poll-secs=0', /^--repository-poll-secs must be at least 1 \(got 0\)$/],
+    ['--model-memory-budget=1000', /^--model-memory-budget can only be used with --model-control-mode=explicit$/],
+    ['--model-memory-budget=1GB', /^--model-memory-budget must be a number of bytes or of models \(e\.g\. 1073741824 or 3models\), at least 1 \(got '1GB'\)$/],
     ['--exit-on-error=maybe', /^--exit-on-error must be true or false \(got 'maybe'\)$/],
     ['--id=', /^--id must not be empty$/],
     ['--http-restricted-api=model-repository,key=value', /^--http-restricted-api is not supported: Nereid cannot restrict APIs by header/],

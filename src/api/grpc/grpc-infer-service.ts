@@ -27,6 +27,8 @@ export type InternalErrorLog = (err: unknown, what: string) => void;
  */
 export async function runGrpcInfer(ctx: ApiContext, msg: ModelInferRequestMessage | MalformedInferRequest, signal?: CancelSignal): Promise<ModelInferResponseMessage> {
   if (msg instanceof MalformedInferRequest) throw serverError('BAD_REQUEST', `the request is not a ModelInferRequest: ${msg.reason}`);
+  // --model-memory-budget: a model that is not loaded loads now (the request waits for it).
+  if (ctx.models.onDemand) await ctx.models.ensureLoaded(msg.model_name);
   const target = ctx.registry.ready(msg.model_name, msg.model_version);
   const decoded = decodeGrpcInferRequest(msg);
   return runInference(ctx.clientRegions, target, decoded,
