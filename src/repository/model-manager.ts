@@ -122,7 +122,7 @@ export class ModelManager implements ModelControl {
       pending = (async () => {
         const { models } = await scanRepositories(this.options.repositories);
         if (!models.some((m) => m.name === name)) return;
-        this.log.info({ model: name }, `model '${name}' was asked for and is not loaded: loading it on demand`);
+        this.log.info(`model '${name}' was asked for and is not loaded: loading it on demand`);
         await this.serialise(name, async () => {
           if (!this.registry.isReady(name)) await this.loadRequested(name, {});
         });
@@ -185,7 +185,7 @@ export class ModelManager implements ModelControl {
       if (!victim) {
         throw new Error(`the loaded models use ${used} of the ${budget.limit} ${budget.unit} of --model-memory-budget, '${name}' needs ${needed}, and no loaded model is idle to unload`);
       }
-      this.log.info({ model: victim, for: name }, `evicting model '${victim}' (least recently used and idle) to make room for '${name}' within --model-memory-budget`);
+      this.log.info(`evicting model '${victim}' (least recently used and idle) to make room for '${name}' within --model-memory-budget`);
       this.registry.counts(victim).evictions++;
       await this.serialise(victim, () => this.unloadModel(victim, false));
     }
@@ -221,7 +221,11 @@ export class ModelManager implements ModelControl {
     if (this.options.mode === 'explicit' && !this.options.startupModels.includes('*')) {
       wanted = models.filter((m) => this.options.startupModels.includes(m.name));
       for (const name of this.options.startupModels) {
-        if (!models.some((m) => m.name === name)) this.log.error(`failed to load '${name}' at start-up: no model directory of that name in the repositories`);
+        if (models.some((m) => m.name === name)) continue;
+        // Kept as a failed model, so that --exit-on-error stops the start as Triton does.
+        const reason = `failed to load '${name}': no model directory of that name in the repositories`;
+        this.registry.set({ name, dir: '', config: null, reason, versions: new Map() });
+        this.log.error(reason);
       }
     }
     for (const [name, dirs] of duplicates) {
@@ -304,7 +308,7 @@ export class ModelManager implements ModelControl {
       try {
         override = configFromJson(parameters.config);
       } catch (err) {
-        this.log.error({ model: name }, `failed to load '${name}': Invalid config override: ${(err as Error).message}`);
+        this.log.error(`failed to load '${name}': Invalid config override: ${(err as Error).message}`);
         throw serverError('MODEL_POLL_FAILED', name, `: Invalid config override: ${(err as Error).message}`);
       }
     }
@@ -315,7 +319,7 @@ export class ModelManager implements ModelControl {
       try {
         overrideDir = await writeOverrideFiles(parameters.files);
       } catch (err) {
-        this.log.error({ model: name }, `failed to load '${name}': ${(err as Error).message}`);
+        this.log.error(`failed to load '${name}': ${(err as Error).message}`);
         throw serverError('MODEL_POLL_FAILED', name, `: ${(err as Error).message}`);
       }
       dir = overrideDir;
@@ -323,7 +327,7 @@ export class ModelManager implements ModelControl {
       const { models } = await scanRepositories(this.options.repositories);
       const found = models.find((m) => m.name === name);
       if (!found) {
-        this.log.error({ model: name }, `failed to load '${name}': no model directory of that name in the repositories`);
+        this.log.error(`failed to load '${name}': no model directory of that name in the repositories`);
         throw serverError('MODEL_POLL_FAILED', name, '');
       }
       dir = found.dir;
@@ -358,7 +362,7 @@ export class ModelManager implements ModelControl {
     const old = this.registry.find(name);
     const oldSource = this.sources.get(name);
     const fingerprint = overrideDir ? '' : await fingerprintOf(dir);
-    this.log.info({ model: name }, old && !old.unloaded ? `loading model '${name}' (the serving versions keep serving)` : `loading model '${name}'`);
+    this.log.info(old && !old.unloaded ? `loading model '${name}' (the serving versions keep serving)` : `loading model '${name}'`);
     const ready = prepared ?? await prepareModel(name, dir, this.options.load, override);
     const serving = old && !old.unloaded ? [...old.versions.values()].filter((v) => v.state === 'READY') : [];
     if (!ready.config) {
@@ -371,7 +375,7 @@ export class ModelManager implements ModelControl {
         this.registry.set({ name, dir, config: null, reason: ready.reason, versions: new Map() });
         this.sources.set(name, { dir, versions: new Map(), configKey: '', overrideDir: null, fingerprint });
       }
-      this.log.error({ model: name }, `model '${name}' failed to load: ${ready.reason}`);
+      this.log.error(`model '${name}' failed to load: ${ready.reason}`);
       return ready.reason;
     }
     const config = ready.config;
@@ -397,7 +401,7 @@ export class ModelManager implements ModelControl {
       const reason = (err as Error).message;
       if (overrideDir) await removeOverrideDir(overrideDir);
       if (serving.length === 0) this.registry.set({ name, dir, config: null, reason, versions: new Map() });
-      this.log.error({ model: name }, `model '${name}' failed to load: ${reason}`);
+      this.log.error(`model '${name}' failed to load: ${reason}`);
       return reason;
     }
     const perInstance = threads ?? threadsFor(this.loadedInstances() + instanceCount(ready));
@@ -411,14 +415,14 @@ export class ModelManager implements ModelControl {
     const started = await Promise.all(ready.selected.map(async (v) => {
       const kept = reusable(v);
       if (kept) return kept;
-      this.log.info({ model: name, version: v }, `model '${name}' version ${v}: LOADING`);
+      this.log.info(`model '${name}' version ${v}: LOADING`);
       const entry = await startVersion(name, dir, config, v, perInstance, this.options.hooks);
       if (entry.warmup) {
         const { samples, runs, ms } = entry.warmup;
         this.log.info({ model: name, version: v, warmupMs: ms, samples, runs }, `model '${name}' version ${v}: warmup of ${samples} samples (${runs} runs) took ${ms.toFixed(1)} ms`);
       }
-      if (entry.state === 'READY') this.log.info({ model: name, version: v }, `model '${name}' version ${v}: READY`);
-      else this.log.error({ model: name, version: v }, `model '${name}' version ${v}: UNAVAILABLE: ${entry.reason}`);
+      if (entry.state === 'READY') this.log.info(`model '${name}' version ${v}: READY`);
+      else this.log.error(`model '${name}' version ${v}: UNAVAILABLE: ${entry.reason}`);
       return entry;
     }));
     const failed = started.filter((v) => v.state !== 'READY');
@@ -430,7 +434,7 @@ export class ModelManager implements ModelControl {
       for (const v of failed) if (!versions.has(v.version) || versions.get(v.version)!.state !== 'READY') versions.set(v.version, v);
       this.registry.set({ ...old!, reason: `reload failed, serving the previous versions: ${failure}`, versions: sortVersions(versions) });
       if (oldSource) this.sources.set(name, { ...oldSource, fingerprint });
-      this.log.error({ model: name }, `model '${name}' failed to reload, the previous versions keep serving: ${failure}`);
+      this.log.error(`model '${name}' failed to reload, the previous versions keep serving: ${failure}`);
       return failure;
     }
     // Switch: the registry serves the new versions from here on. Replaced versions drain.
@@ -454,7 +458,7 @@ export class ModelManager implements ModelControl {
     const drain = (async () => {
       await Promise.all(versions.map(async (v) => {
         v.state = 'UNLOADING';
-        this.log.info({ model: name, version: v.version }, `model '${name}' version ${v.version}: UNLOADING (finishing ${v.scheduler?.inflightCount() ?? 0} accepted requests)`);
+        this.log.info(`model '${name}' version ${v.version}: UNLOADING (finishing ${v.scheduler?.inflightCount() ?? 0} accepted requests)`);
         try {
           await v.scheduler?.stop();
         } catch (err) {
@@ -463,7 +467,7 @@ export class ModelManager implements ModelControl {
         v.scheduler = null;
         v.state = 'UNAVAILABLE';
         v.reason = kUnloaded;
-        this.log.info({ model: name, version: v.version }, `model '${name}' version ${v.version}: UNAVAILABLE: ${kUnloaded}`);
+        this.log.info(`model '${name}' version ${v.version}: UNAVAILABLE: ${kUnloaded}`);
       }));
       if (overrideDir) await removeOverrideDir(overrideDir);
     })();
@@ -479,7 +483,7 @@ export class ModelManager implements ModelControl {
     const source = this.sources.get(name);
     this.sources.delete(name);
     const live = model.unloaded ? [] : [...model.versions.values()].filter((v) => v.scheduler);
-    this.log.info({ model: name }, removed ? `model '${name}' was removed from the repository: unloading` : `unloading model '${name}'`);
+    this.log.info(removed ? `model '${name}' was removed from the repository: unloading` : `unloading model '${name}'`);
     for (const v of live) v.state = 'UNLOADING';
     if (live.length > 0) this.registry.counts(name).unloads++;
     this.setUsage(name, null);

@@ -132,7 +132,7 @@ describe('response_cache without a server cache', () => {
     s = await startRepoServer({
       cached,
       decoupled: { from: 'simple', config: `${simpleConfig}response_cache { enable: true }\nmodel_transaction_policy { decoupled: true }\n` },
-    }, [`--log-file=${file}`]);
+    }, [`--log-file=${file}`, '--log-format=json']);
   });
   after(async () => {
     await s?.close();

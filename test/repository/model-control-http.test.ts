@@ -133,6 +133,30 @@ describe('model control over HTTP, explicit mode', () => {
   });
 });
 
+describe('explicit mode start-up', () => {
+  test('a --load-model name missing from the repositories is a failed model (the server is not ready)', async () => {
+    const ts = await startTestServer([`--model-repository=${repositoryOf('simple')}`, '--model-control-mode=explicit', '--load-model=simple', '--load-model=nope']);
+    try {
+      const rows = jsonOf(await postJson(`${ts.url}/v2/repository/index`, {})) as { name: string; state?: string; reason?: string }[];
+      assert.deepEqual(rows.find((r) => r.name === 'nope'), { name: 'nope', state: 'UNAVAILABLE', reason: "failed to load 'nope': no model directory of that name in the repositories" });
+      assert.equal((await fetch(`${ts.url}/v2/health/ready`)).status, 400);
+      assert.equal((await fetch(`${ts.url}/v2/models/simple/ready`)).status, 200);
+    } finally {
+      await ts.close();
+    }
+  });
+
+  test('--load-model=* loads every model', async () => {
+    const ts = await startTestServer([`--model-repository=${repositoryOf('simple', 'simple_identity')}`, '--model-control-mode=explicit', '--load-model=*']);
+    try {
+      const rows = jsonOf(await postJson(`${ts.url}/v2/repository/index`, { ready: true })) as { name: string }[];
+      assert.deepEqual(rows.map((r) => r.name), ['simple', 'simple_identity']);
+    } finally {
+      await ts.close();
+    }
+  });
+});
+
 describe('model control over HTTP, none mode', () => {
   let ts: TestServer;
   before(async () => {

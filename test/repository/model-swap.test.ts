@@ -73,10 +73,19 @@ describe('poll mode swaps', () => {
   const index = async () => jsonOf(await postJson(`${ts.url}/v2/repository/index`, {})) as { name: string; version?: string; state?: string; reason?: string }[];
   const state = async (version: string) => (await index()).find((r) => r.name === 'simple' && r.version === version);
   before(async () => {
-    repo = repositoryOf('simple');
+    repo = repositoryOf('simple', 'simple_identity');
     ts = await startTestServer([`--model-repository=${repo}`, '--model-control-mode=poll', '--repository-poll-secs=1']);
   });
   after(() => ts?.close());
+
+  test('a model removed from the repository is unloaded and leaves the index', async () => {
+    assert.equal((await fetch(`${ts.url}/v2/models/simple_identity/ready`)).status, 200);
+    rmSync(path.join(repo, 'simple_identity'), { recursive: true, force: true });
+    await eventually(async () => !(await index()).some((r) => r.name === 'simple_identity'));
+    assert.notEqual((await fetch(`${ts.url}/v2/models/simple_identity/ready`)).status, 200);
+    assert.equal(ts.server.registry.find('simple_identity'), undefined);
+    assert.equal((await fetch(`${ts.url}/v2/health/ready`)).status, 200);
+  });
 
   test('a new version on disk takes the traffic with no request lost', async () => {
     const load = sendContinuously(ts.url, 4);
