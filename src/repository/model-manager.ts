@@ -488,7 +488,7 @@ export class ModelManager implements ModelControl {
     if (live.length > 0) this.registry.counts(name).unloads++;
     this.setUsage(name, null);
     const versions = new Map([...model.versions].map(([n, v]) => [n, live.includes(v) ? v : { ...v, state: 'UNAVAILABLE' as const, reason: kUnloaded, scheduler: null }]));
-    this.registry.set({ ...model, reason: '', unloaded: true, versions });
+    this.registry.set({ ...model, reason: model.versions.size === 0 ? kUnloaded : '', unloaded: true, versions });
     await this.retire(name, live, source?.overrideDir ?? null);
     if (removed) this.registry.delete(name);
   }

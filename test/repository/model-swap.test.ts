@@ -5,7 +5,7 @@
  * polling goes on; an unloading model finishes what it accepted and refuses what comes after.
  */
 import assert from 'node:assert/strict';
-import { cpSync, renameSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { repositoryOf, startTestServer, type TestServer } from '../helpers/server.ts';
@@ -121,6 +121,30 @@ describe('poll mode swaps', () => {
     assert.deepEqual([...load.statuses.keys()], [200], JSON.stringify([...load.statuses]));
     assert.ok(!load.versions.has('3'));
     assert.deepEqual(await state('4'), { name: 'simple', version: '4', state: 'READY', reason: '' });
+  });
+});
+
+describe('poll mode with every version served', () => {
+  let ts: TestServer;
+  let repo: string;
+  before(async () => {
+    repo = repositoryOf('simple');
+    const config = path.join(repo, 'simple', 'config.pbtxt');
+    writeFileSync(config, `${readFileSync(config, 'utf8')}version_policy: { all { } }\n`);
+    ts = await startTestServer([`--model-repository=${repo}`, '--model-control-mode=poll', '--repository-poll-secs=1']);
+  });
+  after(() => ts?.close());
+
+  test('a new version loads beside the serving one, which keeps its instances', async () => {
+    const first = ts.server.registry.get('simple').versions.get(1)!;
+    addVersion(repo, 2);
+    await eventually(async () => ts.server.registry.isReady('simple', '2'));
+    const model = ts.server.registry.get('simple');
+    assert.equal(model.versions.get(1), first);
+    assert.equal(first.state, 'READY');
+    const res = await postJson(`${ts.url}/v2/models/simple/versions/1/infer`, simpleBody);
+    assert.equal(res.status, 200);
+    assert.equal(jsonOf(res).model_version, '1');
   });
 });
 
