@@ -175,6 +175,21 @@ describe('explicit reloads and unloads', () => {
     assert.equal(config.max_batch_size, 4);
   });
 
+  test('a reload whose new version fails (its warmup) keeps the serving version, and says why', async () => {
+    const serving = ts.server.registry.get('simple').versions.get(1)!;
+    const warmup = { name: 'half', batch_size: 1, inputs: { INPUT0: { data_type: 'TYPE_INT32', dims: [16], zero_data: true } } };
+    const res = await postJson(`${ts.url}/v2/repository/models/simple/load`, { parameters: { config: JSON.stringify({ max_batch_size: 8, model_warmup: [warmup] }) } });
+    assert.equal(res.status, 400);
+    assert.equal(jsonOf(res).error, "load failed for model 'simple': version 1 is at UNAVAILABLE state: failed to load version 1: model_warmup 'half': no data for input 'INPUT1';");
+    assert.equal(ts.server.registry.get('simple').versions.get(1), serving);
+    assert.equal(serving.state, 'READY');
+    assert.equal((await postJson(`${ts.url}/v2/models/simple/infer`, simpleBody)).status, 200);
+    const row = (jsonOf(await postJson(`${ts.url}/v2/repository/index`, {})) as { name: string; state: string; reason: string }[]).find((r) => r.name === 'simple')!;
+    assert.equal(row.state, 'READY');
+    assert.match(row.reason, /^reload failed, serving the previous versions: version 1 is at UNAVAILABLE state/);
+    assert.equal((await fetch(`${ts.url}/v2/health/ready`)).status, 200);
+  });
+
   test('an unloading model finishes the requests it accepted and refuses new ones with 503', async () => {
     const body = { inputs: [{ name: 'INPUT0', datatype: 'FP32', shape: [1, 1], data: [2] }] };
     const accepted = postJson(`${ts.url}/v2/models/slow/infer`, body);
