@@ -98,12 +98,16 @@ export class GrpcClient {
     return (await this.call<{ models: { name: string; version: string; state: string; reason: string }[] }>('RepositoryIndex', { ready })).models;
   }
 
-  async repositoryModelLoad(name: string): Promise<void> {
-    await this.call('RepositoryModelLoad', { model_name: name });
+  /** Loads (or reloads) a model; `config` is a JSON ModelConfig, `files` maps 'file:1/model.onnx' to contents. */
+  async repositoryModelLoad(name: string, options: { config?: string; files?: Record<string, Uint8Array> } = {}): Promise<void> {
+    const parameters: Record<string, object> = {};
+    if (options.config !== undefined) parameters.config = { string_param: options.config };
+    for (const [key, bytes] of Object.entries(options.files ?? {})) parameters[key] = { bytes_param: Buffer.from(bytes) };
+    await this.call('RepositoryModelLoad', { model_name: name, parameters });
   }
 
-  async repositoryModelUnload(name: string): Promise<void> {
-    await this.call('RepositoryModelUnload', { model_name: name });
+  async repositoryModelUnload(name: string, unloadDependents = false): Promise<void> {
+    await this.call('RepositoryModelUnload', { model_name: name, parameters: unloadDependents ? { unload_dependents: { bool_param: true } } : {} });
   }
 
   /** Registered system shared-memory regions by name (all of them when `name` is empty). */

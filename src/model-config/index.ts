@@ -1,5 +1,6 @@
 /** The public surface of src/model-config/. */
 export * from './autocomplete-config.ts';
+export * from './config-json.ts';
 export * from './dynamic-batching-config.ts';
 export * from './inert-fields.ts';
 export * from './model-config-schema.ts';

@@ -9,7 +9,7 @@ import type { RawConfig } from './model-config.ts';
 
 /** Top-level fields with no effect here. */
 const kTopLevel = [
-  'runtime', 'batch_input', 'batch_output', 'optimization', 'cc_model_filenames', 'metric_tags', 'model_warmup',
+  'runtime', 'batch_input', 'batch_output', 'optimization', 'cc_model_filenames', 'metric_tags',
   'model_operations', 'model_transaction_policy', 'model_repository_agents', 'model_metrics',
 ] as const;
 

@@ -14,7 +14,7 @@ import { normalizeConfig } from '../model-config/index.ts';
 import { parsePbtxt } from '../model-config/index.ts';
 import { fileExists, listVersions, missingModelFile } from './model-repository.ts';
 import { ModelStatistics, type LatencyObserver } from '../observability/index.ts';
-import { createScheduler, type ResponseCache, type Scheduler } from '../scheduler/index.ts';
+import { createScheduler, warmUp, type ResponseCache, type Scheduler, type WarmupReport } from '../scheduler/index.ts';
 import type { TraceSampler } from '../observability/index.ts';
 import type { WorkerLogSetup } from '../instance/index.ts';
 
@@ -26,18 +26,22 @@ export interface ModelVersion {
   reason: string;
   scheduler: Scheduler | null;
   readonly stats: ModelStatistics;
+  /** The model_warmup run before the version became READY (absent: the config has none). */
+  warmup?: WarmupReport;
 }
 
 export interface LoadedModel {
   readonly name: string;
   readonly dir: string;
+  /** True once the model was unloaded (explicit unload, or removed in poll mode): not counted by readiness. */
+  readonly unloaded?: boolean;
   /** Null when the config could not be read or completed; `reason` says why. */
   readonly config: ModelConfig | null;
   readonly reason: string;
   readonly versions: ReadonlyMap<number, ModelVersion>;
 }
 
-interface LoadOptions {
+export interface LoadOptions {
   /** Fill the config from the model file (off with --disable-auto-complete-config or --strict-model-config). */
   readonly autocomplete: boolean;
   /** Require config.pbtxt (--strict-model-config=true). */
@@ -64,7 +68,7 @@ export interface VersionHooks {
 const NO_HOOKS: VersionHooks = { tracer: null, latencyObserver: () => null };
 
 /** A model whose config has been read and checked, and whose versions are chosen: nothing runs yet. */
-interface PreparedModel {
+export interface PreparedModel {
   readonly name: string;
   readonly dir: string;
   readonly config: ModelConfig | null;
@@ -72,10 +76,13 @@ interface PreparedModel {
   readonly selected: readonly number[];
 }
 
-/** Reads, completes and checks a model's config and picks its versions; never throws. */
-export async function prepareModel(name: string, dir: string, options: LoadOptions): Promise<PreparedModel> {
+/**
+ * Reads, completes and checks a model's config and picks its versions; never throws. `override`
+ * (a load request's `parameters.config`) takes the place of config.pbtxt, as in Triton.
+ */
+export async function prepareModel(name: string, dir: string, options: LoadOptions, override?: RawConfig): Promise<PreparedModel> {
   try {
-    const { config, selected } = await readConfig(name, dir, options);
+    const { config, selected } = await readConfig(name, dir, options, override);
     return { name, dir, config, reason: '', selected };
   } catch (err) {
     return { name, dir, config: null, reason: messageOf(err), selected: [] };
@@ -97,32 +104,53 @@ export function instanceCount(model: PreparedModel): number {
 export async function startModel(model: PreparedModel, threadsPerInstance: number, hooks: VersionHooks = NO_HOOKS): Promise<LoadedModel> {
   const { name, dir, config } = model;
   if (!config) return { name, dir, config: null, reason: model.reason, versions: new Map() };
-  const versions = new Map<number, ModelVersion>();
-  await Promise.all(model.selected.map(async (version) => {
-    const entry: ModelVersion = { version, state: 'LOADING', reason: '', scheduler: null, stats: new ModelStatistics(hooks.latencyObserver(name, version)) };
-    versions.set(version, entry);
-    const file = path.join(dir, String(version), config.defaultModelFilename);
-    if (!(await fileExists(file))) {
-      entry.state = 'UNAVAILABLE';
-      entry.reason = await missingModelFile(dir, version, config.defaultModelFilename);
-      return;
-    }
-    try {
-      entry.scheduler = await createScheduler({ config, version, modelPath: file, intraOpThreads: config.intraOpThreads ?? threadsPerInstance, stats: entry.stats, tracer: hooks.tracer, log: hooks.workerLog, responseCache: hooks.responseCache ?? null });
-      entry.state = 'READY';
-    } catch (err) {
-      entry.state = 'UNAVAILABLE';
-      entry.reason = `failed to load version ${version}: ${messageOf(err)}`;
-    }
-  }));
-  const sorted = new Map([...versions].sort(([a], [b]) => a - b));
+  const started = await Promise.all(model.selected.map((version) => startVersion(name, dir, config, version, threadsPerInstance, hooks)));
+  const sorted = new Map(started.sort((a, b) => a.version - b.version).map((v) => [v.version, v]));
   return { name, dir, config, reason: '', versions: sorted };
 }
 
-async function readConfig(name: string, dir: string, options: LoadOptions): Promise<{ config: ModelConfig; selected: number[] }> {
+/** Starts one version's instances and scheduler: READY, or UNAVAILABLE with the reason. Never throws. */
+export async function startVersion(name: string, dir: string, config: ModelConfig, version: number, threadsPerInstance: number, hooks: VersionHooks = NO_HOOKS): Promise<ModelVersion> {
+  const entry: ModelVersion = { version, state: 'LOADING', reason: '', scheduler: null, stats: new ModelStatistics(hooks.latencyObserver(name, version)) };
+  const file = path.join(dir, String(version), config.defaultModelFilename);
+  if (!(await fileExists(file))) {
+    entry.state = 'UNAVAILABLE';
+    entry.reason = await missingModelFile(dir, version, config.defaultModelFilename);
+    return entry;
+  }
+  try {
+    entry.scheduler = await createScheduler({ config, version, modelPath: file, intraOpThreads: config.intraOpThreads ?? threadsPerInstance, stats: entry.stats, tracer: hooks.tracer, log: hooks.workerLog, responseCache: hooks.responseCache ?? null });
+  } catch (err) {
+    entry.state = 'UNAVAILABLE';
+    entry.reason = `failed to load version ${version}: ${messageOf(err)}`;
+    return entry;
+  }
+  if ((config.raw.model_warmup ?? []).length > 0) {
+    // Before READY: no client request reaches the version until its warmup is done.
+    entry.stats.muted = true;
+    try {
+      const instances = config.instanceGroups.reduce((n, g) => n + g.count * Math.max(1, g.gpus.length), 0);
+      entry.warmup = await warmUp(entry.scheduler, config, dir, instances);
+    } catch (err) {
+      await entry.scheduler.stop().catch(() => undefined);
+      entry.scheduler = null;
+      entry.state = 'UNAVAILABLE';
+      entry.reason = `failed to load version ${version}: ${messageOf(err)}`;
+      return entry;
+    } finally {
+      entry.stats.muted = false;
+    }
+  }
+  entry.state = 'READY';
+  return entry;
+}
+
+async function readConfig(name: string, dir: string, options: LoadOptions, override?: RawConfig): Promise<{ config: ModelConfig; selected: number[] }> {
   const configFile = path.join(dir, 'config.pbtxt');
   let raw: RawConfig = {};
-  if (await fileExists(configFile)) {
+  if (override) {
+    raw = override;
+  } else if (await fileExists(configFile)) {
     raw = parsePbtxt(await readFile(configFile, 'utf8'), modelConfigType(), configFile);
   } else if (options.requireConfigFile) {
     throw new Error(`${configFile} is missing, and --strict-model-config=true requires one`);

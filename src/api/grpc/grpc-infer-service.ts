@@ -30,6 +30,8 @@ export async function runGrpcInfer(ctx: ApiContext, msg: ModelInferRequestMessag
     if (msg.overLimit) throw serverError('OVER_LIMIT', `${msg.reason}, more than a request of at most ${ctx.limits.maxElements} elements can need (--max-request-elements)`);
     throw serverError('BAD_REQUEST', `the request is not a ModelInferRequest: ${msg.reason}`);
   }
+  // --model-memory-budget: a model that is not loaded loads now (the request waits for it).
+  if (ctx.models.onDemand) await ctx.models.ensureLoaded(msg.model_name);
   const target = ctx.registry.ready(msg.model_name, msg.model_version);
   const decoded = decodeGrpcInferRequest(msg);
   return runInference(ctx.clientRegions, target, decoded,

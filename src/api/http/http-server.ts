@@ -42,6 +42,8 @@ const kJsonBodyRoutes: ReadonlySet<string> = new Set([
   '/v2/models/:model/trace/setting',
   '/v2/systemsharedmemory/region/:name/register',
   '/v2/cudasharedmemory/region/:name/register',
+  '/v2/repository/models/:model/load',
+  '/v2/repository/models/:model/unload',
 ]);
 
 const hasBody = (req: FastifyRequest): boolean => {
