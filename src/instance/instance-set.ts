@@ -2,7 +2,7 @@
  * The instances of one model version: every instance of every instance group on every device,
  * each addressable by name, and the choice of a free one for the next batch.
  */
-import type { ModelConfig } from '../model-config/index.ts';
+import { toTritonJson, type ModelConfig } from '../model-config/index.ts';
 import type { WorkerLogSetup } from '../workers/index.ts';
 
 export type { WorkerLogSetup } from '../workers/index.ts';
@@ -47,6 +47,8 @@ export class InstanceSet {
   static async start(setup: InstancesSetup): Promise<InstanceSet> {
     const { config, version, modelPath, intraOpThreads, slotBytes } = setup;
     const log = setup.log ?? null;
+    // The config as its endpoint reports it, for a backend that hands it to the model (JavaScript).
+    const json = config.backend === 'onnxruntime' ? undefined : toTritonJson(config.raw);
     const starting: Promise<ModelInstance>[] = [];
     for (const group of config.instanceGroups) {
       const devices = group.kind === 'KIND_GPU' ? group.gpus.map((id) => ({ kind: 'gpu' as const, id })) : [{ kind: 'cpu' as const }];
@@ -54,7 +56,7 @@ export class InstanceSet {
       for (const device of devices) {
         for (let c = 0; c < group.count; c++) {
           starting.push(PiscinaInstance.start(
-            { model: config.name, version, modelPath, backend: config.backend, device, intraOpThreads, interOpThreads: config.interOpThreads, log, logVerbose: log?.verbose ?? 0 },
+            { model: config.name, version, modelPath, backend: config.backend, device, intraOpThreads, interOpThreads: config.interOpThreads, log, logVerbose: log?.verbose ?? 0, config: json },
             slotBytes,
             { name: `${group.name}_${k++}`, group: group.name },
           ));

@@ -4,7 +4,7 @@
  * implements it today (piscina-instance.ts); a component test implements it with a fake.
  */
 import type { BatchTensor, DirectOutput, TensorRing } from '../shm/index.ts';
-import type { DirectResults, RunTimings } from '../workers/index.ts';
+import type { BatchRequests, DirectResults, RunTimings } from '../workers/index.ts';
 
 /** What a run may carry besides its inputs and output names. */
 export interface RunExtras {
@@ -12,6 +12,8 @@ export interface RunExtras {
   readonly direct?: readonly DirectOutput[];
   /** Outputs `direct` delivers to every request that wants them (nothing comes back). */
   readonly writtenOnly?: readonly string[];
+  /** Each request's rows and parameters, for a backend that answers requests one by one. */
+  readonly requests?: BatchRequests;
 }
 
 /** One batch for one instance: inputs in the instance's ring slot `slot` (or -1: none there). */
@@ -29,6 +31,8 @@ export interface RunResult {
   readonly worker: number;
   /** The worker's reads and writes of client regions. */
   readonly direct: DirectResults;
+  /** Per request, null or why the backend failed it (absent: none failed; all failed: no outputs). */
+  readonly errors?: readonly (string | null)[];
 }
 
 export interface ModelInstance {

@@ -86,7 +86,7 @@ export class PiscinaInstance implements ModelInstance {
       const reply = await this.pool.run(packs(task, transferList) ? encodeDescriptor(task) : task, { transferList });
       if (!reply.ok) throw new Error(reply.message);
       if (reply.op !== 'run') throw new Error('worker answered a run with a load reply');
-      return { outputs: reply.outputs, timings: reply.timings, worker: reply.instance, direct: reply.direct };
+      return { outputs: reply.outputs, timings: reply.timings, worker: reply.instance, direct: reply.direct, ...(reply.errors ? { errors: reply.errors } : {}) };
     } finally {
       this.running--;
     }

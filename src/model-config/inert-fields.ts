@@ -43,6 +43,9 @@ export function inertFields(raw: RawConfig): string[] {
   each(raw.input, 'input', kPerInput, (t) => t.name);
   each(raw.output, 'output', kPerOutput, (t) => t.name);
   each(raw.instance_group, 'instance_group', kPerInstanceGroup, (t, i) => t.name || String(i));
-  for (const key of Object.keys(raw.parameters ?? {})) if (!kParametersRead.has(key)) found.push(`parameters.${key}`);
+  // A JavaScript model is handed its whole config, parameters included, to read as it likes.
+  if (raw.backend !== 'javascript') {
+    for (const key of Object.keys(raw.parameters ?? {})) if (!kParametersRead.has(key)) found.push(`parameters.${key}`);
+  }
   return found;
 }

@@ -56,8 +56,13 @@ export function normalizeConfig(completed: RawConfig, ctx: NormalizeContext): Mo
   const modelIo = ctx.io;
   const inputs = tensors(m, 'input', raw.input ?? [], modelIo?.inputs ?? null, maxBatchSize);
   const outputs = tensors(m, 'output', raw.output ?? [], modelIo?.outputs ?? null, maxBatchSize, ctx.labels);
-  if (inputs.length === 0) fail(m, 'the model has no inputs: list them under input, or leave auto-complete on');
-  if (outputs.length === 0) fail(m, 'the model has no outputs: list them under output, or leave auto-complete on');
+  const javascript = raw.backend === 'javascript';
+  // Auto-complete reads an ONNX file; it cannot read a model's JavaScript.
+  if (inputs.length === 0) fail(m, javascript ? 'a backend "javascript" model must list its inputs under input (auto-complete cannot read model.js)' : 'the model has no inputs: list them under input, or leave auto-complete on');
+  if (outputs.length === 0) fail(m, javascript ? 'a backend "javascript" model must list its outputs under output (auto-complete cannot read model.js)' : 'the model has no outputs: list them under output, or leave auto-complete on');
+  if (javascript && raw.model_transaction_policy?.decoupled === true) {
+    fail(m, 'model_transaction_policy.decoupled is not supported yet for backend "javascript" models');
+  }
 
   const versionPolicy = versionPolicyOf(m, raw);
   raw.version_policy = versionPolicy.kind === 'latest' ? { latest: { num_versions: versionPolicy.numVersions } }
@@ -102,7 +107,7 @@ export function normalizeConfig(completed: RawConfig, ctx: NormalizeContext): Mo
   const intraOpThreads = threadParam(m, parameters, 'intra_op_thread_count') ?? ctx.defaultIntraOpThreads ?? null;
   const interOpThreads = threadParam(m, parameters, 'inter_op_thread_count') ?? ctx.defaultInterOpThreads ?? 1;
 
-  raw.default_model_filename ||= 'model.onnx';
+  raw.default_model_filename ||= javascript ? 'model.js' : 'model.onnx';
   const ignoredFields = inertFields(raw);
   return deepFreeze({
     name: m,

@@ -127,7 +127,7 @@ async function readConfig(name: string, dir: string, options: LoadOptions): Prom
   } else if (options.requireConfigFile) {
     throw new Error(`${configFile} is missing, and --strict-model-config=true requires one`);
   }
-  const filename = raw.default_model_filename || 'model.onnx';
+  const filename = raw.default_model_filename || defaultModelFilename(raw);
   const all = await listVersions(dir);
   const present: number[] = [];
   for (const v of all) {
@@ -136,10 +136,11 @@ async function readConfig(name: string, dir: string, options: LoadOptions): Prom
   if (all.length === 0) throw new Error(`no version folders (numeric sub-directories holding ${filename}) in ${dir}`);
   if (present.length === 0) throw new Error(await missingModelFile(dir, all.at(-1)!, filename));
 
-  // Auto-complete from the newest version that has a model file (Triton reads one version too).
+  // Auto-complete from the newest version that has a model file (Triton reads one version too);
+  // only an ONNX file can be read (a JavaScript model declares its io in config.pbtxt).
   let io: { inputs: ModelIo[]; outputs: ModelIo[] } | null = null;
   const newest = present.at(-1);
-  if (newest !== undefined) {
+  if (newest !== undefined && !isCodeBackend(raw)) {
     const file = path.join(dir, String(newest), filename);
     try {
       io = readModelIo(await readFile(file));
@@ -164,6 +165,16 @@ async function readConfig(name: string, dir: string, options: LoadOptions): Prom
       : [...policy.versions];
   if (selected.length === 0) throw new Error(`no version of the model has '${filename}' under version_policy`);
   return { config, selected };
+}
+
+/** Whether the model is code that Nereid runs (backend "javascript"), rather than an ONNX file. */
+function isCodeBackend(raw: RawConfig): boolean {
+  return raw.backend === 'javascript';
+}
+
+/** The model file a version holds when default_model_filename does not say: model.js for JavaScript. */
+function defaultModelFilename(raw: RawConfig): string {
+  return isCodeBackend(raw) ? 'model.js' : 'model.onnx';
 }
 
 /**

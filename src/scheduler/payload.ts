@@ -61,13 +61,17 @@ export async function runPayload(model: PayloadModel, instance: ModelInstance, b
     const plan = planDirectOutputs(config, names, rows, wanted, sinks);
     reason = 'BACKEND';
     const extras = plan.direct.length > 0 ? { direct: plan.direct, writtenOnly: plan.writtenOnly } : {};
-    const result = await instance.run({ slot, inputs: assembled.inputs, outputs: names, ...extras });
+    // A backend that answers requests one by one (JavaScript) is told where each request's rows are.
+    const requests = perRequest(config) ? { requests: { rows: config.maxBatchSize > 0 ? rows : rows.map(() => 1), parameters: batch.map((p) => p.request.parameters) } } : {};
+    const result = await instance.run({ slot, inputs: assembled.inputs, outputs: names, ...extras, ...requests });
     reason = 'OTHER';
     const splitStartNs = process.hrtime.bigint();
     // Each failure belongs to one request, which its regions report when it settles.
     for (const f of result.direct.failedReads) assembled.sources[f.source].failed(f.reason);
     result.direct.writes.forEach((outcome, k) => plan.sinks[k].settle(outcome));
-    const outputs = splitBatch(config, result.outputs, slotBytes, rows, wanted, sinks, plan.delivered);
+    const errors = result.errors;
+    // Requests the backend failed keep (zero-filled) rows in the outputs unless all of them failed.
+    const outputs = errors?.every((e) => e !== null) ? batch.map(() => []) : splitBatch(config, result.outputs, slotBytes, rows, wanted, sinks, plan.delivered);
     const doneNs = process.hrtime.bigint();
     const inputNs = Number(assembledNs - batchStartNs) + result.timings.inputNs;
     const outputNs = result.timings.outputNs + Number(doneNs - splitStartNs);
@@ -75,6 +79,16 @@ export async function runPayload(model: PayloadModel, instance: ModelInstance, b
     stats.batchExecuted(batchSize, inputNs, result.timings.inferNs, outputNs);
     stats.instanceExecuted(instance.group, instance.device, instance.name, batchSize);
     batch.forEach((p, r) => {
+      const error = errors?.[r];
+      if (error !== undefined && error !== null) {
+        stats.requestFailed(p.receivedNs, doneNs, 'BACKEND');
+        if (p.trace) {
+          p.trace.stamp('COMPUTE_START', batchStartNs);
+          p.trace.end(doneNs);
+        }
+        p.reject(serverError('EXECUTION_FAILED', config.name, error));
+        return;
+      }
       stats.requestSucceeded({
         receivedNs: p.receivedNs,
         batchStartNs,
@@ -101,6 +115,11 @@ export async function runPayload(model: PayloadModel, instance: ModelInstance, b
     // The worker's task has settled (answered, failed or died): nothing writes the slot now.
     if (slot >= 0) ring.release(slot);
   }
+}
+
+/** Whether the model's backend answers each request of a batch on its own (and may fail one alone). */
+function perRequest(config: ModelConfig): boolean {
+  return config.backend === 'javascript';
 }
 
 /**

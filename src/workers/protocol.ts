@@ -4,7 +4,7 @@
  * ArrayBuffers that are moved (transferred), never copied by structured clone.
  */
 import type { BatchTensor, DirectOutput, DirectWriteOutcome, FailedRead } from '../shm/index.ts';
-import type { BackendSetup, IoMetadata } from './backends/backend.ts';
+import type { BackendSetup, BatchRequests, IoMetadata } from './backends/backend.ts';
 
 /**
  * How a worker logs: the name of the BroadcastChannel on which it posts its log records (the
@@ -52,6 +52,8 @@ export interface RunTask {
   readonly direct?: readonly DirectOutput[];
   /** Outputs that `direct` delivers to every request that wants them: only their shape comes back. */
   readonly writtenOnly?: readonly string[];
+  /** Each request's rows and parameters, for a backend that answers requests one by one (absent: one batch). */
+  readonly requests?: BatchRequests;
 }
 
 export type WorkerTask = { readonly op: 'load' } | RunTask;
@@ -75,5 +77,9 @@ export interface DirectResults {
 export type WorkerReply =
   | { readonly ok: true; readonly op: 'load'; readonly inputs: readonly IoMetadata[]; readonly outputs: readonly IoMetadata[] }
   /** `instance` is the worker's thread id: which instance ran the batch. */
-  | { readonly ok: true; readonly op: 'run'; readonly outputs: readonly BatchTensor[]; readonly timings: RunTimings; readonly instance: number; readonly direct: DirectResults }
+  | {
+    readonly ok: true; readonly op: 'run'; readonly outputs: readonly BatchTensor[]; readonly timings: RunTimings; readonly instance: number; readonly direct: DirectResults;
+    /** Per request of `requests`, null or why it failed (absent: none failed); with every request failed, `outputs` is empty. */
+    readonly errors?: readonly (string | null)[];
+  }
   | { readonly ok: false; readonly message: string };

@@ -53,8 +53,8 @@ export default async function handle(message: WorkerTask | Uint8Array): Promise<
     if (task.op === 'load') {
       return { ok: true, op: 'load', inputs: loaded.metadata.inputs, outputs: loaded.metadata.outputs } satisfies WorkerReply;
     }
-    const { outputs, moved, timings, direct } = await loaded.executor.run(task);
-    return withMovedBuffers({ ok: true, op: 'run', outputs, timings, instance: threadId, direct }, moved);
+    const { outputs, moved, timings, direct, errors } = await loaded.executor.run(task);
+    return withMovedBuffers({ ok: true, op: 'run', outputs, timings, instance: threadId, direct, ...(errors ? { errors } : {}) }, moved);
   } catch (err) {
     return { ok: false, message: messageOf(err) } satisfies WorkerReply;
   }

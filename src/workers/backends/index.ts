@@ -4,7 +4,7 @@
  * modules themselves (onnxruntime.ts) are imported by worker threads only, by URL.
  */
 export type {
-  Backend, BackendMetadata, BackendModule, BackendSetup, HostTensor, HostTensors, IoMetadata, NumericHostTensor, StringHostTensor,
+  Backend, BackendHost, BackendMetadata, BackendModule, BackendSetup, BatchRequests, HostInferRequest, HostInferResult, HostTensor, HostTensors, IoMetadata, NumericHostTensor, RequestsOutcome, StringHostTensor,
 } from './backend.ts';
 export { isStringHostTensor } from './backend.ts';
-export { backendModuleUrl, registerBackend } from './backend-registry.ts';
+export { backendCapabilities, backendModuleUrl, registerBackend, type BackendCapabilities } from './backend-registry.ts';

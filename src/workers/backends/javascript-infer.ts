@@ -1,0 +1,41 @@
+/**
+ * `context.infer` of a JavaScript model (business logic scripting): the contract's tensors to a
+ * request the worker posts to the primary, and the primary's answer back to tensors. The tensors
+ * travel in the message (structured clone copies them once each way): a first version, simpler
+ * than a ring of its own, and a request to another model is a whole inference anyway.
+ */
+import { datatypeFromWire } from '../../dtypes.ts';
+import type { InferOptions, Tensor, Tensors } from '../../javascript-model.ts';
+import type { BackendHost, HostInferRequest, HostTensor } from './backend.ts';
+
+/** Runs `model` on `inputs` through the host; resolves to its outputs by name. */
+export async function callModel(host: BackendHost, model: string, inputs: Tensors, options: InferOptions = {}): Promise<Tensors> {
+  if (typeof model !== 'string' || model === '') throw new TypeError('context.infer: the model name must be a non-empty string');
+  if (inputs === null || typeof inputs !== 'object') throw new TypeError('context.infer: inputs must be an object of tensors by name');
+  const request: HostInferRequest = {
+    model,
+    version: options.version === undefined ? '' : String(options.version),
+    inputs: Object.entries(inputs).map(([name, t]) => ({ name, datatype: t.datatype, shape: [...t.shape], data: hostData(name, t) })),
+    outputs: options.outputs ? [...options.outputs] : null,
+    parameters: { ...(options.parameters ?? {}) },
+  };
+  const result = await host.infer(request);
+  const out: Record<string, Tensor> = {};
+  for (const o of result.outputs) {
+    const data = o.datatype === 'BYTES' ? (o.data as readonly string[]).map((s) => Buffer.from(s, 'latin1')) : o.data;
+    out[o.name] = { datatype: o.datatype, shape: o.shape, data } as Tensor;
+  }
+  return out;
+}
+
+/** A tensor's data as the host carries it: typed arrays as they are, BYTES as strings of one character per byte. */
+function hostData(name: string, t: Tensor): HostTensor['data'] {
+  const dt = datatypeFromWire(t?.datatype);
+  if (!dt) throw new TypeError(`context.infer: input '${name}' has unknown datatype '${String(t?.datatype)}'`);
+  if (dt.wire === 'BYTES') {
+    if (!Array.isArray(t.data)) throw new TypeError(`context.infer: input '${name}': BYTES data must be an array of Uint8Array (or string) elements`);
+    return t.data.map((e) => (typeof e === 'string' ? Buffer.from(e, 'utf8') : Buffer.from(e.buffer, e.byteOffset, e.byteLength)).toString('latin1'));
+  }
+  if (!(t.data instanceof dt.array!)) throw new TypeError(`context.infer: input '${name}': ${dt.wire} data must be a ${dt.array!.name}`);
+  return t.data as HostTensor['data'];
+}
