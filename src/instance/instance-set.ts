@@ -49,6 +49,10 @@ export class InstanceSet {
     const log = setup.log ?? null;
     // The config as its endpoint reports it, for a backend that hands it to the model (JavaScript).
     const json = config.backend === 'onnxruntime' ? undefined : toTritonJson(config.raw);
+    // MERGE NOTE (h-16 with h-13a): this primary decodes every BYTES element as UTF-8 text, so a
+    // backend is told so. Once the primary carries raw bytes for a backend with rawBytes (h-13a's
+    // bytesForm), this becomes: backendCapabilities(config.backend).rawBytes ? 'binary' : 'text'.
+    const bytesForm = 'text' as const;
     const starting: Promise<ModelInstance>[] = [];
     for (const group of config.instanceGroups) {
       const devices = group.kind === 'KIND_GPU' ? group.gpus.map((id) => ({ kind: 'gpu' as const, id })) : [{ kind: 'cpu' as const }];
@@ -56,7 +60,7 @@ export class InstanceSet {
       for (const device of devices) {
         for (let c = 0; c < group.count; c++) {
           starting.push(PiscinaInstance.start(
-            { model: config.name, version, modelPath, backend: config.backend, device, intraOpThreads, interOpThreads: config.interOpThreads, log, logVerbose: log?.verbose ?? 0, config: json },
+            { model: config.name, version, modelPath, backend: config.backend, device, intraOpThreads, interOpThreads: config.interOpThreads, log, logVerbose: log?.verbose ?? 0, config: json, bytesForm },
             slotBytes,
             { name: `${group.name}_${k++}`, group: group.name },
           ));

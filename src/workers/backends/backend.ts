@@ -26,6 +26,11 @@ export interface BackendSetup {
   readonly instance?: string;
   /** The model's config in Triton's JSON form (its config endpoint's answer), for a backend that reads it. */
   readonly config?: Readonly<Record<string, unknown>>;
+  /**
+   * How this server's BYTES strings hold their bytes (see StringHostTensor): 'binary' (one
+   * character per byte) or 'text' (their UTF-8 decoding); absent: as the backend's rawBytes says.
+   */
+  readonly bytesForm?: 'text' | 'binary';
 }
 
 /** A tensor the model declares: its element type ('float32', or 'non-tensor') and shape. */

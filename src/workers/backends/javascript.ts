@@ -17,7 +17,7 @@ import type { JavaScriptModel, ModelContext, ModelRequest, ModelResponse, Tensor
 import type {
   Backend, BackendHost, BackendMetadata, BackendSetup, BatchRequests, HostTensor, HostTensors, RequestsOutcome,
 } from './backend.ts';
-import { callModel } from './javascript-infer.ts';
+import { callModel, hostString, stringBytes, type HostBytesForm } from './javascript-infer.ts';
 
 /** The backend registry's entry point for 'javascript'. */
 export function createBackend(host?: BackendHost): Backend {
@@ -38,12 +38,14 @@ export class JavaScriptBackend implements Backend {
   private modelName = '';
   private batched = false;
   private outputsDeclared = new Map<string, Declared>();
+  private form: HostBytesForm = 'binary';
 
   constructor(private readonly host?: BackendHost) {}
 
   async load(setup: BackendSetup): Promise<BackendMetadata> {
     const config = setup.config ?? {};
     this.modelName = setup.model;
+    this.form = setup.bytesForm ?? 'binary';
     this.batched = Number(config.max_batch_size ?? 0) > 0;
     const inputs = declared(config.input);
     const outputs = declared(config.output);
@@ -74,7 +76,7 @@ export class JavaScriptBackend implements Backend {
       instanceName: setup.instance ?? '',
       infer: (name, tensors, options) => {
         if (!host) return Promise.reject(new Error('context.infer is available only inside a server'));
-        return callModel(host, name, tensors, options);
+        return callModel(host, name, tensors, options, this.form);
       },
     };
     if (typeof model.initialize === 'function') await model.initialize(context);
@@ -129,7 +131,7 @@ export class JavaScriptBackend implements Backend {
         const [from, to] = this.batched ? [row * perRow, (row + own) * perRow] : [0, Number.POSITIVE_INFINITY];
         const shape = this.batched ? [own, ...t.dims.slice(1)] : [...t.dims];
         const data = typeof (t.data as unknown[])[0] === 'string' || t.type === 'string'
-          ? (t.data as readonly string[]).slice(from, to).map((s) => Buffer.from(s, 'latin1'))
+          ? (t.data as readonly string[]).slice(from, to).map((s) => stringBytes(s, this.form))
           : (t.data as TypedArray).subarray(from, Math.min(to, t.data.length));
         tensors[name] = { datatype, shape, data } as Tensor;
       }
@@ -177,7 +179,7 @@ export class JavaScriptBackend implements Backend {
           const n = (this.batched ? rows[r] : 1) * perRow;
           if (errors[r] === null) {
             const data = outputsOf(res)[name].data as readonly (Uint8Array | string)[];
-            for (let k = 0; k < n; k++) strings[at + k] = elementString(data[k]);
+            for (let k = 0; k < n; k++) strings[at + k] = hostString(data[k], this.form);
           }
           at += n;
         });
@@ -226,6 +228,13 @@ export class JavaScriptBackend implements Backend {
       if (!Array.isArray(t.data) || t.data.some((e) => typeof e !== 'string' && !(e instanceof Uint8Array))) {
         return `output '${name}': BYTES data must be an array of Uint8Array (or string) elements`;
       }
+      for (let k = 0; k < t.data.length; k++) {
+        try {
+          hostString(t.data[k], this.form);
+        } catch (err) {
+          return `output '${name}': element ${k} ${(err as Error).message}`;
+        }
+      }
     } else if (!(t.data instanceof want.array!)) {
       return `output '${name}': ${want.wire} data must be a ${want.array!.name}`;
     }
@@ -235,12 +244,6 @@ export class JavaScriptBackend implements Backend {
 }
 
 const outputsOf = (res: unknown): Tensors => (res as { outputs: Tensors }).outputs;
-
-/** A BYTES element of a response as a host string of one character per byte. */
-function elementString(e: Uint8Array | string): string {
-  if (typeof e === 'string') return Buffer.from(e, 'utf8').toString('latin1');
-  return Buffer.from(e.buffer, e.byteOffset, e.byteLength).toString('latin1');
-}
 
 function datatypeFromElementName(type: string): string {
   const dt = datatypeFromElement(type);

@@ -53,6 +53,19 @@ export default class {
     await backend.unload();
   });
 
+  test('where the server holds BYTES as text, takes them as UTF-8 and refuses an output element that is not UTF-8', async () => {
+    const file = modelFile(`export default class {
+  execute(requests) {
+    return requests.map(({ inputs }) => ({ outputs: { OUT: { datatype: 'BYTES', shape: [2], data: [Buffer.concat(inputs.IN.data), Buffer.from([0xff])] } } }));
+  }
+}
+`);
+    const backend = new JavaScriptBackend();
+    await backend.load({ ...setup(file), bytesForm: 'text' });
+    const outcome = await backend.executeRequests({ IN: { type: 'string', dims: [2], data: ['h\u00e9', '\u{1F642}'] } }, ['OUT'], { rows: [1], parameters: [undefined] });
+    assert.deepEqual(outcome.errors, ["output 'OUT': element 1 is not valid UTF-8, which this server carries only as text"]);
+  });
+
   const refusals: { name: string; code: string; file?: string; error: RegExp }[] = [
     { name: 'a module without a default export', code: 'export const x = 1;\n', error: /must export a class by default/ },
     { name: 'a default export without execute', code: 'export default class {}\n', error: /has no execute\(requests\) method/ },
