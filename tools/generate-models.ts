@@ -1,6 +1,7 @@
 // Generates the example model repository (model_repository/) and the test
 // fixtures (test/fixtures/models/): a config.pbtxt in Triton's protobuf text
-// format plus <version>/model.onnx written by our own ONNX writer.
+// format plus <version>/model.onnx written by our own ONNX writer (or, for a
+// JavaScript model, <version>/model.js).
 //
 // `npm run models` runs this file. Output is deterministic: every run writes
 // the same bytes.
@@ -36,6 +37,8 @@ interface ConfigTensor {
 
 interface ConfigSpec {
   name: string;
+  /** A backend named alone (`backend: "javascript"`); absent: platform onnxruntime_onnx. */
+  backend?: string;
   maxBatchSize: number;
   inputs: ConfigTensor[];
   outputs: ConfigTensor[];
@@ -64,7 +67,7 @@ function tensorList(field: 'input' | 'output', tensors: ConfigTensor[]): string 
 function configText(c: ConfigSpec): string {
   const parts = [
     `name: "${c.name}"`,
-    'platform: "onnxruntime_onnx"',
+    c.backend ? `backend: "${c.backend}"` : 'platform: "onnxruntime_onnx"',
     `max_batch_size: ${c.maxBatchSize}`,
     ...(c.extra ?? []),
     tensorList('input', c.inputs),
@@ -132,7 +135,34 @@ function simpleInt8(): GeneratedModel {
   };
 }
 
+/**
+ * simple_identity is a JavaScript model, as Triton's is a Python one: onnxruntime-node passes
+ * strings as NUL-terminated UTF-8, so an ONNX Identity cannot return every BYTES element exactly
+ * (Triton's string examples send `he\x00llo`).
+ */
 function simpleIdentity(): GeneratedModel {
+  const t = (name: string): ConfigTensor => ({ name, dataType: 'TYPE_STRING', dims: [-1] });
+  const code = `// simple_identity: OUTPUT0 is INPUT0, byte for byte. A model written in JavaScript
+// (docs/javascript-models.md): the default export is a class, one object per instance, whose
+// execute() answers a batch of requests with one response each.
+export default class SimpleIdentity {
+  execute(requests) {
+    return requests.map(({ inputs }) => ({ outputs: { OUTPUT0: inputs.INPUT0 } }));
+  }
+}
+`;
+  return {
+    target: 'repo',
+    name: 'simple_identity',
+    files: [
+      { path: 'config.pbtxt', content: configText({ name: 'simple_identity', backend: 'javascript', maxBatchSize: 8, inputs: [t('INPUT0')], outputs: [t('OUTPUT0')], cpuInstance: true }) },
+      { path: '1/model.js', content: code },
+    ],
+  };
+}
+
+/** The ONNX string identity that simple_identity was: for tests of onnxruntime's strings. */
+function stringIdentity(): GeneratedModel {
   const model = writeModel({
     inputs: [tensor('INPUT0', 'STRING', ['batch', 'len'])],
     outputs: [tensor('OUTPUT0', 'STRING', ['batch', 'len'])],
@@ -140,10 +170,10 @@ function simpleIdentity(): GeneratedModel {
   });
   const t = (name: string): ConfigTensor => ({ name, dataType: 'TYPE_STRING', dims: [-1] });
   return {
-    target: 'repo',
-    name: 'simple_identity',
+    target: 'fixtures',
+    name: 'string_identity',
     files: [
-      { path: 'config.pbtxt', content: configText({ name: 'simple_identity', maxBatchSize: 8, inputs: [t('INPUT0')], outputs: [t('OUTPUT0')], cpuInstance: true }) },
+      { path: 'config.pbtxt', content: configText({ name: 'string_identity', maxBatchSize: 8, inputs: [t('INPUT0')], outputs: [t('OUTPUT0')], cpuInstance: true }) },
       { path: '1/model.onnx', content: model },
     ],
   };
@@ -559,7 +589,7 @@ instance_group [ { count: 1 kind: KIND_CPU } ]
 
 /** Every model directory, in memory. */
 export function buildModels(): GeneratedModel[] {
-  return [simple(), simpleIdentity(), simpleString(), allTypes(), noConfig(), wholeShape(), versioned(), badConfig(), corrupt(), slow(), densenetOnnx(), simpleInt8(), simpleSequence(), simpleDynaSequence(), sequenceAccumulate()];
+  return [simple(), simpleIdentity(), stringIdentity(), simpleString(), allTypes(), noConfig(), wholeShape(), versioned(), badConfig(), corrupt(), slow(), densenetOnnx(), simpleInt8(), simpleSequence(), simpleDynaSequence(), sequenceAccumulate()];
 }
 
 /**
