@@ -6,7 +6,7 @@ import { toTritonJson, type ModelConfig } from '../model-config/index.ts';
 import type { WorkerLogSetup } from '../workers/index.ts';
 
 export type { WorkerLogSetup } from '../workers/index.ts';
-import type { ModelInstance } from './model-instance.ts';
+import type { ModelCaller, ModelInstance } from './model-instance.ts';
 import { PiscinaInstance } from './piscina-instance.ts';
 
 /** What a version's instances are started from. */
@@ -21,6 +21,8 @@ export interface InstancesSetup {
   readonly slotBytes: number;
   /** Where the instances' workers log (absent: nowhere). */
   readonly log?: WorkerLogSetup | null;
+  /** Runs the instances' calls to other models (absent: a model cannot make any). */
+  readonly caller?: ModelCaller;
 }
 
 export class InstanceSet {
@@ -63,6 +65,7 @@ export class InstanceSet {
             { model: config.name, version, modelPath, backend: config.backend, device, intraOpThreads, interOpThreads: config.interOpThreads, log, logVerbose: log?.verbose ?? 0, config: json, bytesForm },
             slotBytes,
             { name: `${group.name}_${k++}`, group: group.name },
+            setup.caller,
           ));
         }
       }

@@ -4,7 +4,7 @@
  * implements it today (piscina-instance.ts); a component test implements it with a fake.
  */
 import type { BatchTensor, DirectOutput, TensorRing } from '../shm/index.ts';
-import type { BatchRequests, DirectResults, RunTimings } from '../workers/index.ts';
+import type { BatchRequests, DirectResults, HostInferRequest, HostInferResult, RunTimings } from '../workers/index.ts';
 
 /** What a run may carry besides its inputs and output names. */
 export interface RunExtras {
@@ -58,3 +58,9 @@ export interface ModelInstance {
   /** Waits for a running batch to finish, then stops the instance. */
   close(): Promise<void>;
 }
+
+/**
+ * Runs a request of one model instance on another model of the server (a JavaScript model's
+ * context.infer); the server provides it, since only it knows the other models.
+ */
+export type ModelCaller = (request: HostInferRequest) => Promise<HostInferResult>;

@@ -6,10 +6,12 @@
  * instance. The scheduler runs a batch here only while the instance is free, so piscina never
  * queues.
  */
+import { randomUUID } from 'node:crypto';
+import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { isGatheredTensor, TensorRing } from '../shm/index.ts';
-import { backendModuleUrl, encodeDescriptor, type RunTask, type WorkerReply, type WorkerSetup, type WorkerTask } from '../workers/index.ts';
-import type { InstanceBatch, ModelInstance, RunResult } from './model-instance.ts';
+import { backendModuleUrl, encodeDescriptor, type ModelCallMessage, type RunTask, type WorkerReply, type WorkerSetup, type WorkerTask } from '../workers/index.ts';
+import type { InstanceBatch, ModelCaller, ModelInstance, RunResult } from './model-instance.ts';
 
 // Run the worker from the same kind of file as this module: .ts under tsx, .js once built.
 const workerFile = new URL(`../workers/worker-entry${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
@@ -32,6 +34,7 @@ export class PiscinaInstance implements ModelInstance {
     readonly device: string,
     private readonly pool: Piscina<WorkerTask | Uint8Array, WorkerReply>,
     readonly ring: TensorRing,
+    private readonly calls: BroadcastChannel | null,
   ) {}
 
   /**
@@ -39,12 +42,15 @@ export class PiscinaInstance implements ModelInstance {
    * error. `setup.backend` (the config's backend name) is resolved to its module here, before
    * the thread starts, so an unknown backend fails with a reason that names it.
    */
-  static async start(setup: Omit<WorkerSetup, 'ring' | 'backendModule' | 'instance'>, slotBytes: number, placement: InstancePlacement): Promise<PiscinaInstance> {
+  static async start(
+    setup: Omit<WorkerSetup, 'ring' | 'backendModule' | 'instance' | 'calls'>, slotBytes: number, placement: InstancePlacement, caller?: ModelCaller,
+  ): Promise<PiscinaInstance> {
     const backendModule = backendModuleUrl(setup.backend);
     const ring = TensorRing.create(RING_SLOTS, slotBytes);
+    const calls = caller ? answerCalls(`nereid-calls-${randomUUID()}`, caller) : null;
     const pool = new Piscina<WorkerTask | Uint8Array, WorkerReply>({
       filename: workerFile.href,
-      workerData: { ...setup, instance: placement.name, backendModule, ring: ring.sab } satisfies WorkerSetup,
+      workerData: { ...setup, instance: placement.name, backendModule, ring: ring.sab, calls: calls?.name ?? null } satisfies WorkerSetup,
       // Exactly one thread: if it dies, piscina starts a replacement, which loads its own instance.
       minThreads: 1,
       maxThreads: 1,
@@ -59,10 +65,11 @@ export class PiscinaInstance implements ModelInstance {
       if (!reply.ok) throw new Error(reply.message);
     } catch (err) {
       await pool.destroy();
+      calls?.close();
       throw err;
     }
     const device = setup.device.kind === 'gpu' ? `GPU ${setup.device.id}` : 'CPU';
-    return new PiscinaInstance(placement.name, placement.group, device, pool, ring);
+    return new PiscinaInstance(placement.name, placement.group, device, pool, ring, calls);
   }
 
   get busy(): boolean {
@@ -94,7 +101,28 @@ export class PiscinaInstance implements ModelInstance {
 
   async close(): Promise<void> {
     await this.pool.close();
+    this.calls?.close();
   }
+}
+
+/**
+ * Listens on BroadcastChannel `name` for the worker's calls to other models (model-calls.ts on
+ * the worker's side) and answers each with its id. A BroadcastChannel rather than a MessagePort
+ * because piscina offers no way to transfer a port in workerData; a name per instance keeps
+ * instances apart.
+ */
+function answerCalls(name: string, caller: ModelCaller): BroadcastChannel {
+  const channel = new BroadcastChannel(name);
+  channel.unref();
+  channel.onmessage = (event) => {
+    const message = (event as { data: ModelCallMessage }).data;
+    if (!('request' in message)) return;
+    caller(message.request).then(
+      (result) => channel.postMessage({ id: message.id, result } satisfies ModelCallMessage),
+      (err: unknown) => channel.postMessage({ id: message.id, error: err instanceof Error ? err.message : String(err) } satisfies ModelCallMessage),
+    );
+  };
+  return channel;
 }
 
 /**

@@ -16,7 +16,7 @@ import { fileExists, listVersions, missingModelFile } from './model-repository.t
 import { ModelStatistics, type LatencyObserver } from '../observability/index.ts';
 import { createScheduler, type ResponseCache, type Scheduler } from '../scheduler/index.ts';
 import type { TraceSampler } from '../observability/index.ts';
-import type { WorkerLogSetup } from '../instance/index.ts';
+import type { ModelCaller, WorkerLogSetup } from '../instance/index.ts';
 
 type VersionState = 'LOADING' | 'READY' | 'UNLOADING' | 'UNAVAILABLE';
 
@@ -59,6 +59,8 @@ export interface VersionHooks {
   readonly workerLog?: WorkerLogSetup | null;
   /** The server's response cache, for versions whose config enables it; null without --cache-config. */
   readonly responseCache?: ResponseCache | null;
+  /** Runs a JavaScript model's calls to other models (absent: none can be made). */
+  readonly caller?: ModelCaller;
 }
 
 const NO_HOOKS: VersionHooks = { tracer: null, latencyObserver: () => null };
@@ -108,7 +110,7 @@ export async function startModel(model: PreparedModel, threadsPerInstance: numbe
       return;
     }
     try {
-      entry.scheduler = await createScheduler({ config, version, modelPath: file, intraOpThreads: config.intraOpThreads ?? threadsPerInstance, stats: entry.stats, tracer: hooks.tracer, log: hooks.workerLog, responseCache: hooks.responseCache ?? null });
+      entry.scheduler = await createScheduler({ config, version, modelPath: file, intraOpThreads: config.intraOpThreads ?? threadsPerInstance, stats: entry.stats, tracer: hooks.tracer, log: hooks.workerLog, responseCache: hooks.responseCache ?? null, caller: config.backend === 'javascript' ? hooks.caller : undefined });
       entry.state = 'READY';
     } catch (err) {
       entry.state = 'UNAVAILABLE';

@@ -7,7 +7,7 @@
  * no scheduler is ever half-built.
  */
 import type { ModelConfig } from '../model-config/index.ts';
-import { InstanceSet, type WorkerLogSetup } from '../instance/index.ts';
+import { InstanceSet, type ModelCaller, type WorkerLogSetup } from '../instance/index.ts';
 import type { ModelStatistics, TraceSampler } from '../observability/index.ts';
 import { slotBytesFor } from './batch-assembly.ts';
 import { DirectScheduler } from './direct-scheduler.ts';
@@ -31,6 +31,8 @@ export interface SchedulerSetup {
   readonly log?: WorkerLogSetup | null;
   /** The server's response cache (--cache-config); null without one. */
   readonly responseCache?: ResponseCache | null;
+  /** Runs the instances' calls to other models (absent: a model cannot make any). */
+  readonly caller?: ModelCaller;
 }
 
 /** Slot size for models with variable dims (a batch that needs more takes the slow path). */
@@ -40,7 +42,7 @@ const VARIABLE_SLOT_BYTES = 4 * 1024 * 1024;
 export async function createScheduler(setup: SchedulerSetup): Promise<Scheduler> {
   const { config, version, modelPath, intraOpThreads, stats, tracer, log } = setup;
   const slotBytes = slotBytesFor(config, VARIABLE_SLOT_BYTES);
-  const instances = await InstanceSet.start({ config, version, modelPath, intraOpThreads, slotBytes, log });
+  const instances = await InstanceSet.start({ config, version, modelPath, intraOpThreads, slotBytes, log, caller: setup.caller });
   if (config.sequenceBatching) return new SequenceScheduler(config, version, instances, stats);
   const scheduler = config.dynamicBatching
     ? new DynamicBatchScheduler(config, version, instances, stats, tracer)

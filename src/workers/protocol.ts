@@ -4,7 +4,7 @@
  * ArrayBuffers that are moved (transferred), never copied by structured clone.
  */
 import type { BatchTensor, DirectOutput, DirectWriteOutcome, FailedRead } from '../shm/index.ts';
-import type { BackendSetup, BatchRequests, IoMetadata } from './backends/backend.ts';
+import type { BackendSetup, BatchRequests, HostInferRequest, HostInferResult, IoMetadata } from './backends/backend.ts';
 
 /**
  * How a worker logs: the name of the BroadcastChannel on which it posts its log records (the
@@ -38,7 +38,18 @@ export interface WorkerSetup extends BackendSetup {
   readonly backendModule: string;
   /** The pool's tensor ring. */
   readonly ring: SharedArrayBuffer;
+  /**
+   * The BroadcastChannel on which the worker asks the primary to run other models (a
+   * JavaScript model's context.infer, see model-calls.ts); null: no such calls.
+   */
+  readonly calls?: string | null;
 }
+
+/** A call between models on the calls channel: the worker's request, or the primary's answer. */
+export type ModelCallMessage =
+  | { readonly id: number; readonly request: HostInferRequest }
+  | { readonly id: number; readonly result: HostInferResult }
+  | { readonly id: number; readonly error: string };
 
 /** One batch to run. */
 export interface RunTask {

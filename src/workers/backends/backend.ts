@@ -94,20 +94,32 @@ export interface RequestsOutcome {
   readonly errors: readonly (string | null)[];
 }
 
+/**
+ * A tensor of a call between models: numeric data as a typed array of its element type, BYTES
+ * as one Uint8Array per element (exact bytes: the primary converts them for the target model).
+ */
+export interface CallTensor {
+  readonly name: string;
+  /** The wire datatype ('FP32', 'BYTES'). */
+  readonly datatype: string;
+  readonly shape: readonly number[];
+  readonly data: TypedArray | readonly Uint8Array[];
+}
+
 /** A request a model instance makes of another model through the primary (BLS). */
 export interface HostInferRequest {
   readonly model: string;
   /** '' for the newest ready version. */
   readonly version: string;
-  readonly inputs: readonly { readonly name: string; readonly datatype: string; readonly shape: readonly number[]; readonly data: HostTensor['data'] }[];
+  readonly inputs: readonly CallTensor[];
   /** The outputs wanted; null for all. */
   readonly outputs: readonly string[] | null;
   readonly parameters: Readonly<Record<string, string | number | boolean>>;
 }
 
-/** Another model's answer to a HostInferRequest: its outputs, BYTES as strings of one character per byte. */
+/** Another model's answer to a HostInferRequest. */
 export interface HostInferResult {
-  readonly outputs: readonly { readonly name: string; readonly datatype: string; readonly shape: readonly number[]; readonly data: HostTensor['data'] }[];
+  readonly outputs: readonly CallTensor[];
 }
 
 /** What the worker offers a backend besides its setup: calls to other models of the server. */

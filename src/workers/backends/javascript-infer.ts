@@ -7,7 +7,7 @@
 import { isUtf8 } from 'node:buffer';
 import { datatypeFromWire } from '../../dtypes.ts';
 import type { InferOptions, Tensor, Tensors } from '../../javascript-model.ts';
-import type { BackendHost, HostInferRequest, HostTensor } from './backend.ts';
+import type { BackendHost, CallTensor, HostInferRequest } from './backend.ts';
 
 /**
  * How the worker's BYTES strings hold their bytes: 'binary', one character per byte (a backend
@@ -33,39 +33,35 @@ export function hostString(e: Uint8Array | string, form: HostBytesForm): string 
 }
 
 /** Runs `model` on `inputs` through the host; resolves to its outputs by name. */
-export async function callModel(host: BackendHost, model: string, inputs: Tensors, options: InferOptions = {}, form: HostBytesForm = 'binary'): Promise<Tensors> {
+export async function callModel(host: BackendHost, model: string, inputs: Tensors, options: InferOptions = {}): Promise<Tensors> {
   if (typeof model !== 'string' || model === '') throw new TypeError('context.infer: the model name must be a non-empty string');
   if (inputs === null || typeof inputs !== 'object') throw new TypeError('context.infer: inputs must be an object of tensors by name');
   const request: HostInferRequest = {
     model,
     version: options.version === undefined ? '' : String(options.version),
-    inputs: Object.entries(inputs).map(([name, t]) => ({ name, datatype: t.datatype, shape: [...t.shape], data: hostData(name, t, form) })),
+    inputs: Object.entries(inputs).map(([name, t]) => ({ name, datatype: t?.datatype, shape: Array.isArray(t?.shape) ? [...t.shape] : [], data: callData(name, t) })),
     outputs: options.outputs ? [...options.outputs] : null,
     parameters: { ...(options.parameters ?? {}) },
   };
   const result = await host.infer(request);
   const out: Record<string, Tensor> = {};
   for (const o of result.outputs) {
-    const data = o.datatype === 'BYTES' ? (o.data as readonly string[]).map((s) => stringBytes(s, form)) : o.data;
+    const data = o.datatype === 'BYTES' ? (o.data as readonly Uint8Array[]).map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength)) : o.data;
     out[o.name] = { datatype: o.datatype, shape: o.shape, data } as Tensor;
   }
   return out;
 }
 
-/** A tensor's data as the host carries it: typed arrays as they are, BYTES as strings of one character per byte. */
-function hostData(name: string, t: Tensor, form: HostBytesForm): HostTensor['data'] {
+/** A tensor's data as a call carries it: typed arrays as they are, BYTES as their bytes. */
+function callData(name: string, t: Tensor): CallTensor['data'] {
   const dt = datatypeFromWire(t?.datatype);
   if (!dt) throw new TypeError(`context.infer: input '${name}' has unknown datatype '${String(t?.datatype)}'`);
   if (dt.wire === 'BYTES') {
-    if (!Array.isArray(t.data)) throw new TypeError(`context.infer: input '${name}': BYTES data must be an array of Uint8Array (or string) elements`);
-    return t.data.map((e, k) => {
-      try {
-        return hostString(e, form);
-      } catch (err) {
-        throw new TypeError(`context.infer: input '${name}': element ${k} ${(err as Error).message}`);
-      }
-    });
+    if (!Array.isArray(t.data) || t.data.some((e) => typeof e !== 'string' && !(e instanceof Uint8Array))) {
+      throw new TypeError(`context.infer: input '${name}': BYTES data must be an array of Uint8Array (or string) elements`);
+    }
+    return t.data.map((e) => (typeof e === 'string' ? Buffer.from(e, 'utf8') : e));
   }
   if (!(t.data instanceof dt.array!)) throw new TypeError(`context.infer: input '${name}': ${dt.wire} data must be a ${dt.array!.name}`);
-  return t.data as HostTensor['data'];
+  return t.data as CallTensor['data'];
 }

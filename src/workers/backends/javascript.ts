@@ -76,7 +76,7 @@ export class JavaScriptBackend implements Backend {
       instanceName: setup.instance ?? '',
       infer: (name, tensors, options) => {
         if (!host) return Promise.reject(new Error('context.infer is available only inside a server'));
-        return callModel(host, name, tensors, options, this.form);
+        return callModel(host, name, tensors, options);
       },
     };
     if (typeof model.initialize === 'function') await model.initialize(context);
