@@ -15,7 +15,7 @@ import { discoverGpus } from '../instance/index.ts';
 import { LogSettings } from '../observability/index.ts';
 import { createLogger, logDestination, type Logger } from '../observability/index.ts';
 import { listenToWorkerLogs } from './worker-logs.ts';
-import { instanceCount, prepareModel, startModel, type VersionHooks } from '../repository/index.ts';
+import { checkEnsembles, instanceCount, prepareModel, startModel, type VersionHooks } from '../repository/index.ts';
 import { modelCaller } from './model-calls.ts';
 import { ModelRegistry } from '../repository/index.ts';
 import { scanRepositories } from '../repository/index.ts';
@@ -101,6 +101,7 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
   const hooks: VersionHooks = {
     tracer: tracing, latencyObserver: (model, version) => metrics?.latencyObserver(model, version) ?? null, workerLog: workerLogs.setup, responseCache,
     caller: modelCaller(registry),
+    models: (name, version) => registry.ready(name, version),
   };
   const gpus = options.gpus ? [...options.gpus] : (await discoverGpus()).map((g) => g.id);
   // The provider is looked for only where there is a GPU to use it on: asking loads the binding.
@@ -125,7 +126,7 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
     defaultInterOpThreads: options.backendConfig.interOpThreads,
   };
   const loadThreads = options.modelLoadThreadCount;
-  const prepared = await mapLimited(models, loadThreads, (m) => prepareModel(m.name, m.dir, loadOptions));
+  const prepared = checkEnsembles(await mapLimited(models, loadThreads, (m) => prepareModel(m.name, m.dir, loadOptions)));
   // Share the cores among every instance of every model, so that instances times runtime
   // threads never exceed them (oversubscribed runtime threads are a common Triton pitfall).
   const instances = prepared.reduce((n, m) => n + instanceCount(m), 0);
