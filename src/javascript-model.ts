@@ -45,6 +45,13 @@ export interface ModelRequest {
   readonly inputs: Tensors;
   /** The request's parameters, as the client sent them. */
   readonly parameters: Readonly<Record<string, unknown>>;
+  /**
+   * A decoupled model's (model_transaction_policy { decoupled: true }) way to answer: sends one
+   * response now (`null` sends none, only the flag), `final: true` with the last. Zero, one or
+   * many per request, until `execute` settles: a request whose final was not sent is then
+   * completed (with an error if execute threw). Absent for a model that is not decoupled.
+   */
+  readonly send?: (response: ModelResponse | null, options?: { readonly final?: boolean }) => void;
 }
 
 /**

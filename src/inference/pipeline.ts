@@ -4,6 +4,7 @@
  * tensor data, run it, and encode the answer while the leases are still held.
  */
 import type { ModelConfig } from '../model-config/index.ts';
+import { serverError } from '../errors.ts';
 import type { ClientRegions, RegionRef } from '../shm/index.ts';
 import { checkRequest, type InferRequest, type InferResponse, type InputHeader, type RequestedOutput, type TensorData } from './infer-request.ts';
 import type { CancelSignal } from './cancel-signal.ts';
@@ -32,6 +33,14 @@ export interface EnqueueOptions {
   readonly signal?: CancelSignal;
 }
 
+/** runInference's options: the enqueue options, and a decoupled model's response stream. */
+export interface RunOptions extends EnqueueOptions {
+  /** Takes a decoupled model's responses; without it such a model is refused (what: the endpoint's name in the message). */
+  readonly respond?: InferRequest['respond'];
+  /** The endpoint, for the refusal of a decoupled model without `respond` ("ModelInfer RPC"). */
+  readonly endpoint?: string;
+}
+
 /**
  * What a request runs on: one ready model version, its config and its scheduler's enqueue (the
  * repository hands these out; this folder does not know schedulers, only their entry point).
@@ -52,8 +61,13 @@ export async function runInference<T>(
   decoded: DecodedInference,
   materialize: (regions: RequestRegions) => TensorData[],
   encode: (response: InferResponse, regions: RequestRegions) => T,
-  options: EnqueueOptions = {},
+  options: RunOptions = {},
 ): Promise<T> {
+  if (target.config.decoupled && !options.respond) throw serverError('DECOUPLED_UNSUPPORTED', options.endpoint ?? 'This endpoint');
+  // A decoupled model answers many times; client shared memory would be overwritten by each.
+  if (target.config.decoupled && decoded.outputs?.some((o) => o.region)) {
+    throw serverError('UNSUPPORTED', `model '${target.config.name}' is decoupled: its outputs cannot go into shared-memory regions`);
+  }
   checkRequest(target.config, decoded.id, decoded.inputs, decoded.outputs);
   checkSequenceParameters(target.config, decoded.parameters);
   checkClassification(target.config, decoded.outputs);
@@ -67,7 +81,8 @@ export async function runInference<T>(
       inputs: decoded.inputs.map((input, i) => ({ name: input.name, datatype: input.datatype, shape: input.shape, data: data[i] })),
       outputs,
       parameters: decoded.parameters,
-    }, options);
+      ...(options.respond && target.config.decoupled ? { respond: options.respond } : {}),
+    }, { signal: options.signal });
     regions.finish();
     return encode(classifyResponse(target.config, decoded.outputs, response), regions);
   } finally {

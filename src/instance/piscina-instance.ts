@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { isGatheredTensor, TensorRing } from '../shm/index.ts';
-import { backendModuleUrl, encodeDescriptor, type ModelCallMessage, type RunTask, type WorkerReply, type WorkerSetup, type WorkerTask } from '../workers/index.ts';
+import { backendModuleUrl, encodeDescriptor, type ModelCallMessage, type RunTask, type StreamedResponse, type WorkerReply, type WorkerSetup, type WorkerTask } from '../workers/index.ts';
 import type { InstanceBatch, ModelCaller, ModelInstance, RunResult } from './model-instance.ts';
 
 // Run the worker from the same kind of file as this module: .ts under tsx, .js once built.
@@ -27,6 +27,8 @@ export interface InstancePlacement {
 
 export class PiscinaInstance implements ModelInstance {
   private running = 0;
+  /** The running batch's decoupled responses: where they go, and how many came (see run). */
+  private streaming: { readonly deliver: (r: StreamedResponse) => void; count: number; wake: (() => void) | null } | null = null;
 
   private constructor(
     readonly name: string,
@@ -47,7 +49,9 @@ export class PiscinaInstance implements ModelInstance {
   ): Promise<PiscinaInstance> {
     const backendModule = backendModuleUrl(setup.backend);
     const ring = TensorRing.create(RING_SLOTS, slotBytes);
-    const calls = caller ? answerCalls(`nereid-calls-${randomUUID()}`, caller) : null;
+    // The instance is made after its channel: responses reach it through this forward.
+    let instance: PiscinaInstance | null = null;
+    const calls = caller ? answerCalls(`nereid-calls-${randomUUID()}`, caller, (r) => instance?.streamed(r)) : null;
     const pool = new Piscina<WorkerTask | Uint8Array, WorkerReply>({
       filename: workerFile.href,
       workerData: { ...setup, instance: placement.name, backendModule, ring: ring.sab, calls: calls?.name ?? null } satisfies WorkerSetup,
@@ -69,7 +73,8 @@ export class PiscinaInstance implements ModelInstance {
       throw err;
     }
     const device = setup.device.kind === 'gpu' ? `GPU ${setup.device.id}` : 'CPU';
-    return new PiscinaInstance(placement.name, placement.group, device, pool, ring, calls);
+    instance = new PiscinaInstance(placement.name, placement.group, device, pool, ring, calls);
+    return instance;
   }
 
   get busy(): boolean {
@@ -88,15 +93,37 @@ export class PiscinaInstance implements ModelInstance {
       if (buffer && !transferList.includes(buffer)) transferList.push(buffer);
     }
     this.running++;
+    const { onResponse, ...rest } = batch;
+    if (onResponse) this.streaming = { deliver: onResponse, count: 0, wake: null };
     try {
-      const task: RunTask = { op: 'run', ...batch };
+      const task: RunTask = { op: 'run', ...rest };
       const reply = await this.pool.run(packs(task, transferList) ? encodeDescriptor(task) : task, { transferList });
       if (!reply.ok) throw new Error(reply.message);
       if (reply.op !== 'run') throw new Error('worker answered a run with a load reply');
-      return { outputs: reply.outputs, timings: reply.timings, worker: reply.instance, direct: reply.direct, ...(reply.errors ? { errors: reply.errors } : {}) };
+      // The responses come on another channel than the reply: wait until all have come.
+      const expected = reply.streamed?.reduce((a, b) => a + b, 0) ?? 0;
+      const streaming = this.streaming;
+      if (streaming && streaming.count < expected) {
+        await new Promise<void>((resolve) => {
+          streaming.wake = () => {
+            if (streaming.count >= expected) resolve();
+          };
+        });
+      }
+      return { outputs: reply.outputs, timings: reply.timings, worker: reply.instance, direct: reply.direct, ...(reply.errors ? { errors: reply.errors } : {}), ...(reply.streamed ? { streamed: reply.streamed } : {}) };
     } finally {
       this.running--;
+      this.streaming = null;
     }
+  }
+
+  /** A decoupled response of the running batch, from the calls channel. */
+  private streamed(response: StreamedResponse): void {
+    const streaming = this.streaming;
+    if (!streaming) return;
+    streaming.count++;
+    streaming.deliver(response);
+    streaming.wake?.();
   }
 
   async close(): Promise<void> {
@@ -111,11 +138,15 @@ export class PiscinaInstance implements ModelInstance {
  * because piscina offers no way to transfer a port in workerData; a name per instance keeps
  * instances apart.
  */
-function answerCalls(name: string, caller: ModelCaller): BroadcastChannel {
+function answerCalls(name: string, caller: ModelCaller, streamed: (r: StreamedResponse) => void): BroadcastChannel {
   const channel = new BroadcastChannel(name);
   channel.unref();
   channel.onmessage = (event) => {
     const message = (event as { data: ModelCallMessage }).data;
+    if ('response' in message) {
+      streamed(message.response);
+      return;
+    }
     if (!('request' in message)) return;
     caller(message.request).then(
       (result) => channel.postMessage({ id: message.id, result } satisfies ModelCallMessage),

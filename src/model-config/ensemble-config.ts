@@ -70,6 +70,7 @@ export function checkEnsemble(config: ModelConfig, ensemble: Ensemble, lookup: (
     const target = lookup(step.modelName);
     if (typeof target === 'string') fail(m, `${where}: ${target}`);
     const model = target as ModelConfig;
+    if (model.decoupled) fail(m, `${where}: a decoupled model cannot be an ensemble step here`);
     for (const name of Object.keys(step.inputMap)) {
       if (!model.inputs.some((t) => t.name === name)) fail(m, `${where}: '${name}' is not an input of '${step.modelName}', whose inputs are: ${model.inputs.map((t) => t.name).join(', ')}`);
     }

@@ -63,6 +63,8 @@ export interface ModelConfig {
   readonly ignoredFields: readonly string[];
   /** The completed config in proto shape, for the config endpoint. */
   readonly raw: RawConfig;
+  /** model_transaction_policy.decoupled (JavaScript models): a request gets zero or more responses, streamed. */
+  readonly decoupled?: boolean;
   /** platform "ensemble": its steps; absent or null otherwise. */
   readonly ensemble?: Ensemble | null;
 }

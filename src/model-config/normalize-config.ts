@@ -66,9 +66,8 @@ export function normalizeConfig(completed: RawConfig, ctx: NormalizeContext): Mo
   // Auto-complete reads an ONNX file; it cannot read a model's JavaScript.
   if (inputs.length === 0) fail(m, javascript ? 'a backend "javascript" model must list its inputs under input (auto-complete cannot read model.js)' : 'the model has no inputs: list them under input, or leave auto-complete on');
   if (outputs.length === 0) fail(m, javascript ? 'a backend "javascript" model must list its outputs under output (auto-complete cannot read model.js)' : 'the model has no outputs: list them under output, or leave auto-complete on');
-  if (javascript && raw.model_transaction_policy?.decoupled === true) {
-    fail(m, 'model_transaction_policy.decoupled is not supported yet for backend "javascript" models');
-  }
+  const decoupled = javascript && raw.model_transaction_policy?.decoupled === true;
+  if (decoupled && raw.sequence_batching !== undefined) fail(m, 'a decoupled model cannot have sequence_batching here');
 
   const versionPolicy = versionPolicyOf(m, raw);
   raw.version_policy = versionPolicy.kind === 'latest' ? { latest: { num_versions: versionPolicy.numVersions } }
@@ -136,6 +135,7 @@ export function normalizeConfig(completed: RawConfig, ctx: NormalizeContext): Mo
     ignoredFields,
     raw,
     ensemble,
+    decoupled,
   });
 }
 

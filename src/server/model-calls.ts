@@ -29,7 +29,7 @@ export function modelCaller(registry: ModelRegistry): ModelCaller {
       outputs: request.outputs?.map((name) => ({ name, binary: false })) ?? null,
       parameters: request.parameters,
     };
-    return runInference(noRegions, target, decoded, () => request.inputs.map(tensorData), resultOf);
+    return runInference(noRegions, target, decoded, () => request.inputs.map(tensorData), resultOf, { endpoint: 'context.infer' });
   };
 }
 

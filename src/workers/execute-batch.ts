@@ -29,7 +29,7 @@ export class BatchExecutor {
 
   constructor(private readonly backend: Backend, private readonly ring: TensorRing) {}
 
-  async run(task: RunTask): Promise<{ outputs: BatchTensor[]; moved: ArrayBuffer[]; timings: RunTimings; direct: DirectResults; errors?: readonly (string | null)[] }> {
+  async run(task: RunTask): Promise<{ outputs: BatchTensor[]; moved: ArrayBuffer[]; timings: RunTimings; direct: DirectResults; errors?: readonly (string | null)[]; streamed?: readonly number[] }> {
     const { slot, inputs, outputs: outputNames } = task;
     const t0 = process.hrtime.bigint();
     const slotBytes = slot >= 0 ? this.ring.bytes(slot) : null;
@@ -75,8 +75,9 @@ export class BatchExecutor {
     const t1 = process.hrtime.bigint();
     let results: HostTensors;
     let errors: readonly (string | null)[] | undefined;
+    let streamed: readonly number[] | undefined;
     if (task.requests && this.backend.executeRequests) {
-      ({ outputs: results, errors } = await this.backend.executeRequests(feeds, outputNames, task.requests));
+      ({ outputs: results, errors, streamed } = await this.backend.executeRequests(feeds, outputNames, task.requests));
     } else {
       results = await this.backend.execute(feeds, outputNames);
     }
@@ -86,7 +87,7 @@ export class BatchExecutor {
     const direct = task.direct ?? [];
     const writes: DirectWriteOutcome[] = direct.map(() => ({ failed: 'the model produced no such output' }));
     // Every request failed: there are no outputs to place.
-    const none = errors !== undefined && errors.every((e) => e !== null);
+    const none = streamed !== undefined || (errors !== undefined && errors.every((e) => e !== null));
     const writtenOnly = new Set(task.writtenOnly ?? []);
     const unread = new Set(failedReads.map((f) => f.request));
     let cursor = alignUp(inputEnd);
@@ -128,6 +129,7 @@ export class BatchExecutor {
       timings: { inputNs: Number(t1 - t0), inferNs: Number(t2 - t1), outputNs: Number(t3 - t2) },
       direct: { failedReads, writes },
       ...(errors ? { errors } : {}),
+      ...(streamed ? { streamed } : {}),
     };
   }
 

@@ -4,7 +4,7 @@
  * ArrayBuffers that are moved (transferred), never copied by structured clone.
  */
 import type { BatchTensor, DirectOutput, DirectWriteOutcome, FailedRead } from '../shm/index.ts';
-import type { BackendSetup, BatchRequests, HostInferRequest, HostInferResult, IoMetadata } from './backends/backend.ts';
+import type { BackendSetup, BatchRequests, HostInferRequest, HostInferResult, IoMetadata, StreamedResponse } from './backends/backend.ts';
 
 /**
  * How a worker logs: the name of the BroadcastChannel on which it posts its log records (the
@@ -48,6 +48,8 @@ export interface WorkerSetup extends BackendSetup {
 /** A call between models on the calls channel: the worker's request, or the primary's answer. */
 export type ModelCallMessage =
   | { readonly id: number; readonly request: HostInferRequest }
+  /** A decoupled model's response, ahead of its batch's reply (id unused: 0). */
+  | { readonly id: number; readonly response: StreamedResponse }
   | { readonly id: number; readonly result: HostInferResult }
   | { readonly id: number; readonly error: string };
 
@@ -92,5 +94,7 @@ export type WorkerReply =
     readonly ok: true; readonly op: 'run'; readonly outputs: readonly BatchTensor[]; readonly timings: RunTimings; readonly instance: number; readonly direct: DirectResults;
     /** Per request of `requests`, null or why it failed (absent: none failed); with every request failed, `outputs` is empty. */
     readonly errors?: readonly (string | null)[];
+    /** A decoupled model: the responses each request sent on the calls channel, to wait for before settling. */
+    readonly streamed?: readonly number[];
   }
   | { readonly ok: false; readonly message: string };

@@ -55,8 +55,8 @@ export default async function handle(message: WorkerTask | Uint8Array): Promise<
     if (task.op === 'load') {
       return { ok: true, op: 'load', inputs: loaded.metadata.inputs, outputs: loaded.metadata.outputs } satisfies WorkerReply;
     }
-    const { outputs, moved, timings, direct, errors } = await loaded.executor.run(task);
-    return withMovedBuffers({ ok: true, op: 'run', outputs, timings, instance: threadId, direct, ...(errors ? { errors } : {}) }, moved);
+    const { outputs, moved, timings, direct, errors, streamed } = await loaded.executor.run(task);
+    return withMovedBuffers({ ok: true, op: 'run', outputs, timings, instance: threadId, direct, ...(errors ? { errors } : {}), ...(streamed ? { streamed } : {}) }, moved);
   } catch (err) {
     return { ok: false, message: messageOf(err) } satisfies WorkerReply;
   }

@@ -19,7 +19,12 @@ const ensemble = (steps: RawConfig[], fields: RawConfig = {}): RawConfig => ({
   ensemble_scheduling: { step: steps }, ...fields,
 });
 const normalize = (raw: RawConfig): ModelConfig => normalizeConfig(raw, { modelName: 'e', gpus: [], io: null });
-const lookup = (name: string): ModelConfig | string => (name === 'simple' ? simple : name === 'broken' ? "model 'broken' failed to load: bad dims" : `model '${name}' is not in the model repository`);
+/** A decoupled JavaScript model with simple's io. */
+const streaming = normalizeConfig({
+  name: 'streaming', backend: 'javascript', max_batch_size: 8, model_transaction_policy: { decoupled: true },
+  input: [tensor('INPUT0'), tensor('INPUT1')], output: [tensor('OUTPUT0'), tensor('OUTPUT1')],
+}, { modelName: 'streaming', gpus: [], io: null });
+const lookup = (name: string): ModelConfig | string => (name === 'simple' ? simple : name === 'streaming' ? streaming : name === 'broken' ? "model 'broken' failed to load: bad dims" : `model '${name}' is not in the model repository`);
 const check = (raw: RawConfig) => {
   const config = normalize(raw);
   checkEnsemble(config, config.ensemble!, lookup);
@@ -63,6 +68,7 @@ describe('an ensemble config', () => {
       step('simple', { INPUT0: 'A', INPUT1: 'Y' }, { OUTPUT0: 'X' }),
       step('simple', { INPUT0: 'X', INPUT1: 'B' }, { OUTPUT0: 'Y', OUTPUT1: 'OUT' }),
     ], /^ensemble 'e': the steps step 0 \(model 'simple'\), step 1 \(model 'simple'\) form a cycle: each waits on another's output$/],
+    ['a decoupled step', [step('streaming', { INPUT0: 'A', INPUT1: 'B' }, { OUTPUT0: 'OUT' })], /^ensemble 'e': step 0 \(model 'streaming'\): a decoupled model cannot be an ensemble step here$/],
     ['itself as a step', [step('e', { A: 'A' }, { OUT: 'OUT' })], /^ensemble 'e': step 0 \(model 'e'\): an ensemble cannot run itself$/],
   ];
   for (const [name, steps, error] of wrong) {

@@ -92,6 +92,8 @@ export interface BatchRequests {
 export interface RequestsOutcome {
   readonly outputs: HostTensors;
   readonly errors: readonly (string | null)[];
+  /** A decoupled model: how many responses each request sent through BackendHost.respond (outputs is then empty). */
+  readonly streamed?: readonly number[];
 }
 
 /**
@@ -122,10 +124,23 @@ export interface HostInferResult {
   readonly outputs: readonly CallTensor[];
 }
 
+/**
+ * One response of a decoupled model to request `request` of the running batch: its outputs
+ * (strings in the host form, see StringHostTensor), or an error, or neither (only the flag).
+ */
+export interface StreamedResponse {
+  readonly request: number;
+  readonly outputs: readonly { readonly name: string; readonly datatype: string; readonly shape: readonly number[]; readonly data: HostTensor['data'] }[] | null;
+  readonly error: string | null;
+  readonly final: boolean;
+}
+
 /** What the worker offers a backend besides its setup: calls to other models of the server. */
 export interface BackendHost {
   /** Runs a request on another model through its scheduler on the primary; rejects with the server's message. */
   infer(request: HostInferRequest): Promise<HostInferResult>;
+  /** Sends a decoupled model's response to the primary now, ahead of the batch's end. */
+  respond(response: StreamedResponse): void;
 }
 
 /**

@@ -15,7 +15,7 @@ import { pathToFileURL } from 'node:url';
 import { datatypeFromConfig, datatypeFromElement, elementCount, elementTypeOf, typedArrayOver, type DatatypeInfo, type TypedArray } from '../../dtypes.ts';
 import type { JavaScriptModel, ModelContext, ModelRequest, ModelResponse, Tensor, Tensors } from '../../javascript-model.ts';
 import type {
-  Backend, BackendHost, BackendMetadata, BackendSetup, BatchRequests, HostTensor, HostTensors, RequestsOutcome,
+  Backend, BackendHost, BackendMetadata, BackendSetup, BatchRequests, HostTensor, HostTensors, RequestsOutcome, StreamedResponse,
 } from './backend.ts';
 import { callModel, hostString, stringBytes, type HostBytesForm } from './javascript-infer.ts';
 
@@ -39,6 +39,7 @@ export class JavaScriptBackend implements Backend {
   private batched = false;
   private outputsDeclared = new Map<string, Declared>();
   private form: HostBytesForm = 'binary';
+  private decoupled = false;
 
   constructor(private readonly host?: BackendHost) {}
 
@@ -46,6 +47,7 @@ export class JavaScriptBackend implements Backend {
     const config = setup.config ?? {};
     this.modelName = setup.model;
     this.form = setup.bytesForm ?? 'binary';
+    this.decoupled = (config.model_transaction_policy as { decoupled?: boolean } | undefined)?.decoupled === true;
     this.batched = Number(config.max_batch_size ?? 0) > 0;
     const inputs = declared(config.input);
     const outputs = declared(config.output);
@@ -96,6 +98,7 @@ export class JavaScriptBackend implements Backend {
   async executeRequests(inputs: HostTensors, outputs: readonly string[], batch: BatchRequests): Promise<RequestsOutcome> {
     const model = this.model;
     if (!model) throw new Error('the model is not loaded');
+    if (this.decoupled) return this.executeDecoupled(model, inputs, batch);
     const requests = this.requestsOf(inputs, batch);
     let responses: unknown;
     try {
@@ -109,6 +112,74 @@ export class JavaScriptBackend implements Backend {
       return { outputs: {}, errors: requests.map(() => `execute() must return one response per request: ${requests.length} requests, got ${got}`) };
     }
     return this.gather(responses as unknown[], outputs, batch.rows);
+  }
+
+  /**
+   * A decoupled model's batch: each request gets `send`, whose responses go to the primary at
+   * once (BackendHost.respond); when execute settles, every request without its final response
+   * gets one (an error if execute threw). The outcome counts the responses, so the primary can
+   * wait for them all before it settles the batch.
+   */
+  private async executeDecoupled(model: JavaScriptModel, inputs: HostTensors, batch: BatchRequests): Promise<RequestsOutcome> {
+    const host = this.host;
+    if (!host) throw new Error('a decoupled model runs only inside a server');
+    const sent = batch.rows.map(() => 0);
+    const done = batch.rows.map(() => false);
+    const respond = (message: StreamedResponse): void => {
+      host.respond(message);
+      sent[message.request]++;
+      if (message.final) done[message.request] = true;
+    };
+    const requests = this.requestsOf(inputs, batch).map((request, r): ModelRequest => ({
+      ...request,
+      send: (response, options = {}) => {
+        if (done[r]) throw new Error('this request has had its final response');
+        const final = options.final === true;
+        if (response === null || response === undefined) {
+          respond({ request: r, outputs: null, error: null, final });
+          return;
+        }
+        const problem = this.checkStreamed(response);
+        if (problem !== null) {
+          respond({ request: r, outputs: null, error: problem, final });
+          return;
+        }
+        const outputs = Object.entries((response as { outputs: Tensors }).outputs).map(([name, t]) => ({
+          name,
+          datatype: t.datatype,
+          shape: [...t.shape],
+          data: t.datatype === 'BYTES' ? (t.data as readonly (Uint8Array | string)[]).map((e) => hostString(e, this.form)) : t.data as TypedArray,
+        }));
+        respond({ request: r, outputs, error: null, final });
+      },
+    }));
+    let failure: string | null = null;
+    try {
+      await model.execute(requests);
+    } catch (err) {
+      failure = messageOf(err);
+    }
+    requests.forEach((_, r) => {
+      if (!done[r]) respond({ request: r, outputs: null, error: failure, final: true });
+    });
+    return { outputs: {}, errors: requests.map(() => null), streamed: sent };
+  }
+
+  /** Why a decoupled model's response cannot be sent (its error, or what does not fit the config), or null. */
+  private checkStreamed(res: unknown): string | null {
+    if (typeof res !== 'object') return `a response must be { outputs } or { error } (got ${typeof res})`;
+    if ('error' in (res as object) && (res as { error: unknown }).error !== undefined) {
+      const error = (res as { error: unknown }).error;
+      return error instanceof Error ? error.message : String(error);
+    }
+    const outputs = (res as { outputs?: unknown }).outputs;
+    if (outputs === null || typeof outputs !== 'object') return 'a response must be { outputs } or { error }';
+    for (const [name, t] of Object.entries(outputs as Tensors)) {
+      if (!this.outputsDeclared.has(name)) return `the response has an output '${name}', which the config does not declare`;
+      const problem = this.checkTensor(name, t, Array.isArray(t?.shape) ? t.shape[0] : 0);
+      if (problem) return problem;
+    }
+    return null;
   }
 
   async unload(): Promise<void> {
