@@ -134,7 +134,8 @@ export class PiscinaInstance implements ModelInstance {
 
 /**
  * Listens on BroadcastChannel `name` for the worker's calls to other models (model-calls.ts on
- * the worker's side) and answers each with its id. A BroadcastChannel rather than a MessagePort
+ * the worker's side) and answers each with its id; a decoupled model's responses on the same
+ * channel go to `streamed`. A BroadcastChannel rather than a MessagePort
  * because piscina offers no way to transfer a port in workerData; a name per instance keeps
  * instances apart.
  */
