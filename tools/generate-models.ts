@@ -161,6 +161,60 @@ export default class SimpleIdentity {
   };
 }
 
+/**
+ * repeat_int32, as Triton's decoupled example of that name (IN, DELAY, WAIT → a stream of OUT,
+ * IDX), written in JavaScript: for simple_grpc_custom_repeat and other streaming clients.
+ */
+function repeatInt32(): GeneratedModel {
+  const t = (name: string, dataType: string, dims: number[]): ConfigTensor => ({ name, dataType, dims });
+  const config = configText({
+    name: 'repeat_int32',
+    backend: 'javascript',
+    maxBatchSize: 0,
+    extra: ['model_transaction_policy { decoupled: true }'],
+    inputs: [t('IN', 'TYPE_INT32', [-1]), t('DELAY', 'TYPE_UINT32', [-1]), t('WAIT', 'TYPE_UINT32', [1])],
+    outputs: [t('OUT', 'TYPE_INT32', [1]), t('IDX', 'TYPE_UINT32', [1])],
+    cpuInstance: true,
+  });
+  const code = `// repeat_int32: a decoupled model (docs/javascript-models.md). For each element i of IN it
+// waits DELAY[i] milliseconds and sends a response with OUT = IN[i] and IDX = i; then it waits
+// WAIT milliseconds and sends the final flag alone. IN and DELAY must have the same length.
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export default class RepeatInt32 {
+  async execute(requests) {
+    await Promise.all(requests.map(async (request) => {
+      const values = request.inputs.IN.data;
+      const delays = request.inputs.DELAY.data;
+      if (delays.length !== values.length) {
+        request.send({ error: \`expected IN and DELAY to have the same length, got \${values.length} and \${delays.length}\` }, { final: true });
+        return;
+      }
+      for (let i = 0; i < values.length; i++) {
+        await sleep(delays[i]);
+        request.send({
+          outputs: {
+            OUT: { datatype: 'INT32', shape: [1], data: new Int32Array([values[i]]) },
+            IDX: { datatype: 'UINT32', shape: [1], data: new Uint32Array([i]) },
+          },
+        });
+      }
+      await sleep(request.inputs.WAIT.data[0]);
+      request.send(null, { final: true });
+    }));
+  }
+}
+`;
+  return {
+    target: 'examples',
+    name: 'repeat_int32',
+    files: [
+      { path: 'config.pbtxt', content: config },
+      { path: '1/model.js', content: code },
+    ],
+  };
+}
+
 /** The ONNX string identity that simple_identity was: for tests of onnxruntime's strings. */
 function stringIdentity(): GeneratedModel {
   const model = writeModel({
@@ -589,7 +643,7 @@ instance_group [ { count: 1 kind: KIND_CPU } ]
 
 /** Every model directory, in memory. */
 export function buildModels(): GeneratedModel[] {
-  return [simple(), simpleIdentity(), stringIdentity(), simpleString(), allTypes(), noConfig(), wholeShape(), versioned(), badConfig(), corrupt(), slow(), densenetOnnx(), simpleInt8(), simpleSequence(), simpleDynaSequence(), sequenceAccumulate()];
+  return [simple(), simpleIdentity(), stringIdentity(), repeatInt32(), simpleString(), allTypes(), noConfig(), wholeShape(), versioned(), badConfig(), corrupt(), slow(), densenetOnnx(), simpleInt8(), simpleSequence(), simpleDynaSequence(), sequenceAccumulate()];
 }
 
 /**

@@ -343,6 +343,7 @@ describe('generated models', () => {
       'fixtures/slow': ['1/model.onnx', 'config.pbtxt'],
       'fixtures/sequence_accumulate': ['1/model.onnx', 'config.pbtxt'],
       'examples/densenet_onnx': ['1/model.onnx', 'colour_labels.txt', 'config.pbtxt'],
+      'examples/repeat_int32': ['1/model.js', 'config.pbtxt'],
       'examples/simple_sequence': ['1/model.onnx', 'config.pbtxt'],
       'examples/simple_int8': ['1/model.onnx', 'config.pbtxt'],
       'examples/simple_dyna_sequence': ['1/model.onnx', 'config.pbtxt'],
