@@ -66,6 +66,22 @@ export default class {
     assert.deepEqual(outcome.errors, ["output 'OUT': element 1 is not valid UTF-8, which this server carries only as text"]);
   });
 
+  test('resolves a package the model\'s folder cannot find among the packages installed beside the server', async () => {
+    // The model lies in a temporary folder, far from any node_modules; msgpackr is the server's.
+    const file = modelFile(`import { pack, unpack } from 'msgpackr';
+export default class {
+  execute(requests) {
+    return requests.map(({ inputs }) => ({ outputs: { OUT: { datatype: 'BYTES', shape: [1], data: [Buffer.from(JSON.stringify(unpack(pack({ n: inputs.IN.data.length }))))] } } }));
+  }
+}
+`);
+    const backend = new JavaScriptBackend();
+    await backend.load(setup(file));
+    const out = await backend.execute({ IN: { type: 'string', dims: [3], data: ['a', 'b', 'c'] } }, ['OUT']);
+    assert.deepEqual(out.OUT.data, ['{"n":3}']);
+    await backend.unload();
+  });
+
   const refusals: { name: string; code: string; file?: string; error: RegExp }[] = [
     { name: 'a module without a default export', code: 'export const x = 1;\n', error: /must export a class by default/ },
     { name: 'a default export without execute', code: 'export default class {}\n', error: /has no execute\(requests\) method/ },
