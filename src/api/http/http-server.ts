@@ -9,6 +9,7 @@ import type { ApiContext } from '../shared/api-context.ts';
 import { httpErrorReply } from '../shared/error-reply.ts';
 import { healthRoutes } from './http-health-routes.ts';
 import { inferRoute } from './http-infer-route.ts';
+import { generateRoutes } from './http-generate-route.ts';
 import { modelRoutes } from './http-model-routes.ts';
 import { repositoryRoutes } from './http-repository-routes.ts';
 import { shmRoutes } from './http-shm-routes.ts';
@@ -49,6 +50,7 @@ export async function buildHttpServer(ctx: ApiContext, options: HttpServerOption
   healthRoutes(app, ctx);
   modelRoutes(app, ctx);
   inferRoute(app, ctx);
+  generateRoutes(app, ctx);
   repositoryRoutes(app, ctx);
   statsRoutes(app, ctx);
   shmRoutes(app, ctx);
