@@ -99,6 +99,7 @@ const ErrorTable = {
   REQUEST_TIMEOUT: { kind: 'UNAVAILABLE', message: 'Request timeout expired' },
   REQUEST_CANCELLED: { kind: 'CANCELLED', message: 'Request was cancelled' },
   UNSUPPORTED: { kind: 'UNSUPPORTED', message: '%s' },
+  DECOUPLED_UNSUPPORTED: { kind: 'UNSUPPORTED', message: "%s doesn't support models with decoupled transaction policy" },
   // Client shared memory (messages name regions by their name, never by another region's key).
   SHM_DISABLED: { kind: 'UNSUPPORTED', message: "Client shared memory is disabled. Start the server with '--allow-client-shm=true' to enable." },
   SHM_BAD_REGISTER: { kind: 'INVALID_ARG', message: "failed to register shared memory region '%v': %s" },

@@ -1,6 +1,7 @@
 // Generates the example model repository (model_repository/) and the test
 // fixtures (test/fixtures/models/): a config.pbtxt in Triton's protobuf text
-// format plus <version>/model.onnx written by our own ONNX writer.
+// format plus <version>/model.onnx written by our own ONNX writer (or, for a
+// JavaScript model, <version>/model.js).
 //
 // `npm run models` runs this file. Output is deterministic: every run writes
 // the same bytes.
@@ -36,6 +37,8 @@ interface ConfigTensor {
 
 interface ConfigSpec {
   name: string;
+  /** A backend named alone (`backend: "javascript"`); absent: platform onnxruntime_onnx. */
+  backend?: string;
   maxBatchSize: number;
   inputs: ConfigTensor[];
   outputs: ConfigTensor[];
@@ -64,7 +67,7 @@ function tensorList(field: 'input' | 'output', tensors: ConfigTensor[]): string 
 function configText(c: ConfigSpec): string {
   const parts = [
     `name: "${c.name}"`,
-    'platform: "onnxruntime_onnx"',
+    c.backend ? `backend: "${c.backend}"` : 'platform: "onnxruntime_onnx"',
     `max_batch_size: ${c.maxBatchSize}`,
     ...(c.extra ?? []),
     tensorList('input', c.inputs),
@@ -132,7 +135,88 @@ function simpleInt8(): GeneratedModel {
   };
 }
 
+/**
+ * simple_identity is a JavaScript model, as Triton's is a Python one: onnxruntime-node passes
+ * strings as NUL-terminated UTF-8, so an ONNX Identity cannot return every BYTES element exactly
+ * (Triton's string examples send `he\x00llo`).
+ */
 function simpleIdentity(): GeneratedModel {
+  const t = (name: string): ConfigTensor => ({ name, dataType: 'TYPE_STRING', dims: [-1] });
+  const code = `// simple_identity: OUTPUT0 is INPUT0, byte for byte. A model written in JavaScript
+// (docs/javascript-models.md): the default export is a class, one object per instance, whose
+// execute() answers a batch of requests with one response each.
+export default class SimpleIdentity {
+  execute(requests) {
+    return requests.map(({ inputs }) => ({ outputs: { OUTPUT0: inputs.INPUT0 } }));
+  }
+}
+`;
+  return {
+    target: 'repo',
+    name: 'simple_identity',
+    files: [
+      { path: 'config.pbtxt', content: configText({ name: 'simple_identity', backend: 'javascript', maxBatchSize: 8, inputs: [t('INPUT0')], outputs: [t('OUTPUT0')], cpuInstance: true }) },
+      { path: '1/model.js', content: code },
+    ],
+  };
+}
+
+/**
+ * repeat_int32, as Triton's decoupled example of that name (IN, DELAY, WAIT → a stream of OUT,
+ * IDX), written in JavaScript: for simple_grpc_custom_repeat and other streaming clients.
+ */
+function repeatInt32(): GeneratedModel {
+  const t = (name: string, dataType: string, dims: number[]): ConfigTensor => ({ name, dataType, dims });
+  const config = configText({
+    name: 'repeat_int32',
+    backend: 'javascript',
+    maxBatchSize: 0,
+    extra: ['model_transaction_policy { decoupled: true }'],
+    inputs: [t('IN', 'TYPE_INT32', [-1]), t('DELAY', 'TYPE_UINT32', [-1]), t('WAIT', 'TYPE_UINT32', [1])],
+    outputs: [t('OUT', 'TYPE_INT32', [1]), t('IDX', 'TYPE_UINT32', [1])],
+    cpuInstance: true,
+  });
+  const code = `// repeat_int32: a decoupled model (docs/javascript-models.md). For each element i of IN it
+// waits DELAY[i] milliseconds and sends a response with OUT = IN[i] and IDX = i; then it waits
+// WAIT milliseconds and sends the final flag alone. IN and DELAY must have the same length.
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export default class RepeatInt32 {
+  async execute(requests) {
+    await Promise.all(requests.map(async (request) => {
+      const values = request.inputs.IN.data;
+      const delays = request.inputs.DELAY.data;
+      if (delays.length !== values.length) {
+        request.send({ error: \`expected IN and DELAY to have the same length, got \${values.length} and \${delays.length}\` }, { final: true });
+        return;
+      }
+      for (let i = 0; i < values.length; i++) {
+        await sleep(delays[i]);
+        request.send({
+          outputs: {
+            OUT: { datatype: 'INT32', shape: [1], data: new Int32Array([values[i]]) },
+            IDX: { datatype: 'UINT32', shape: [1], data: new Uint32Array([i]) },
+          },
+        });
+      }
+      await sleep(request.inputs.WAIT.data[0]);
+      request.send(null, { final: true });
+    }));
+  }
+}
+`;
+  return {
+    target: 'examples',
+    name: 'repeat_int32',
+    files: [
+      { path: 'config.pbtxt', content: config },
+      { path: '1/model.js', content: code },
+    ],
+  };
+}
+
+/** The ONNX string identity that simple_identity was: for tests of onnxruntime's strings. */
+function stringIdentity(): GeneratedModel {
   const model = writeModel({
     inputs: [tensor('INPUT0', 'STRING', ['batch', 'len'])],
     outputs: [tensor('OUTPUT0', 'STRING', ['batch', 'len'])],
@@ -140,10 +224,10 @@ function simpleIdentity(): GeneratedModel {
   });
   const t = (name: string): ConfigTensor => ({ name, dataType: 'TYPE_STRING', dims: [-1] });
   return {
-    target: 'repo',
-    name: 'simple_identity',
+    target: 'fixtures',
+    name: 'string_identity',
     files: [
-      { path: 'config.pbtxt', content: configText({ name: 'simple_identity', maxBatchSize: 8, inputs: [t('INPUT0')], outputs: [t('OUTPUT0')], cpuInstance: true }) },
+      { path: 'config.pbtxt', content: configText({ name: 'string_identity', maxBatchSize: 8, inputs: [t('INPUT0')], outputs: [t('OUTPUT0')], cpuInstance: true }) },
       { path: '1/model.onnx', content: model },
     ],
   };
@@ -609,7 +693,7 @@ instance_group [ { count: 1 kind: KIND_CPU } ]
 
 /** Every model directory, in memory. */
 export function buildModels(): GeneratedModel[] {
-  return [simple(), simpleIdentity(), simpleString(), allTypes(), noConfig(), wholeShape(), versioned(), badConfig(), corrupt(), slow(), densenetOnnx(), simpleInt8(), simpleSequence(), simpleDynaSequence(), simpleStringDynaSequence(), sequenceAccumulate()];
+  return [simple(), simpleIdentity(), stringIdentity(), repeatInt32(), simpleString(), allTypes(), noConfig(), wholeShape(), versioned(), badConfig(), corrupt(), slow(), densenetOnnx(), simpleInt8(), simpleSequence(), simpleDynaSequence(), simpleStringDynaSequence(), sequenceAccumulate()];
 }
 
 /**

@@ -175,6 +175,8 @@ export interface StreamResult {
   readonly id: string;
   readonly error: string | null;
   readonly result: GrpcInferResult | null;
+  /** The response's `triton_final_response` parameter (a decoupled model's responses carry it); null when absent. */
+  readonly final: boolean | null;
 }
 
 /** A ModelStreamInfer stream: send requests, read their results in order. */
@@ -187,9 +189,11 @@ export class GrpcInferStream {
   constructor(private readonly call: grpc.ClientDuplexStream<ModelInferRequestMessage, ModelStreamInferResponseMessage>) {
     call.on('data', (msg: ModelStreamInferResponseMessage) => {
       const id = msg.infer_response?.id ?? '';
+      const flag = msg.infer_response?.parameters?.triton_final_response?.bool_param;
+      const final = typeof flag === 'boolean' ? flag : null;
       const item: StreamResult = msg.error_message !== ''
-        ? { id, error: msg.error_message, result: null }
-        : { id, error: null, result: decodeGrpcInferResponse(msg.infer_response!) };
+        ? { id, error: msg.error_message, result: null, final }
+        : { id, error: null, result: decodeGrpcInferResponse(msg.infer_response!), final };
       const waiter = this.waiters.shift();
       if (waiter) waiter.resolve(item);
       else this.received.push(item);

@@ -10,3 +10,4 @@ export { readModelIo } from './onnx-model.ts';
 export * from './parse-pbtxt.ts';
 export * from './instance-kind.ts';
 export * from './sequence-batching-config.ts';
+export * from './ensemble-config.ts';

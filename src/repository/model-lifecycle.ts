@@ -7,16 +7,16 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readModelIo } from '../model-config/index.ts';
 import { ServerError } from '../errors.ts';
-import { autocompleteConfig, initialStateFiles, type ModelIo } from '../model-config/index.ts';
+import { autocompleteConfig, checkEnsemble, initialStateFiles, type ModelIo } from '../model-config/index.ts';
 import type { ModelConfig, RawConfig } from '../model-config/index.ts';
 import { modelConfigType } from '../model-config/index.ts';
 import { normalizeConfig } from '../model-config/index.ts';
 import { parsePbtxt } from '../model-config/index.ts';
 import { fileExists, listVersions, missingModelFile } from './model-repository.ts';
 import { ModelStatistics, type LatencyObserver } from '../observability/index.ts';
-import { createScheduler, warmUp, type ResponseCache, type Scheduler, type WarmupReport } from '../scheduler/index.ts';
+import { createScheduler, warmUp, type ModelResolver, type ResponseCache, type Scheduler, type WarmupReport } from '../scheduler/index.ts';
 import type { TraceSampler } from '../observability/index.ts';
-import type { WorkerLogSetup } from '../instance/index.ts';
+import type { ModelCaller, WorkerLogSetup } from '../instance/index.ts';
 
 type VersionState = 'LOADING' | 'READY' | 'UNLOADING' | 'UNAVAILABLE';
 
@@ -63,6 +63,10 @@ export interface VersionHooks {
   readonly workerLog?: WorkerLogSetup | null;
   /** The server's response cache, for versions whose config enables it; null without --cache-config. */
   readonly responseCache?: ResponseCache | null;
+  /** Runs a JavaScript model's calls to other models (absent: none can be made). */
+  readonly caller?: ModelCaller;
+  /** The server's ready model versions, by name, for an ensemble's steps (absent: no ensemble can run). */
+  readonly models?: ModelResolver;
 }
 
 const NO_HOOKS: VersionHooks = { tracer: null, latencyObserver: () => null };
@@ -89,6 +93,45 @@ export async function prepareModel(name: string, dir: string, options: LoadOptio
   }
 }
 
+/**
+ * Checks each ensemble against the configs of the models its steps name (checkEnsemble), and
+ * that no ensemble reaches itself through nested ensembles; an ensemble that fails keeps no
+ * config and the reason, which names the step. Triton checks an ensemble when it loads it, as
+ * this does before any model starts.
+ */
+export function checkEnsembles(prepared: readonly PreparedModel[]): PreparedModel[] {
+  const byName = new Map(prepared.map((p) => [p.name, p]));
+  const lookup = (name: string): ModelConfig | string => {
+    const model = byName.get(name);
+    if (!model) return `model '${name}' is not in the model repository`;
+    return model.config ?? `model '${name}' failed to load: ${model.reason}`;
+  };
+  const reaches = (from: string, target: string, seen: Set<string>): boolean => {
+    for (const step of byName.get(from)?.config?.ensemble?.steps ?? []) {
+      if (step.modelName === target) return true;
+      if (!seen.has(step.modelName)) {
+        seen.add(step.modelName);
+        if (reaches(step.modelName, target, seen)) return true;
+      }
+    }
+    return false;
+  };
+  return prepared.map((p) => {
+    const ensemble = p.config?.ensemble;
+    if (!p.config || !ensemble) return p;
+    try {
+      checkEnsemble(p.config, ensemble, lookup);
+      const looping = ensemble.steps.findIndex((s) => byName.get(s.modelName)?.config?.ensemble && reaches(s.modelName, p.name, new Set()));
+      if (looping !== -1) {
+        throw new Error(`ensemble '${p.name}': step ${looping} (model '${ensemble.steps[looping].modelName}') leads back to '${p.name}' through nested ensembles`);
+      }
+      return p;
+    } catch (err) {
+      return { ...p, config: null, reason: messageOf(err), selected: [] };
+    }
+  });
+}
+
 /** Instances the model will start: every version, group and device. */
 export function instanceCount(model: PreparedModel): number {
   if (!model.config) return 0;
@@ -113,13 +156,13 @@ export async function startModel(model: PreparedModel, threadsPerInstance: numbe
 export async function startVersion(name: string, dir: string, config: ModelConfig, version: number, threadsPerInstance: number, hooks: VersionHooks = NO_HOOKS): Promise<ModelVersion> {
   const entry: ModelVersion = { version, state: 'LOADING', reason: '', scheduler: null, stats: new ModelStatistics(hooks.latencyObserver(name, version)) };
   const file = path.join(dir, String(version), config.defaultModelFilename);
-  if (!(await fileExists(file))) {
+  if (!config.ensemble && !(await fileExists(file))) {
     entry.state = 'UNAVAILABLE';
     entry.reason = await missingModelFile(dir, version, config.defaultModelFilename);
     return entry;
   }
   try {
-    entry.scheduler = await createScheduler({ config, version, modelPath: file, intraOpThreads: config.intraOpThreads ?? threadsPerInstance, stats: entry.stats, tracer: hooks.tracer, log: hooks.workerLog, responseCache: hooks.responseCache ?? null });
+    entry.scheduler = await createScheduler({ config, version, modelPath: file, intraOpThreads: config.intraOpThreads ?? threadsPerInstance, stats: entry.stats, tracer: hooks.tracer, log: hooks.workerLog, responseCache: hooks.responseCache ?? null, caller: config.backend === 'javascript' ? hooks.caller : undefined, models: hooks.models });
   } catch (err) {
     entry.state = 'UNAVAILABLE';
     entry.reason = `failed to load version ${version}: ${messageOf(err)}`;
@@ -155,19 +198,22 @@ async function readConfig(name: string, dir: string, options: LoadOptions, overr
   } else if (options.requireConfigFile) {
     throw new Error(`${configFile} is missing, and --strict-model-config=true requires one`);
   }
-  const filename = raw.default_model_filename || 'model.onnx';
+  const filename = raw.default_model_filename || defaultModelFilename(raw);
   const all = await listVersions(dir);
   const present: number[] = [];
   for (const v of all) {
-    if (await fileExists(path.join(dir, String(v), filename))) present.push(v);
+    // An ensemble's version folders hold nothing: its steps are other models.
+    if (isEnsemble(raw) || await fileExists(path.join(dir, String(v), filename))) present.push(v);
   }
+  if (all.length === 0 && isEnsemble(raw)) throw new Error(`no version folders (numeric sub-directories, empty for an ensemble) in ${dir}`);
   if (all.length === 0) throw new Error(`no version folders (numeric sub-directories holding ${filename}) in ${dir}`);
   if (present.length === 0) throw new Error(await missingModelFile(dir, all.at(-1)!, filename));
 
-  // Auto-complete from the newest version that has a model file (Triton reads one version too).
+  // Auto-complete from the newest version that has a model file (Triton reads one version too);
+  // only an ONNX file can be read (a JavaScript model declares its io in config.pbtxt).
   let io: { inputs: ModelIo[]; outputs: ModelIo[] } | null = null;
   const newest = present.at(-1);
-  if (newest !== undefined) {
+  if (newest !== undefined && !isCodeBackend(raw) && !isEnsemble(raw)) {
     const file = path.join(dir, String(newest), filename);
     try {
       io = readModelIo(await readFile(file));
@@ -192,6 +238,21 @@ async function readConfig(name: string, dir: string, options: LoadOptions, overr
       : [...policy.versions];
   if (selected.length === 0) throw new Error(`no version of the model has '${filename}' under version_policy`);
   return { config, selected };
+}
+
+/** Whether the model is an ensemble of other models (platform "ensemble"). */
+function isEnsemble(raw: RawConfig): boolean {
+  return raw.platform === 'ensemble';
+}
+
+/** Whether the model is code that Nereid runs (backend "javascript"), rather than an ONNX file. */
+function isCodeBackend(raw: RawConfig): boolean {
+  return raw.backend === 'javascript';
+}
+
+/** The model file a version holds when default_model_filename does not say: model.js for JavaScript. */
+function defaultModelFilename(raw: RawConfig): string {
+  return isCodeBackend(raw) ? 'model.js' : 'model.onnx';
 }
 
 /**

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { serverError } from '../errors.ts';
 import { configFromJson, type RawConfig } from '../model-config/index.ts';
 import { ModelStatistics, type Logger } from '../observability/index.ts';
-import { instanceCount, prepareModel, startVersion, type LoadedModel, type LoadOptions, type ModelVersion, type VersionHooks } from './model-lifecycle.ts';
+import { checkEnsembles, instanceCount, prepareModel, startVersion, type LoadedModel, type LoadOptions, type ModelVersion, type VersionHooks } from './model-lifecycle.ts';
 import { kUnloadedReason, type ModelRegistry } from './model-registry.ts';
 import { scanRepositories } from './model-repository.ts';
 import { removeOverrideDir, writeOverrideFiles, type OverrideFiles } from './override-files.ts';
@@ -234,7 +234,8 @@ export class ModelManager implements ModelControl {
       this.log.error(reason);
     }
     // Share the cores among every instance of every model starting now.
-    const prepared = await Promise.all(wanted.map((m) => prepareModel(m.name, m.dir, this.options.load)));
+    // Ensembles are checked against the configs of the models their steps name (the step is named on failure).
+    const prepared = checkEnsembles(await Promise.all(wanted.map((m) => prepareModel(m.name, m.dir, this.options.load))));
     const threads = threadsFor(prepared.reduce((n, m) => n + instanceCount(m), 0));
     await Promise.all(wanted.map((m, i) => this.serialise(m.name, () => this.loadFromDir(m.name, m.dir, null, prepared[i], threads))));
     if (this.options.mode === 'poll') this.schedulePoll();
@@ -358,12 +359,23 @@ export class ModelManager implements ModelControl {
     }
   }
 
+  /**
+   * An ensemble loaded on its own (a load request, a poll) is checked against the models the
+   * server holds now, as at start-up; any other model passes unchanged.
+   */
+  private checkEnsemble(model: Awaited<ReturnType<typeof prepareModel>>): Awaited<ReturnType<typeof prepareModel>> {
+    if (!model.config?.ensemble) return model;
+    const others = this.registry.all().filter((m) => m.name !== model.name)
+      .map((m) => ({ name: m.name, dir: m.dir, config: m.config, reason: m.reason, selected: [] }));
+    return checkEnsembles([...others, model]).at(-1)!;
+  }
+
   private async swapIn(name: string, dir: string, overrideDir: string | null, prepared: Awaited<ReturnType<typeof prepareModel>> | undefined, threads: number | undefined, override: RawConfig | undefined, force: boolean): Promise<string | null> {
     const old = this.registry.find(name);
     const oldSource = this.sources.get(name);
     const fingerprint = overrideDir ? '' : await fingerprintOf(dir);
     this.log.info(old && !old.unloaded ? `loading model '${name}' (the serving versions keep serving)` : `loading model '${name}'`);
-    const ready = prepared ?? await prepareModel(name, dir, this.options.load, override);
+    const ready = prepared ?? this.checkEnsemble(await prepareModel(name, dir, this.options.load, override));
     const serving = old && !old.unloaded ? [...old.versions.values()].filter((v) => v.state === 'READY') : [];
     if (!ready.config) {
       if (overrideDir) await removeOverrideDir(overrideDir);

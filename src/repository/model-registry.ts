@@ -87,7 +87,7 @@ export class ModelRegistry {
       if (version) throw serverError('UNKNOWN_MODEL_VERSION', name, version);
       throw serverError('MODEL_NOT_READY', name);
     }
-    return { config: model.config, version: entry.version, scheduler: entry.scheduler, bytesForm: backendCapabilities(model.config.backend).rawBytes ? 'binary' : 'text' };
+    return { config: model.config, version: entry.version, scheduler: entry.scheduler, bytesForm: bytesFormOf(model.config) };
   }
 
   /** Whether the model (or the named version) can serve now. Unknown names are not ready. */
@@ -178,4 +178,13 @@ export function parseModelVersion(text: string | undefined): number | undefined 
   // Triton's parse is a signed 64-bit one; past it, the value is out of range.
   if (!Number.isSafeInteger(n)) throw serverError('BAD_MODEL_VERSION', shown, 'out of range');
   return n;
+}
+
+/**
+ * How the primary holds a model's BYTES elements: raw for a backend that carries them, text for
+ * the others and for an ensemble (its steps may include a model that takes text only).
+ */
+function bytesFormOf(config: ModelConfig): BytesForm {
+  if (config.ensemble) return 'text';
+  return backendCapabilities(config.backend).rawBytes ? 'binary' : 'text';
 }

@@ -5,3 +5,4 @@ export { ResponseCache } from './response-cache.ts';
 export { CacheScheduler } from './cache-scheduler.ts';
 export { SequenceScheduler } from './sequence-scheduler.ts';
 export { warmUp, type WarmupReport } from './model-warmup.ts';
+export { EnsembleScheduler, type ModelResolver } from './ensemble-scheduler.ts';

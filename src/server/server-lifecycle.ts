@@ -16,6 +16,7 @@ import { LogSettings } from '../observability/index.ts';
 import { createLogger, logDestination, type Logger } from '../observability/index.ts';
 import { listenToWorkerLogs } from './worker-logs.ts';
 import { ModelManager, type VersionHooks } from '../repository/index.ts';
+import { modelCaller } from './model-calls.ts';
 import { ModelRegistry } from '../repository/index.ts';
 import { ClientRegions, CudaRegions } from '../shm/index.ts';
 import { autoKindNotice } from '../model-config/index.ts';
@@ -95,7 +96,11 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
   const tracing = new TraceManager(options.trace, (err) => logger.error({ err }, 'writing the trace file failed'));
   const metrics = options.metrics.allowMetrics ? createMetricsRegistry(registry, options.metrics) : null;
   const responseCache = options.responseCache ? new ResponseCache(options.responseCache.sizeBytes) : null;
-  const hooks: VersionHooks = { tracer: tracing, latencyObserver: (model, version) => metrics?.latencyObserver(model, version) ?? null, workerLog: workerLogs.setup, responseCache };
+  const hooks: VersionHooks = {
+    tracer: tracing, latencyObserver: (model, version) => metrics?.latencyObserver(model, version) ?? null, workerLog: workerLogs.setup, responseCache,
+    caller: modelCaller(registry),
+    models: (name, version) => registry.ready(name, version),
+  };
   const gpus = options.gpus ? [...options.gpus] : (await discoverGpus()).map((g) => g.id);
   // The provider is looked for only where there is a GPU to use it on: asking loads the binding.
   const cudaProvider = gpus.length > 0 && await cudaProviderPresent();

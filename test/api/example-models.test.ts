@@ -1,8 +1,9 @@
 /**
  * The example repository for Triton's client examples (examples/model_repository) loads whole,
- * `simple_int8` answers grpc_explicit_int8_content_client's request (INT8 typed contents in, raw
- * INT8 contents back) and `densenet_onnx` answers grpc_client.py's (a fixed [3, 224, 224] FP32
- * input as raw bytes, as Triton's densenet_onnx takes).
+ * `repeat_int32` streams as Triton's decoupled example does, `simple_int8` answers
+ * grpc_explicit_int8_content_client's request (INT8 typed contents in, raw INT8 contents back) and
+ * `densenet_onnx` answers grpc_client.py's (a fixed [3, 224, 224] FP32 input as raw bytes, as
+ * Triton's densenet_onnx takes).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -20,8 +21,25 @@ describe('the example repository', () => {
 
   test('loads every model, with --strict-model-config true', () => {
     for (const model of ts.server.registry.all()) assert.equal(model.reason, '', `${model.name}: ${model.reason}`);
-    assert.deepEqual(ts.server.registry.all().map((m) => m.name).sort(), ['densenet_onnx', 'simple_dyna_sequence', 'simple_int8', 'simple_sequence', 'simple_string_dyna_sequence']);
+    assert.deepEqual(ts.server.registry.all().map((m) => m.name).sort(), ['densenet_onnx', 'repeat_int32', 'simple_dyna_sequence', 'simple_int8', 'simple_sequence', 'simple_string_dyna_sequence']);
     assert.equal(ts.server.registry.allReady(), true);
+  });
+
+  test('repeat_int32 streams what simple_grpc_custom_repeat sends for: one response per element, in order', async () => {
+    const stream = ts.grpc.stream();
+    const values = [4, 2, 0, 1];
+    stream.send('repeat_int32', [
+      { name: 'IN', datatype: 'INT32', shape: [4], data: values },
+      { name: 'DELAY', datatype: 'UINT32', shape: [4], data: [1, 2, 3, 4] },
+      { name: 'WAIT', datatype: 'UINT32', shape: [1], data: [5] },
+    ], { id: '0' });
+    for (let i = 0; i < values.length; i++) {
+      const r = await stream.next();
+      assert.equal(r.error, null);
+      const out = Object.fromEntries(r.result!.outputs.map((o) => [o.name, Array.from(o.data as ArrayLike<number>)]));
+      assert.deepEqual([r.id, r.final, out.OUT, out.IDX], ['0', false, [values[i]], [i]]);
+    }
+    await stream.end();
   });
 
   test('simple_int8 adds and subtracts INT8 typed contents, wrapping as INT8 does', async () => {

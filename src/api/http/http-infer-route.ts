@@ -44,7 +44,7 @@ export function inferRoute(app: FastifyInstance, ctx: ApiContext): void {
           : new Set(decoded.parameters.binary_data_output === true ? response.outputs.map((o) => o.name) : []);
         return sendResponse(reply, response, binaryNames, regions.used ? { outputs: decoded.outputs, regions } : null, target.bytesForm);
       },
-      { signal: gone.signal, limits: ctx.limits });
+      { signal: gone.signal, limits: ctx.limits, endpoint: 'HTTP end point' });
   };
   app.post('/v2/models/:model/infer', handler);
   app.post('/v2/models/:model/versions/:version/infer', handler);
