@@ -71,6 +71,7 @@ const ErrorTable = {
   BAD_PARAMETER: { kind: 'INVALID_ARG', message: '%s' },
   SEQUENCE_PARAMETER: { kind: 'INVALID_ARG', message: "inference request to model '%v' sets parameter '%v', which only a model with sequence_batching takes" },
   RESERVED_PARAMETER: { kind: 'INVALID_ARG', message: "parameter keys starting with 'triton_' are reserved for Triton usage and should not be specified." },
+  RESERVED_PARAMETER_GRPC: { kind: 'INVALID_ARG', message: "parameter keys starting with 'triton_' are reserved for Triton usage. Only the following keys starting with 'triton_' are allowed: %s" },
   // Models and versions.
   UNKNOWN_MODEL: { kind: 'NOT_FOUND', message: "Request for unknown model: '%v' is not found" },
   UNKNOWN_MODEL_VERSION: { kind: 'NOT_FOUND', message: "Request for unknown model: '%v' version %v is not found" },

@@ -155,11 +155,17 @@ const fmtDims = (dims: readonly number[]): string => `[${dims.join(',')}]`;
  * triton_enable_empty_final_response): a client may not set them, over HTTP or gRPC, and the
  * answer is Triton's message (which names no key, so nothing of the request is echoed).
  */
-export function checkRequestParameters(parameters: Readonly<Record<string, unknown>>): void {
+export function checkRequestParameters(parameters: Readonly<Record<string, unknown>>, grpc = false): void {
   for (const key of Object.keys(parameters)) {
-    if (key.startsWith('triton_')) throw serverError('RESERVED_PARAMETER');
+    if (!key.startsWith('triton_')) continue;
+    // Triton's gRPC front-end takes the 'triton_' keys it defines (its common.h); HTTP takes none.
+    if (!grpc) throw serverError('RESERVED_PARAMETER');
+    if (!kGrpcTritonParameters.includes(key)) throw serverError('RESERVED_PARAMETER_GRPC', kGrpcTritonParameters.join(' '));
   }
 }
+
+/** The request parameters starting with 'triton_' that a gRPC request may set. */
+const kGrpcTritonParameters: readonly string[] = ['triton_enable_empty_final_response'];
 
 /**
  * Checks request headers against the model: every input known, given once, of the right type

@@ -43,6 +43,8 @@ export interface InferenceOptions extends EnqueueOptions {
   readonly respond?: InferRequest['respond'];
   /** The endpoint, for the refusal of a decoupled model without `respond` ("ModelInfer RPC"). */
   readonly endpoint?: string;
+  /** A gRPC request: it may set the 'triton_' parameters Triton's gRPC front-end defines. */
+  readonly grpc?: boolean;
 }
 
 /**
@@ -74,7 +76,7 @@ export async function runInference<T>(
   if (target.config.decoupled && decoded.outputs?.some((o) => o.region)) {
     throw serverError('UNSUPPORTED', `model '${quote(target.config.name)}' is decoupled: its outputs cannot go into shared-memory regions`);
   }
-  checkRequestParameters(decoded.parameters);
+  checkRequestParameters(decoded.parameters, options.grpc === true);
   checkRequest(target.config, decoded.id, decoded.inputs, decoded.outputs);
   checkSequenceParameters(target.config, decoded.parameters);
   checkClassification(target.config, decoded.outputs);

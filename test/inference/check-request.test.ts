@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { datatypeFromWire } from '../../src/dtypes.ts';
 import { ServerError, type ErrorReason } from '../../src/errors.ts';
-import { checkRequest, type InputHeader } from '../../src/inference/infer-request.ts';
+import { checkRequest, checkRequestParameters, type InputHeader } from '../../src/inference/infer-request.ts';
 import type { ModelConfig } from '../../src/model-config/index.ts';
 
 const tensor = (name: string, wire: string, dims: number[], optional = false) =>
@@ -115,5 +115,27 @@ describe('checkRequest', () => {
     const reasons = new Set(cases.map((c) => c.reason).filter(Boolean));
     assert.deepEqual([...reasons].sort(), ['BAD_DATA', 'BATCH_TOO_LARGE', 'BATCH_TOO_SMALL', 'DUPLICATE_INPUT', 'DUPLICATE_OUTPUT',
       'MISSING_INPUT', 'UNKNOWN_INPUT', 'UNKNOWN_OUTPUT', 'WRONG_DATATYPE', 'WRONG_SHAPE']);
+  });
+});
+
+describe("request parameters starting with 'triton_'", () => {
+  const reason = (fn: () => void): string | null => {
+    try {
+      fn();
+      return null;
+    } catch (err) {
+      return (err as ServerError).message;
+    }
+  };
+
+  test('HTTP takes none of them, as Triton', () => {
+    assert.match(reason(() => checkRequestParameters({ triton_enable_empty_final_response: true }))!, /should not be specified\.$/);
+    assert.equal(reason(() => checkRequestParameters({ my_triton_key: 1, sequence_id: 3 })), null);
+  });
+
+  test("gRPC takes the one Triton's gRPC front-end defines, and names it when refusing another", () => {
+    assert.equal(reason(() => checkRequestParameters({ triton_enable_empty_final_response: true }, true)), null);
+    assert.equal(reason(() => checkRequestParameters({ triton_final_response: true }, true)),
+      "parameter keys starting with 'triton_' are reserved for Triton usage. Only the following keys starting with 'triton_' are allowed: triton_enable_empty_final_response");
   });
 });

@@ -2,9 +2,11 @@
  * Issue 13: BYTES elements are exact or refused, never changed. onnxruntime-node carries an
  * element exactly when it is UTF-8 without a NUL byte (measured: a NUL ends the element, invalid
  * UTF-8 comes back as U+FFFD). Every byte value 0–255 goes over each transport (HTTP binary,
- * HTTP JSON, gRPC raw contents, gRPC bytes_contents, system shared memory) to `simple_identity`:
+ * HTTP JSON, gRPC raw contents, gRPC bytes_contents, system shared memory) to `string_identity`
+ * (an ONNX identity):
  * the elements it can carry come back byte for byte; one it cannot is refused with 400 /
- * INVALID_ARGUMENT naming the input and the element's index, and nothing is run.
+ * INVALID_ARGUMENT naming the input and the element's index, and nothing is run. A backend that
+ * carries raw bytes (the JavaScript `simple_identity`) takes every element, whatever its bytes.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -50,7 +52,7 @@ describe('BYTES elements over every transport', () => {
   const refusal = (b: number) => new RegExp(`input 'INPUT0': BYTES element 2 ${b === 0 ? 'contains a NUL byte' : 'is not valid UTF-8'}`);
 
   before(async () => {
-    ts = await startGrpcTestServer([`--model-repository=${repositoryOf('simple_identity')}`, '--allow-client-shm=true']);
+    ts = await startGrpcTestServer([`--model-repository=${repositoryOf('string_identity')}`, '--allow-client-shm=true']);
     const key = `/${uniqueShmName('bytes')}`;
     region = SharedMemoryRegion.create(key, 64 * 1024);
     await ts.client.registerSystemSharedMemory('bytes', key, 64 * 1024);
@@ -66,7 +68,7 @@ describe('BYTES elements over every transport', () => {
       inputs: [{ name: 'INPUT0', datatype: 'BYTES', shape: dims, parameters: { binary_data_size: raw.length } }],
       outputs: [{ name: 'OUTPUT0', parameters: { binary_data: true } }],
     }));
-    return fetch(`${ts.url}/v2/models/simple_identity/infer`, {
+    return fetch(`${ts.url}/v2/models/string_identity/infer`, {
       method: 'POST',
       headers: { 'Inference-Header-Content-Length': String(header.length), 'Content-Type': 'application/octet-stream' },
       body: Buffer.concat([header, raw]),
@@ -93,7 +95,7 @@ describe('BYTES elements over every transport', () => {
 
   test('HTTP JSON: every element comes back exactly, in JSON and in binary', async () => {
     const texts = elements.map((e) => e.toString('utf8'));
-    const res = await fetch(`${ts.url}/v2/models/simple_identity/infer`, {
+    const res = await fetch(`${ts.url}/v2/models/string_identity/infer`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ inputs: [{ name: 'INPUT0', datatype: 'BYTES', shape, data: texts }] }),
@@ -105,7 +107,7 @@ describe('BYTES elements over every transport', () => {
 
   test('HTTP JSON: a NUL character or a lone surrogate is refused with its index', async () => {
     for (const [bad, why] of [['a\u0000b', 'contains a NUL character'], ['\ud800', 'is not valid Unicode']] as const) {
-      const res = await fetch(`${ts.url}/v2/models/simple_identity/infer`, {
+      const res = await fetch(`${ts.url}/v2/models/string_identity/infer`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify({ inputs: [{ name: 'INPUT0', datatype: 'BYTES', shape: [1, 2], data: ['ok', bad] }] }),
@@ -117,13 +119,13 @@ describe('BYTES elements over every transport', () => {
 
   test('HTTP JSON: a body that is not UTF-8 is refused, not decoded with replacement characters', async () => {
     const body = Buffer.concat([Buffer.from('{"inputs":[{"name":"INPUT0","datatype":"BYTES","shape":[1,1],"data":["'), Buffer.from([0xff]), Buffer.from('"]}]}')]);
-    const res = await fetch(`${ts.url}/v2/models/simple_identity/infer`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+    const res = await fetch(`${ts.url}/v2/models/string_identity/infer`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
     assert.equal(res.status, 400);
     assert.match(((await res.json()) as { error: string }).error, /not valid UTF-8/);
   });
 
   const grpcRequest = (raw: Buffer | null, list: Buffer[] | null, dims: number[]) => {
-    const msg = encodeGrpcInferRequest('simple_identity', [{ name: 'INPUT0', datatype: 'BYTES', shape: dims, data: [] }], {});
+    const msg = encodeGrpcInferRequest('string_identity', [{ name: 'INPUT0', datatype: 'BYTES', shape: dims, data: [] }], {});
     if (raw) msg.raw_input_contents = [raw];
     if (list) {
       msg.raw_input_contents = [];
@@ -154,7 +156,7 @@ describe('BYTES elements over every transport', () => {
   /** Infers on `bytes` written into the region at `offset` (a request's own place in it). */
   const shmInfer = (bytes: Buffer, dims: number[], offset = 0) => {
     region.write(bytes, offset);
-    return fetch(`${ts.url}/v2/models/simple_identity/infer`, {
+    return fetch(`${ts.url}/v2/models/string_identity/infer`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({
@@ -171,6 +173,72 @@ describe('BYTES elements over every transport', () => {
       assert.equal(res.status, 400, `byte ${b}`);
       assert.match(((await res.json()) as { error: string }).error, refusal(b));
     }));
+  });
+});
+
+describe('BYTES elements to a backend that carries raw bytes (the JavaScript simple_identity)', () => {
+  let ts: GrpcTestServer;
+  let region: SharedMemoryRegion;
+  // Every byte value alone, the elements the ONNX identity refuses, and an empty one.
+  const elements = [
+    ...Array.from({ length: 256 }, (_, b) => Buffer.from([b])),
+    Buffer.from('he\x00llo', 'latin1'), Buffer.from([0xff, 0xfe]), Buffer.from(Array.from({ length: 256 }, (_, b) => b)), Buffer.alloc(0),
+  ];
+  const payload = encodeBytesElements(elements.map((e) => e.toString('latin1')), 'binary');
+  const shape = [1, elements.length];
+
+  before(async () => {
+    ts = await startGrpcTestServer([`--model-repository=${repositoryOf('simple_identity')}`, '--allow-client-shm=true']);
+    const key = `/${uniqueShmName('rawbytes')}`;
+    region = SharedMemoryRegion.create(key, 64 * 1024);
+    await ts.client.registerSystemSharedMemory('rawbytes', key, 64 * 1024);
+  });
+  after(async () => {
+    region?.destroy();
+    await ts?.close();
+    removeAll();
+  });
+
+  const binaryOutput = async (res: Response): Promise<Buffer> => {
+    assert.equal(res.status, 200, await res.clone().text());
+    const body = Buffer.from(await res.arrayBuffer());
+    return body.subarray(Number(res.headers.get('inference-header-content-length')));
+  };
+
+  test('HTTP binary: every element comes back byte for byte', async () => {
+    const header = Buffer.from(JSON.stringify({
+      inputs: [{ name: 'INPUT0', datatype: 'BYTES', shape, parameters: { binary_data_size: payload.length } }],
+      outputs: [{ name: 'OUTPUT0', parameters: { binary_data: true } }],
+    }));
+    const res = await fetch(`${ts.url}/v2/models/simple_identity/infer`, {
+      method: 'POST',
+      headers: { 'Inference-Header-Content-Length': String(header.length), 'Content-Type': 'application/octet-stream' },
+      body: Buffer.concat([header, payload]),
+    });
+    assert.deepEqual(await binaryOutput(res), payload);
+  });
+
+  test('gRPC raw contents and bytes_contents: every element comes back byte for byte', async () => {
+    const viaRaw = encodeGrpcInferRequest('simple_identity', [{ name: 'INPUT0', datatype: 'BYTES', shape, data: [] }], {});
+    viaRaw.raw_input_contents = [payload];
+    assert.deepEqual(Buffer.from((await ts.grpc.modelInfer(viaRaw)).raw_output_contents[0]), payload);
+    const viaList = encodeGrpcInferRequest('simple_identity', [{ name: 'INPUT0', datatype: 'BYTES', shape, data: [] }], {});
+    viaList.raw_input_contents = [];
+    viaList.inputs[0].contents = { bytes_contents: elements };
+    assert.deepEqual(Buffer.from((await ts.grpc.modelInfer(viaList)).raw_output_contents[0]), payload);
+  });
+
+  test('shared memory: every element comes back byte for byte', async () => {
+    region.write(payload, 0);
+    const res = await fetch(`${ts.url}/v2/models/simple_identity/infer`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        inputs: [{ name: 'INPUT0', datatype: 'BYTES', shape, parameters: { shared_memory_region: 'rawbytes', shared_memory_byte_size: payload.length } }],
+        outputs: [{ name: 'OUTPUT0', parameters: { binary_data: true } }],
+      }),
+    });
+    assert.deepEqual(await binaryOutput(res), payload);
   });
 });
 

@@ -37,7 +37,7 @@ export async function runGrpcInfer(ctx: ApiContext, msg: ModelInferRequestMessag
   return runInference(ctx.clientRegions, target, decoded,
     (regions) => materializeGrpcInputs(msg, target.config.name, regions, decoded, target.bytesForm),
     (response, regions) => encodeGrpcInferResponse(response, decoded.outputs, regions, target.bytesForm),
-    { signal, limits: ctx.limits, endpoint: 'ModelInfer RPC' });
+    { signal, limits: ctx.limits, endpoint: 'ModelInfer RPC', grpc: true });
 }
 
 /**
@@ -61,6 +61,7 @@ async function runGrpcStreamInfer(
     {
       signal,
       limits: ctx.limits,
+      grpc: true,
       respond: (r) => {
         const parameters = parametersToMessage({ triton_final_response: r.final });
         if (r.error !== null) {
