@@ -276,9 +276,29 @@ export class ModelManager implements ModelControl {
 
   async unload(name: string, unloadDependents: boolean): Promise<void> {
     if (!this.explicit) throw serverError('MODEL_CONTROL_DISABLED');
-    // No model depends on another yet (ensembles will); with or without the flag, the model goes.
-    void unloadDependents;
-    return this.serialise(name, () => this.unloadModel(name, false));
+    const composing = unloadDependents ? this.composingModels(name) : [];
+    await this.serialise(name, () => this.unloadModel(name, false));
+    // As Triton: with unload_dependents, an ensemble's composing models go too, each unless
+    // another loaded ensemble still uses it.
+    for (const step of composing) {
+      if (this.usedByLoadedEnsemble(step)) continue;
+      await this.serialise(step, () => this.unloadModel(step, false));
+    }
+  }
+
+  /** The models an ensemble's steps reach, nested ensembles' steps included (none for another model). */
+  private composingModels(name: string, seen = new Set<string>()): string[] {
+    for (const step of this.registry.find(name)?.config?.ensemble?.steps ?? []) {
+      if (seen.has(step.modelName)) continue;
+      seen.add(step.modelName);
+      this.composingModels(step.modelName, seen);
+    }
+    return [...seen];
+  }
+
+  /** Whether an ensemble that is loaded (not unloaded) has a step on `name`. */
+  private usedByLoadedEnsemble(name: string): boolean {
+    return this.registry.all().some((m) => !m.unloaded && (m.config?.ensemble?.steps ?? []).some((s) => s.modelName === name));
   }
 
   /** Stops polling and waits for loads, unloads and drains under way. */

@@ -178,3 +178,24 @@ describe('model control over HTTP, none mode', () => {
     assert.ok(!extensions.some((e) => e.startsWith('model_repository')), extensions.join());
   });
 });
+
+describe('unload_dependents with an ensemble, explicit mode', () => {
+  let ts: TestServer;
+  const load = (name: string) => postJson(`${ts.url}/v2/repository/models/${name}/load`, {});
+  const unload = (name: string, dependents: boolean) => postJson(`${ts.url}/v2/repository/models/${name}/unload`, { parameters: { unload_dependents: dependents } });
+  const ready = async (name: string) => (await fetch(`${ts.url}/v2/models/${name}/ready`)).status === 200;
+
+  before(async () => {
+    ts = await startTestServer([`--model-repository=${repositoryOf('simple', 'ens_add')}`, '--model-control-mode=explicit', '--load-model=*']);
+  });
+  after(() => ts?.close());
+
+  test('without the flag only the ensemble goes; with it, its composing models go too, as in Triton', async () => {
+    assert.equal(await ready('ens_add'), true);
+    assert.equal((await unload('ens_add', false)).status, 200);
+    assert.deepEqual([await ready('ens_add'), await ready('simple')], [false, true]);
+    assert.equal((await load('ens_add')).status, 200);
+    assert.equal((await unload('ens_add', true)).status, 200);
+    assert.deepEqual([await ready('ens_add'), await ready('simple')], [false, false]);
+  });
+});
