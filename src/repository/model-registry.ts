@@ -181,10 +181,11 @@ export function parseModelVersion(text: string | undefined): number | undefined 
 }
 
 /**
- * How the primary holds a model's BYTES elements: raw for a backend that carries them, text for
- * the others and for an ensemble (its steps may include a model that takes text only).
+ * How the primary holds a model's BYTES elements: raw for a backend that carries them and for an
+ * ensemble (which hands each step its own form, refusing there what a step cannot take), text
+ * for the others.
  */
 function bytesFormOf(config: ModelConfig): BytesForm {
-  if (config.ensemble) return 'text';
+  if (config.ensemble) return 'binary';
   return backendCapabilities(config.backend).rawBytes ? 'binary' : 'text';
 }

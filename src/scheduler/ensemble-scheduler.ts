@@ -7,6 +7,7 @@
  * its error's kind and a message that names the step and its model.
  */
 import { ServerError, serverError } from '../errors.ts';
+import { bytesToElement, elementBytes, InexactBytesElement, type BytesForm } from '../bytes-elements.ts';
 import { checkRequest, type EnqueueOptions, type InferenceTarget, type InferOutput, type InferRequest, type InferResponse, type TensorData } from '../inference/index.ts';
 import type { Ensemble, EnsembleStep, ModelConfig } from '../model-config/index.ts';
 import type { ModelStatistics } from '../observability/index.ts';
@@ -20,6 +21,11 @@ interface Tensor {
   readonly datatype: string;
   readonly shape: readonly number[];
   readonly data: TensorData;
+  /**
+   * The form its BYTES strings are in: the ensemble's own ('binary', every byte carried) for a
+   * request input, the step model's for a step output (bytes-elements.ts).
+   */
+  readonly form?: BytesForm;
 }
 
 export class EnsembleScheduler implements Scheduler {
@@ -113,14 +119,16 @@ export class EnsembleScheduler implements Scheduler {
       const target = this.models(step.modelName, step.modelVersion === -1 ? undefined : String(step.modelVersion));
       const inputs = Object.entries(step.inputMap).map(([name, tensor]) => {
         const t = tensors.get(tensor)!;
-        return { name, datatype: t.datatype, shape: t.shape, data: t.data };
+        // BYTES pass to the step in its model's form: exactly, or refused naming the element.
+        const data = t.data.kind === 'strings' ? { kind: 'strings' as const, strings: inForm(t.data.strings, t.form ?? 'binary', target.bytesForm ?? 'text', request.id, name) } : t.data;
+        return { name, datatype: t.datatype, shape: t.shape, data };
       });
       const outputs = Object.keys(step.outputMap).map((name) => ({ name, binary: false }));
       checkRequest(target.config, request.id, inputs, outputs);
       const response = await target.scheduler.enqueue({ id: request.id, inputs, outputs, parameters: request.parameters }, { signal: options.signal });
       for (const o of response.outputs) {
         const tensor = step.outputMap[o.name];
-        if (tensor !== undefined) tensors.set(tensor, { datatype: o.datatype.wire, shape: o.shape, data: tensorData(o) });
+        if (tensor !== undefined) tensors.set(tensor, { datatype: o.datatype.wire, shape: o.shape, data: tensorData(o), form: target.bytesForm ?? 'text' });
       }
     } catch (err) {
       const message = `in ensemble '${this.config.name}', step ${k} (model '${step.modelName}'): ${err instanceof Error ? err.message : String(err)}`;
@@ -140,7 +148,8 @@ export class EnsembleScheduler implements Scheduler {
         throw serverError('EXECUTION_FAILED', this.config.name, `output '${spec.name}' is ${t.datatype}, but the ensemble declares ${spec.datatype.wire}`);
       }
       const sink = asked?.get(spec.name)?.sink;
-      const data = t.data.kind === 'strings' ? [...t.data.strings] : t.data.kind === 'raw' ? ownBuffer(t.data.bytes) : null;
+      // The ensemble answers in its own form ('binary'), which every step's form converts to exactly.
+      const data = t.data.kind === 'strings' ? inForm(t.data.strings, t.form ?? 'binary', 'binary', request.id, spec.name) : t.data.kind === 'raw' ? ownBuffer(t.data.bytes) : null;
       if (data === null) throw serverError('EXECUTION_FAILED', this.config.name, `output '${spec.name}' has no data`);
       if (sink) {
         sink.accept(Array.isArray(data) ? data : new Uint8Array(data as ArrayBuffer));
@@ -151,6 +160,23 @@ export class EnsembleScheduler implements Scheduler {
     }
     return out;
   }
+}
+
+/**
+ * BYTES strings from one form to another (bytes-elements.ts): the same bytes, or a refusal naming
+ * the element when the target form cannot carry them (an onnxruntime step fed bytes that are not
+ * UTF-8 text without NUL).
+ */
+function inForm(strings: readonly string[], from: BytesForm, to: BytesForm, id: string | undefined, name: string): string[] {
+  if (from === to) return [...strings];
+  return strings.map((value, k) => {
+    try {
+      return bytesToElement(elementBytes(value, from), k, to);
+    } catch (err) {
+      if (err instanceof InexactBytesElement) throw serverError('BYTES_NOT_EXACT', id ?? '<id_unknown>', name, err.index, err.why);
+      throw err;
+    }
+  });
 }
 
 /** A step's output as tensor data for the next step: its own buffer or strings, not copied. */
