@@ -1,0 +1,8 @@
+/** The tuner (`nereid tune`): its search, its choice, its measurement engine and its run. */
+export * from './space.ts';
+export * from './pareto.ts';
+export * from './config-writer.ts';
+export * from './state.ts';
+export * from './measure.ts';
+export * from './server-stats.ts';
+export * from './engine.ts';
