@@ -6,3 +6,7 @@ export * from './state.ts';
 export * from './measure.ts';
 export * from './server-stats.ts';
 export * from './engine.ts';
+export * from './http-load.ts';
+export * from './runner.ts';
+export * from './report.ts';
+export * from './cli.ts';

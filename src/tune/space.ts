@@ -169,7 +169,11 @@ export function allCandidates(space: SearchSpace, cores: number): Candidate[] {
   return out.filter((c) => isValid(c, cores));
 }
 
-/** What the climb knows of a measured candidate: its score (throughput within the budget; -Infinity when none). */
+/**
+ * What the climb knows of a measured candidate: its score, its throughput where its p99 fits the
+ * latency budget, and minus its p99 (in ms) where it does not, so that any fitting candidate beats
+ * every other, and among those that do not fit, the faster answer wins.
+ */
 export interface Scored {
   readonly candidate: Candidate;
   readonly score: number;
@@ -199,7 +203,7 @@ export function nextClimbStep(start: Candidate, current: Candidate, measured: re
   if (here.length > 0) return { current, next: here.slice(0, remaining) };
   const best = measured.reduce((a, b) => (b.score > a.score ? b : a));
   const currentScore = byKey.get(candidateKey(current))?.score ?? -Infinity;
-  const gained = currentScore === -Infinity ? best.score > currentScore : best.score >= currentScore * (1 + settings.minGain);
+  const gained = best.score - currentScore >= settings.minGain * Math.abs(currentScore) && best.score > currentScore;
   if (!gained || candidateKey(best.candidate) === candidateKey(current)) return { current, next: [] };
   const there = untried(best.candidate);
   if (there.length === 0) return { current: best.candidate, next: [] };
