@@ -10,3 +10,4 @@ export * from './http-load.ts';
 export * from './runner.ts';
 export * from './report.ts';
 export * from './cli.ts';
+export * from './server-process.ts';

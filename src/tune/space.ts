@@ -156,6 +156,10 @@ export function neighbours(c: Candidate, space: SearchSpace, cores: number): Can
       let next = withValue(c, d, v);
       // Turning dynamic batching on or off drops preferred sizes that would no longer make sense.
       if (next.preferred && !isValid(next, cores)) next = { ...next, preferred: false };
+      // More CPU instances share the cores: each gets fewer intra-op threads rather than the step being lost.
+      if (d === 'instances' && next.device.kind === 'KIND_CPU' && next.instances * next.intraOpThreads > cores) {
+        next = { ...next, intraOpThreads: Math.max(1, Math.floor(cores / next.instances)) };
+      }
       if (isValid(next, cores) && candidateKey(next) !== candidateKey(c)) out.push(next);
     }
   }

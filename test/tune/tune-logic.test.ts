@@ -51,6 +51,8 @@ describe('the search space', () => {
       'cpux1/mbs16/nodb/intra1/inter1', 'cpux1/mbs32/db0us/intra1/inter1', 'cpux1/mbs32/nodb/intra1/inter2',
       'cpux1/mbs32/nodb/intra2/inter1', 'cpux1/mbs64/nodb/intra1/inter1', 'cpux2/mbs32/nodb/intra1/inter1',
     ].sort());
+    // Two instances on two cores take one intra-op thread each.
+    assert.ok(neighbours({ ...base, intraOpThreads: 2 }, space, 2).some((n) => candidateKey(n) === 'cpux2/mbs32/nodb/intra1/inter1'));
   });
 });
 
