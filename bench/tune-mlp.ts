@@ -71,6 +71,10 @@ async function verify(label: string, config: string) {
   }
 }
 
+if (!existsSync(path.join(out, 'config.pbtxt'))) {
+  console.log(`no recommendation within ${budget} ms (see ${path.join(out, 'report.md')}); nothing to verify`);
+  process.exit(1);
+}
 const recommended = readFileSync(path.join(out, 'config.pbtxt'), 'utf8');
 const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as { recommended: string; wallSeconds: number; results: unknown[] };
 const poor = await verify('poor default', POOR_DEFAULT);
