@@ -55,7 +55,20 @@ const table: DatatypeInfo[] = [
 const byWire = new Map(table.map((d) => [d.wire as string, d]));
 const byConfig = new Map(table.map((d) => [d.config, d]));
 const byOnnx = new Map(table.map((d) => [d.onnx, d]));
-const byElement = new Map(table.filter((d) => d.ort !== null).map((d) => [d.ort!, d]));
+const byElement = new Map(table.map((d) => [elementTypeOf(d), d]));
+
+/**
+ * The element type name of `dt` on the worker side: its onnxruntime-node name, or 'bfloat16' for
+ * BF16, which onnxruntime-node lacks (only a backend other than onnxruntime is ever fed one).
+ */
+export function elementTypeOf(dt: DatatypeInfo): string {
+  return dt.ort ?? 'bfloat16';
+}
+
+/** The datatype for a worker-side element type name ('float32', 'bfloat16', 'string'), or undefined. */
+export function datatypeFromElement(type: string): DatatypeInfo | undefined {
+  return byElement.get(type);
+}
 
 /** The datatype for a wire name ('FP32'), or undefined. */
 export function datatypeFromWire(name: string): DatatypeInfo | undefined {

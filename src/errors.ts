@@ -77,6 +77,10 @@ const ErrorTable = {
   BAD_MODEL_VERSION: { kind: 'INVALID_ARG', message: "failed to get model version from specified version string '%v' (details: %s), version should be an integral value > 0" },
   NEGATIVE_MODEL_VERSION: { kind: 'INVALID_ARG', message: "invalid model version specified '%v' , version should be an integral value > 0" },
   MODEL_NOT_READY: { kind: 'UNAVAILABLE', message: "Request for unknown model: '%v' has no available versions" },
+  MODEL_CONTROL_DISABLED: { kind: 'UNAVAILABLE', message: 'explicit model load / unload is not allowed if polling is enabled' },
+  MODEL_POLL_FAILED: { kind: 'INTERNAL', message: "failed to load '%v', failed to poll from model repository%s" },
+  MODEL_LOAD_WAIT: { kind: 'UNAVAILABLE', message: "model '%v' did not finish loading on demand within %s s (--model-load-wait-secs)" },
+  LOAD_FAILED: { kind: 'INVALID_ARG', message: "load failed for model '%v': %s" },
   MODEL_LOAD_FAILED: { kind: 'INVALID_ARG', message: "failed to load '%s': %s" },
   BAD_CONFIG: { kind: 'INVALID_ARG', message: '%s' },
   // Limits and lifecycle.
@@ -95,6 +99,7 @@ const ErrorTable = {
   REQUEST_TIMEOUT: { kind: 'UNAVAILABLE', message: 'Request timeout expired' },
   REQUEST_CANCELLED: { kind: 'CANCELLED', message: 'Request was cancelled' },
   UNSUPPORTED: { kind: 'UNSUPPORTED', message: '%s' },
+  DECOUPLED_UNSUPPORTED: { kind: 'UNSUPPORTED', message: "%s doesn't support models with decoupled transaction policy" },
   // Client shared memory (messages name regions by their name, never by another region's key).
   SHM_DISABLED: { kind: 'UNSUPPORTED', message: "Client shared memory is disabled. Start the server with '--allow-client-shm=true' to enable." },
   SHM_BAD_REGISTER: { kind: 'INVALID_ARG', message: "failed to register shared memory region '%v': %s" },

@@ -1,6 +1,7 @@
 // Generates the example model repository (model_repository/) and the test
 // fixtures (test/fixtures/models/): a config.pbtxt in Triton's protobuf text
-// format plus <version>/model.onnx written by our own ONNX writer.
+// format plus <version>/model.onnx written by our own ONNX writer (or, for a
+// JavaScript model, <version>/model.js).
 //
 // `npm run models` runs this file. Output is deterministic: every run writes
 // the same bytes.
@@ -36,6 +37,8 @@ interface ConfigTensor {
 
 interface ConfigSpec {
   name: string;
+  /** A backend named alone (`backend: "javascript"`); absent: platform onnxruntime_onnx. */
+  backend?: string;
   maxBatchSize: number;
   inputs: ConfigTensor[];
   outputs: ConfigTensor[];
@@ -64,7 +67,7 @@ function tensorList(field: 'input' | 'output', tensors: ConfigTensor[]): string 
 function configText(c: ConfigSpec): string {
   const parts = [
     `name: "${c.name}"`,
-    'platform: "onnxruntime_onnx"',
+    c.backend ? `backend: "${c.backend}"` : 'platform: "onnxruntime_onnx"',
     `max_batch_size: ${c.maxBatchSize}`,
     ...(c.extra ?? []),
     tensorList('input', c.inputs),
@@ -132,7 +135,88 @@ function simpleInt8(): GeneratedModel {
   };
 }
 
+/**
+ * simple_identity is a JavaScript model, as Triton's is a Python one: onnxruntime-node passes
+ * strings as NUL-terminated UTF-8, so an ONNX Identity cannot return every BYTES element exactly
+ * (Triton's string examples send `he\x00llo`).
+ */
 function simpleIdentity(): GeneratedModel {
+  const t = (name: string): ConfigTensor => ({ name, dataType: 'TYPE_STRING', dims: [-1] });
+  const code = `// simple_identity: OUTPUT0 is INPUT0, byte for byte. A model written in JavaScript
+// (docs/javascript-models.md): the default export is a class, one object per instance, whose
+// execute() answers a batch of requests with one response each.
+export default class SimpleIdentity {
+  execute(requests) {
+    return requests.map(({ inputs }) => ({ outputs: { OUTPUT0: inputs.INPUT0 } }));
+  }
+}
+`;
+  return {
+    target: 'repo',
+    name: 'simple_identity',
+    files: [
+      { path: 'config.pbtxt', content: configText({ name: 'simple_identity', backend: 'javascript', maxBatchSize: 8, inputs: [t('INPUT0')], outputs: [t('OUTPUT0')], cpuInstance: true }) },
+      { path: '1/model.js', content: code },
+    ],
+  };
+}
+
+/**
+ * repeat_int32, as Triton's decoupled example of that name (IN, DELAY, WAIT → a stream of OUT,
+ * IDX), written in JavaScript: for simple_grpc_custom_repeat and other streaming clients.
+ */
+function repeatInt32(): GeneratedModel {
+  const t = (name: string, dataType: string, dims: number[]): ConfigTensor => ({ name, dataType, dims });
+  const config = configText({
+    name: 'repeat_int32',
+    backend: 'javascript',
+    maxBatchSize: 0,
+    extra: ['model_transaction_policy { decoupled: true }'],
+    inputs: [t('IN', 'TYPE_INT32', [-1]), t('DELAY', 'TYPE_UINT32', [-1]), t('WAIT', 'TYPE_UINT32', [1])],
+    outputs: [t('OUT', 'TYPE_INT32', [1]), t('IDX', 'TYPE_UINT32', [1])],
+    cpuInstance: true,
+  });
+  const code = `// repeat_int32: a decoupled model (docs/javascript-models.md). For each element i of IN it
+// waits DELAY[i] milliseconds and sends a response with OUT = IN[i] and IDX = i; then it waits
+// WAIT milliseconds and sends the final flag alone. IN and DELAY must have the same length.
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export default class RepeatInt32 {
+  async execute(requests) {
+    await Promise.all(requests.map(async (request) => {
+      const values = request.inputs.IN.data;
+      const delays = request.inputs.DELAY.data;
+      if (delays.length !== values.length) {
+        request.send({ error: \`expected IN and DELAY to have the same length, got \${values.length} and \${delays.length}\` }, { final: true });
+        return;
+      }
+      for (let i = 0; i < values.length; i++) {
+        await sleep(delays[i]);
+        request.send({
+          outputs: {
+            OUT: { datatype: 'INT32', shape: [1], data: new Int32Array([values[i]]) },
+            IDX: { datatype: 'UINT32', shape: [1], data: new Uint32Array([i]) },
+          },
+        });
+      }
+      await sleep(request.inputs.WAIT.data[0]);
+      request.send(null, { final: true });
+    }));
+  }
+}
+`;
+  return {
+    target: 'examples',
+    name: 'repeat_int32',
+    files: [
+      { path: 'config.pbtxt', content: config },
+      { path: '1/model.js', content: code },
+    ],
+  };
+}
+
+/** The ONNX string identity that simple_identity was: for tests of onnxruntime's strings. */
+function stringIdentity(): GeneratedModel {
   const model = writeModel({
     inputs: [tensor('INPUT0', 'STRING', ['batch', 'len'])],
     outputs: [tensor('OUTPUT0', 'STRING', ['batch', 'len'])],
@@ -140,10 +224,10 @@ function simpleIdentity(): GeneratedModel {
   });
   const t = (name: string): ConfigTensor => ({ name, dataType: 'TYPE_STRING', dims: [-1] });
   return {
-    target: 'repo',
-    name: 'simple_identity',
+    target: 'fixtures',
+    name: 'string_identity',
     files: [
-      { path: 'config.pbtxt', content: configText({ name: 'simple_identity', maxBatchSize: 8, inputs: [t('INPUT0')], outputs: [t('OUTPUT0')], cpuInstance: true }) },
+      { path: 'config.pbtxt', content: configText({ name: 'string_identity', maxBatchSize: 8, inputs: [t('INPUT0')], outputs: [t('OUTPUT0')], cpuInstance: true }) },
       { path: '1/model.onnx', content: model },
     ],
   };
@@ -373,15 +457,18 @@ function slow(): GeneratedModel {
 
 /**
  * The colour classifier that stands in for Triton's `densenet_onnx` in its image client examples
- * (`image_client -m densenet_onnx -c 3 -s INCEPTION <image>`): the same tensor names, a CHW image
- * input (64x64 here, so the model stays a few hundred bytes), one FP32 score per class, no batch
- * dimension, and a label file. It is not DenseNet: it ranks eight colours by how close the image's
+ * (`image_client -m densenet_onnx -c 3 -s INCEPTION <image>`, `grpc_client.py`): the same tensor
+ * names and input shape (CHW 3x224x224, which `grpc_client.py` sends as a fixed shape; the model
+ * stays a few hundred bytes, its weights do not depend on the image size), one FP32 score per
+ * class, no batch dimension, and a label file. It is not DenseNet: it ranks eight colours by how close the image's
  * mean colour (in INCEPTION scaling, [-1, 1] per channel) is to each, through a softmax.
  */
 export const COLOUR_CLASSES: readonly (readonly [string, readonly [number, number, number]])[] = [
   ['red', [1, -1, -1]], ['green', [-1, 1, -1]], ['blue', [-1, -1, 1]], ['yellow', [1, 1, -1]],
   ['cyan', [-1, 1, 1]], ['magenta', [1, -1, 1]], ['white', [1, 1, 1]], ['black', [-1, -1, -1]],
 ];
+/** The stand-in's image height and width: Triton's densenet_onnx takes 3x224x224. */
+export const DENSENET_SIDE = 224;
 /** Softmax sharpness: logits are -|mean - colour|^2 times this. */
 export const COLOUR_SHARPNESS = 4;
 
@@ -393,7 +480,7 @@ function densenetOnnx(): GeneratedModel {
   for (let c = 0; c < 3; c++) for (const [, p] of COLOUR_CLASSES) weights.push(2 * COLOUR_SHARPNESS * p[c]);
   const bias = COLOUR_CLASSES.map(([, p]) => -COLOUR_SHARPNESS * (p[0] ** 2 + p[1] ** 2 + p[2] ** 2));
   const model = writeModel({
-    inputs: [tensor('data_0', 'FLOAT', [3, 64, 64])],
+    inputs: [tensor('data_0', 'FLOAT', [3, DENSENET_SIDE, DENSENET_SIDE])],
     outputs: [tensor('fc6_1', 'FLOAT', [k])],
     nodes: [
       { opType: 'ReduceMean', inputs: ['data_0'], outputs: ['mean'], attributes: { axes: [1, 2], keepdims: 0 } },
@@ -419,7 +506,7 @@ input [
     name: "data_0"
     data_type: TYPE_FP32
     format: FORMAT_NCHW
-    dims: [ 3, 64, 64 ]
+    dims: [ 3, ${DENSENET_SIDE}, ${DENSENET_SIDE} ]
   }
 ]
 output [
@@ -525,6 +612,53 @@ instance_group [ { count: 2 kind: KIND_CPU } ]
 }
 
 /**
+ * Triton's `simple_string_dyna_sequence` (a C++ custom backend there), as the `-d` runs of its
+ * sequence client examples expect it: a string correlation id (CORRID TYPE_STRING, which the
+ * model casts to an integer, so the id must be a decimal integer as those examples send it:
+ * onnxruntime's Cast reads its leading digits as C's stoll does, and refuses an id without any), a
+ * running sum of INPUT kept as implicit state and reset at START, and the last request adds the
+ * id: OUTPUT = (sum + END * int(CORRID)) * READY, INT32 [batch, 1]; oldest strategy.
+ */
+function simpleStringDynaSequence(): GeneratedModel {
+  const io = (n: string) => tensor(n, 'INT32', ['batch', 1]);
+  const model = writeModel({
+    inputs: [io('INPUT'), io('START'), io('END'), io('READY'), tensor('CORRID', 'STRING', ['batch', 1]), io('INPUT_STATE')],
+    outputs: [io('OUTPUT'), io('OUTPUT_STATE')],
+    nodes: [
+      { opType: 'Cast', inputs: ['CORRID'], outputs: ['corrid'], attributes: { to: onnxTypeCode('INT32') } },
+      { opType: 'Add', inputs: ['INPUT', 'INPUT_STATE'], outputs: ['OUTPUT_STATE'] },
+      { opType: 'Mul', inputs: ['END', 'corrid'], outputs: ['ending'] },
+      { opType: 'Add', inputs: ['OUTPUT_STATE', 'ending'], outputs: ['total'] },
+      { opType: 'Mul', inputs: ['total', 'READY'], outputs: ['OUTPUT'] },
+    ],
+  });
+  const config = `name: "simple_string_dyna_sequence"
+platform: "onnxruntime_onnx"
+max_batch_size: 8
+sequence_batching {
+  max_sequence_idle_microseconds: 10000000
+  oldest {
+    max_candidate_sequences: 1024
+    max_queue_delay_microseconds: 10000
+  }
+  control_input [
+${int32Control('START', 'CONTROL_SEQUENCE_START')},
+${int32Control('END', 'CONTROL_SEQUENCE_END')},
+${int32Control('READY', 'CONTROL_SEQUENCE_READY')},
+    {
+      name: "CORRID"
+      control [ { kind: CONTROL_SEQUENCE_CORRID data_type: TYPE_STRING } ]
+    }
+  ]
+  state [ { input_name: "INPUT_STATE" output_name: "OUTPUT_STATE" data_type: TYPE_INT32 dims: [ 1 ] } ]
+}
+${sequenceIo}
+instance_group [ { count: 2 kind: KIND_CPU } ]
+`;
+  return { target: 'examples', name: 'simple_string_dyna_sequence', files: [{ path: 'config.pbtxt', content: config }, { path: '1/model.onnx', content: model }] };
+}
+
+/**
  * `sequence_accumulate`: a running sum kept as implicit state. OUTPUT_STATE = INPUT + INPUT_STATE
  * and OUTPUT = OUTPUT_STATE, INT32 [batch, 1]; the server feeds INPUT_STATE from the sequence's
  * previous OUTPUT_STATE (tests write its sequence_batching section).
@@ -559,7 +693,7 @@ instance_group [ { count: 1 kind: KIND_CPU } ]
 
 /** Every model directory, in memory. */
 export function buildModels(): GeneratedModel[] {
-  return [simple(), simpleIdentity(), simpleString(), allTypes(), noConfig(), wholeShape(), versioned(), badConfig(), corrupt(), slow(), densenetOnnx(), simpleInt8(), simpleSequence(), simpleDynaSequence(), sequenceAccumulate()];
+  return [simple(), simpleIdentity(), stringIdentity(), repeatInt32(), simpleString(), allTypes(), noConfig(), wholeShape(), versioned(), badConfig(), corrupt(), slow(), densenetOnnx(), simpleInt8(), simpleSequence(), simpleDynaSequence(), simpleStringDynaSequence(), sequenceAccumulate()];
 }
 
 /**

@@ -3,7 +3,7 @@
  * object. A bad flag is a TypeError/RangeError whose message names the flag.
  */
 import { parseArgs } from 'node:util';
-import { bool, integer, port } from './flag-values.ts';
+import { bool, integer, oneOf, port } from './flag-values.ts';
 import { DEFAULT_GRPC_OPTIONS, GRPC_BOOLEAN_FLAGS, GRPC_FLAG_SPEC, GRPC_USAGE, parseGrpcOptions, type GrpcOptions } from './grpc-cli-options.ts';
 import {
   DEFAULT_LOG_OPTIONS, DEFAULT_METRICS_OPTIONS, OBSERVABILITY_BOOLEAN_FLAGS, OBSERVABILITY_SPEC, OBSERVABILITY_USAGE,
@@ -53,6 +53,16 @@ export interface ServerOptions {
   readonly strictReadiness: boolean;
   /** --model-load-thread-count: how many models load at the same time. */
   readonly modelLoadThreadCount: number;
+  /** --model-control-mode: none (load all at start), poll (follow the repository), explicit (load/unload requests). */
+  readonly modelControlMode: ModelControlMode;
+  /** --load-model (explicit mode only): the models loaded at start-up; '*' means every model. */
+  readonly loadModels: readonly string[];
+  /** --repository-poll-secs: seconds between two scans of the repositories in poll mode. */
+  readonly repositoryPollSecs: number;
+  /** --model-memory-budget (Nereid's own, explicit mode): models load on demand and idle ones are evicted to stay within it; null: off. */
+  readonly modelMemoryBudget: ModelBudget | null;
+  /** --model-load-wait-secs: how long a request waits for its model to load on demand. */
+  readonly modelLoadWaitSecs: number;
   /** --id: the server's name in its metadata (GET /v2, gRPC ServerMetadata). */
   readonly serverId: string;
   /** --backend-config. */
@@ -64,6 +74,16 @@ export interface ServerOptions {
   /** --grpc-restricted-protocol: the gRPC protocol groups that need a metadata key. */
   readonly grpcRestrictedProtocols: Restrictions;
 }
+
+/** A budget in estimated bytes of the loaded models, or in a number of models. */
+export interface ModelBudget {
+  readonly unit: 'bytes' | 'models';
+  readonly limit: number;
+}
+
+/** Triton's three model control modes. */
+export type ModelControlMode = 'none' | 'poll' | 'explicit';
+const kControlModes: readonly ModelControlMode[] = ['none', 'poll', 'explicit'];
 
 /** Defaults, as Triton's where Triton has the flag. */
 export const DEFAULT_OPTIONS: ServerOptions = Object.freeze({
@@ -94,6 +114,11 @@ export const DEFAULT_OPTIONS: ServerOptions = Object.freeze({
   exitOnError: true, // Triton's default
   strictReadiness: true, // Triton's default
   modelLoadThreadCount: 4, // Triton's default
+  modelControlMode: 'none', // Triton's default
+  loadModels: [],
+  repositoryPollSecs: 15, // Triton's default, in seconds
+  modelMemoryBudget: null,
+  modelLoadWaitSecs: 60,
   serverId: 'nereid',
   backendConfig: DEFAULT_BACKEND_CONFIG,
   responseCache: null,
@@ -126,6 +151,11 @@ const spec = {
   'exit-on-error': { type: 'string' },
   'strict-readiness': { type: 'string' },
   'model-load-thread-count': { type: 'string' },
+  'model-control-mode': { type: 'string' },
+  'load-model': { type: 'string', multiple: true },
+  'repository-poll-secs': { type: 'string' },
+  'model-memory-budget': { type: 'string' },
+  'model-load-wait-secs': { type: 'string' },
   id: { type: 'string' },
   'backend-config': { type: 'string', multiple: true },
   ...CACHE_SPEC,
@@ -143,6 +173,17 @@ export const USAGE = `Usage: nereid [options]
   --strict-readiness=BOOL       ready only when every model is ready (default true; false:
                                 ready whenever the server answers)
   --model-load-thread-count=N   models loaded at the same time (default 4)
+  --model-control-mode=MODE     none (load every model at start-up), poll (follow changes in
+                                the repositories), explicit (load/unload requests; default none)
+  --load-model=NAME             with explicit mode, a model to load at start-up (repeatable;
+                                '*' loads every model)
+  --repository-poll-secs=N      seconds between two scans of the repositories in poll mode
+                                (default 15)
+  --model-memory-budget=BYTES   with explicit mode: a request for a model that is not loaded
+                                loads it, and the least recently used idle models are unloaded
+                                to keep the loaded ones within BYTES (estimated), or within a
+                                number of models with Nmodels (e.g. 3models); default off
+  --model-load-wait-secs=N      how long a request waits for an on-demand load (default 60)
   --id=NAME                     the server's name in its metadata (default nereid)
   --backend-config=B,K=V        onnxruntime,intra_op_thread_count=N, onnxruntime,
                                 inter_op_thread_count=N (defaults where a config sets none),
@@ -215,6 +256,13 @@ export function parseCliOptions(argv: readonly string[]): ServerOptions & Comman
   if (repos.includes('')) throw new TypeError('--model-repository must not be empty');
   if (values['http-address'] === '') throw new TypeError('--http-address must not be empty');
   if (values.id === '') throw new TypeError('--id must not be empty');
+  const modelControlMode = oneOf(values, 'model-control-mode', DEFAULT_OPTIONS.modelControlMode, kControlModes);
+  const loadModels = (values['load-model'] as string[] | undefined) ?? [];
+  if (loadModels.includes('')) throw new TypeError('--load-model must not be empty');
+  // As in Triton, the start-up list is for explicit mode: the other modes load every model.
+  if (loadModels.length > 0 && modelControlMode !== 'explicit') throw new TypeError('--load-model can only be used with --model-control-mode=explicit');
+  const modelMemoryBudget = budget(values['model-memory-budget'] as string | undefined);
+  if (modelMemoryBudget && modelControlMode !== 'explicit') throw new TypeError('--model-memory-budget can only be used with --model-control-mode=explicit');
   return Object.freeze({
     help: Boolean(values.help),
     version: Boolean(values.version),
@@ -241,12 +289,27 @@ export function parseCliOptions(argv: readonly string[]): ServerOptions & Comman
     exitOnError: bool(values, 'exit-on-error', DEFAULT_OPTIONS.exitOnError),
     strictReadiness: bool(values, 'strict-readiness', DEFAULT_OPTIONS.strictReadiness),
     modelLoadThreadCount: integer(values, 'model-load-thread-count', DEFAULT_OPTIONS.modelLoadThreadCount, 1),
+    modelControlMode,
+    loadModels: Object.freeze([...new Set(loadModels)]),
+    repositoryPollSecs: integer(values, 'repository-poll-secs', DEFAULT_OPTIONS.repositoryPollSecs, 1),
+    modelMemoryBudget,
+    modelLoadWaitSecs: integer(values, 'model-load-wait-secs', DEFAULT_OPTIONS.modelLoadWaitSecs, 1),
     serverId: (values.id as string | undefined) ?? DEFAULT_OPTIONS.serverId,
     backendConfig: parseBackendConfig((values['backend-config'] as string[] | undefined) ?? []),
     responseCache: parseCacheOptions(values),
     httpRestrictedApis: parseRestrictions(values['http-restricted-api'] as string[] | undefined, 'http-restricted-api', 'api', ''),
     grpcRestrictedProtocols: parseRestrictions(values['grpc-restricted-protocol'] as string[] | undefined, 'grpc-restricted-protocol', 'protocol', GRPC_RESTRICTED_HEADER_PREFIX),
   });
+}
+
+/** `--model-memory-budget=BYTES` or `=Nmodels`. */
+function budget(text: string | undefined): ModelBudget | null {
+  if (text === undefined) return null;
+  const m = /^([0-9]+)(models?)?$/.exec(text.trim());
+  if (!m || !Number.isSafeInteger(Number(m[1])) || Number(m[1]) < 1) {
+    throw new TypeError(`--model-memory-budget must be a number of bytes or of models (e.g. 1073741824 or 3models), at least 1 (got '${text}')`);
+  }
+  return Object.freeze({ unit: m[2] ? 'models' : 'bytes', limit: Number(m[1]) });
 }
 
 /** `--gpus=0,2`: GPU ids, comma-separated; `--gpus=` means none (CPU only). */

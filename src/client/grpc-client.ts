@@ -98,12 +98,16 @@ export class GrpcClient {
     return (await this.call<{ models: { name: string; version: string; state: string; reason: string }[] }>('RepositoryIndex', { ready })).models;
   }
 
-  async repositoryModelLoad(name: string): Promise<void> {
-    await this.call('RepositoryModelLoad', { model_name: name });
+  /** Loads (or reloads) a model; `config` is a JSON ModelConfig, `files` maps 'file:1/model.onnx' to contents. */
+  async repositoryModelLoad(name: string, options: { config?: string; files?: Record<string, Uint8Array> } = {}): Promise<void> {
+    const parameters: Record<string, object> = {};
+    if (options.config !== undefined) parameters.config = { string_param: options.config };
+    for (const [key, bytes] of Object.entries(options.files ?? {})) parameters[key] = { bytes_param: Buffer.from(bytes) };
+    await this.call('RepositoryModelLoad', { model_name: name, parameters });
   }
 
-  async repositoryModelUnload(name: string): Promise<void> {
-    await this.call('RepositoryModelUnload', { model_name: name });
+  async repositoryModelUnload(name: string, unloadDependents = false): Promise<void> {
+    await this.call('RepositoryModelUnload', { model_name: name, parameters: unloadDependents ? { unload_dependents: { bool_param: true } } : {} });
   }
 
   /** Registered system shared-memory regions by name (all of them when `name` is empty). */
@@ -171,6 +175,8 @@ export interface StreamResult {
   readonly id: string;
   readonly error: string | null;
   readonly result: GrpcInferResult | null;
+  /** The response's `triton_final_response` parameter (a decoupled model's responses carry it); null when absent. */
+  readonly final: boolean | null;
 }
 
 /** A ModelStreamInfer stream: send requests, read their results in order. */
@@ -183,9 +189,11 @@ export class GrpcInferStream {
   constructor(private readonly call: grpc.ClientDuplexStream<ModelInferRequestMessage, ModelStreamInferResponseMessage>) {
     call.on('data', (msg: ModelStreamInferResponseMessage) => {
       const id = msg.infer_response?.id ?? '';
+      const flag = msg.infer_response?.parameters?.triton_final_response?.bool_param;
+      const final = typeof flag === 'boolean' ? flag : null;
       const item: StreamResult = msg.error_message !== ''
-        ? { id, error: msg.error_message, result: null }
-        : { id, error: null, result: decodeGrpcInferResponse(msg.infer_response!) };
+        ? { id, error: msg.error_message, result: null, final }
+        : { id, error: null, result: decodeGrpcInferResponse(msg.infer_response!), final };
       const waiter = this.waiters.shift();
       if (waiter) waiter.resolve(item);
       else this.received.push(item);

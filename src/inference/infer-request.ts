@@ -92,12 +92,24 @@ export interface RequestedOutput {
   readonly classCount?: number;
 }
 
+/** One response of a decoupled model to a request: outputs, an error, or neither (only the final flag). */
+export interface StreamedInferResponse {
+  readonly outputs: readonly InferOutput[] | null;
+  readonly error: string | null;
+  readonly final: boolean;
+}
+
 export interface InferRequest {
   readonly id: string | undefined;
   readonly inputs: readonly InferInput[];
   /** The outputs asked for, or null for all of them. */
   readonly outputs: readonly RequestedOutput[] | null;
   readonly parameters: Readonly<Record<string, unknown>>;
+  /**
+   * For a decoupled model: takes each response as it comes; the request's promise settles (with
+   * no outputs) after its final one. Required for such a model, absent for the others.
+   */
+  readonly respond?: (response: StreamedInferResponse) => void;
 }
 
 export interface InferOutput {

@@ -4,6 +4,7 @@
  * tensor data, run it, and encode the answer while the leases are still held.
  */
 import type { ModelConfig } from '../model-config/index.ts';
+import { quote, serverError } from '../errors.ts';
 import type { ClientRegions, RegionRef } from '../shm/index.ts';
 import { checkRequest, checkRequestParameters, type InferRequest, type InferResponse, type RequestedOutput, type TensorData } from './infer-request.ts';
 import type { CancelSignal } from './cancel-signal.ts';
@@ -34,10 +35,14 @@ export interface EnqueueOptions {
   readonly signal?: CancelSignal;
 }
 
-/** runInference's options: the enqueue options, and the budgets the request must fit. */
+/** runInference's options: the enqueue options, the budgets the request must fit, and a decoupled model's response stream. */
 export interface InferenceOptions extends EnqueueOptions {
   /** The request budgets (request-budget.ts); none when absent. */
   readonly limits?: RequestLimits;
+  /** Takes a decoupled model's responses; without it such a model is refused (what: the endpoint's name in the message). */
+  readonly respond?: InferRequest['respond'];
+  /** The endpoint, for the refusal of a decoupled model without `respond` ("ModelInfer RPC"). */
+  readonly endpoint?: string;
 }
 
 /**
@@ -64,6 +69,11 @@ export async function runInference<T>(
   encode: (response: InferResponse, regions: RequestRegions) => T,
   options: InferenceOptions = {},
 ): Promise<T> {
+  if (target.config.decoupled && !options.respond) throw serverError('DECOUPLED_UNSUPPORTED', options.endpoint ?? 'This endpoint');
+  // A decoupled model answers many times; client shared memory would be overwritten by each.
+  if (target.config.decoupled && decoded.outputs?.some((o) => o.region)) {
+    throw serverError('UNSUPPORTED', `model '${quote(target.config.name)}' is decoupled: its outputs cannot go into shared-memory regions`);
+  }
   checkRequestParameters(decoded.parameters);
   checkRequest(target.config, decoded.id, decoded.inputs, decoded.outputs);
   checkSequenceParameters(target.config, decoded.parameters);
@@ -79,6 +89,7 @@ export async function runInference<T>(
       inputs: decoded.inputs.map((input, i) => ({ name: input.name, datatype: input.datatype, shape: input.shape, data: data[i] })),
       outputs,
       parameters: decoded.parameters,
+      ...(options.respond && target.config.decoupled ? { respond: options.respond } : {}),
     }, { signal: options.signal });
     regions.finish();
     return encode(classifyResponse(target.config, decoded.outputs, response), regions);

@@ -2,11 +2,11 @@
  * The instances of one model version: every instance of every instance group on every device,
  * each addressable by name, and the choice of a free one for the next batch.
  */
-import type { ModelConfig } from '../model-config/index.ts';
-import type { WorkerLogSetup } from '../workers/index.ts';
+import { toTritonJson, type ModelConfig } from '../model-config/index.ts';
+import { backendCapabilities, type WorkerLogSetup } from '../workers/index.ts';
 
 export type { WorkerLogSetup } from '../workers/index.ts';
-import type { ModelInstance } from './model-instance.ts';
+import type { ModelCaller, ModelInstance } from './model-instance.ts';
 import { PiscinaInstance } from './piscina-instance.ts';
 
 /** What a version's instances are started from. */
@@ -21,6 +21,8 @@ export interface InstancesSetup {
   readonly slotBytes: number;
   /** Where the instances' workers log (absent: nowhere). */
   readonly log?: WorkerLogSetup | null;
+  /** Runs the instances' calls to other models (absent: a model cannot make any). */
+  readonly caller?: ModelCaller;
 }
 
 export class InstanceSet {
@@ -47,6 +49,10 @@ export class InstanceSet {
   static async start(setup: InstancesSetup): Promise<InstanceSet> {
     const { config, version, modelPath, intraOpThreads, slotBytes } = setup;
     const log = setup.log ?? null;
+    // The config as its endpoint reports it, for a backend that hands it to the model (JavaScript).
+    const json = config.backend === 'onnxruntime' ? undefined : toTritonJson(config.raw);
+    // The form the primary holds BYTES elements in for this backend (bytes-elements.ts).
+    const bytesForm = backendCapabilities(config.backend).rawBytes ? 'binary' as const : 'text' as const;
     const starting: Promise<ModelInstance>[] = [];
     for (const group of config.instanceGroups) {
       const devices = group.kind === 'KIND_GPU' ? group.gpus.map((id) => ({ kind: 'gpu' as const, id })) : [{ kind: 'cpu' as const }];
@@ -54,9 +60,10 @@ export class InstanceSet {
       for (const device of devices) {
         for (let c = 0; c < group.count; c++) {
           starting.push(PiscinaInstance.start(
-            { model: config.name, version, modelPath, backend: config.backend, device, intraOpThreads, interOpThreads: config.interOpThreads, log, logVerbose: log?.verbose ?? 0 },
+            { model: config.name, version, modelPath, backend: config.backend, device, intraOpThreads, interOpThreads: config.interOpThreads, log, logVerbose: log?.verbose ?? 0, config: json, bytesForm },
             slotBytes,
             { name: `${group.name}_${k++}`, group: group.name },
+            setup.caller,
           ));
         }
       }

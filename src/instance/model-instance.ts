@@ -4,7 +4,7 @@
  * implements it today (piscina-instance.ts); a component test implements it with a fake.
  */
 import type { BatchTensor, DirectOutput, TensorRing } from '../shm/index.ts';
-import type { DirectResults, RunTimings } from '../workers/index.ts';
+import type { BatchRequests, DirectResults, HostInferRequest, HostInferResult, RunTimings, StreamedResponse } from '../workers/index.ts';
 
 /** What a run may carry besides its inputs and output names. */
 export interface RunExtras {
@@ -12,6 +12,10 @@ export interface RunExtras {
   readonly direct?: readonly DirectOutput[];
   /** Outputs `direct` delivers to every request that wants them (nothing comes back). */
   readonly writtenOnly?: readonly string[];
+  /** Each request's rows and parameters, for a backend that answers requests one by one. */
+  readonly requests?: BatchRequests;
+  /** A decoupled model's responses, as they come (run settles only after the last). */
+  readonly onResponse?: (response: StreamedResponse) => void;
 }
 
 /** One batch for one instance: inputs in the instance's ring slot `slot` (or -1: none there). */
@@ -29,6 +33,10 @@ export interface RunResult {
   readonly worker: number;
   /** The worker's reads and writes of client regions. */
   readonly direct: DirectResults;
+  /** Per request, null or why the backend failed it (absent: none failed; all failed: no outputs). */
+  readonly errors?: readonly (string | null)[];
+  /** A decoupled model: the responses each request got through onResponse (there are no outputs). */
+  readonly streamed?: readonly number[];
 }
 
 export interface ModelInstance {
@@ -54,3 +62,9 @@ export interface ModelInstance {
   /** Waits for a running batch to finish, then stops the instance. */
   close(): Promise<void>;
 }
+
+/**
+ * Runs a request of one model instance on another model of the server (a JavaScript model's
+ * context.infer); the server provides it, since only it knows the other models.
+ */
+export type ModelCaller = (request: HostInferRequest) => Promise<HostInferResult>;

@@ -9,7 +9,7 @@ import type { RawConfig } from './model-config.ts';
 
 /** Top-level fields with no effect here. */
 const kTopLevel = [
-  'runtime', 'batch_input', 'batch_output', 'optimization', 'cc_model_filenames', 'metric_tags', 'model_warmup',
+  'runtime', 'batch_input', 'batch_output', 'optimization', 'cc_model_filenames', 'metric_tags',
   'model_operations', 'model_transaction_policy', 'model_repository_agents', 'model_metrics',
 ] as const;
 
@@ -34,7 +34,11 @@ function isDefault(value: unknown): boolean {
  */
 export function inertFields(raw: RawConfig): string[] {
   const found: string[] = [];
-  for (const field of kTopLevel) if (!isDefault(raw[field])) found.push(field);
+  for (const field of kTopLevel) {
+    // A JavaScript model acts on decoupled (its responses are streamed).
+    if (field === 'model_transaction_policy' && raw.backend === 'javascript') continue;
+    if (!isDefault(raw[field])) found.push(field);
+  }
   const each = (list: RawConfig[] | undefined, where: string, fields: readonly string[], key: (t: RawConfig, i: number) => string) => {
     (list ?? []).forEach((t, i) => {
       for (const field of fields) if (!isDefault(t[field])) found.push(`${where}[${key(t, i)}].${field}`);
@@ -43,6 +47,9 @@ export function inertFields(raw: RawConfig): string[] {
   each(raw.input, 'input', kPerInput, (t) => t.name);
   each(raw.output, 'output', kPerOutput, (t) => t.name);
   each(raw.instance_group, 'instance_group', kPerInstanceGroup, (t, i) => t.name || String(i));
-  for (const key of Object.keys(raw.parameters ?? {})) if (!kParametersRead.has(key)) found.push(`parameters.${key}`);
+  // A JavaScript model is handed its whole config, parameters included, to read as it likes.
+  if (raw.backend !== 'javascript') {
+    for (const key of Object.keys(raw.parameters ?? {})) if (!kParametersRead.has(key)) found.push(`parameters.${key}`);
+  }
   return found;
 }

@@ -46,7 +46,8 @@ const kJsonOptions: protobuf.IConversionOptions = {
  * Converts a plain ModelConfig object (snake_case names, numbers, enum names,
  * maps as objects, the shape parsePbtxt returns) into Triton's config JSON:
  * every primitive field with its default, repeated fields as [], maps as {},
- * int64/uint64 as decimal strings, enums as names, keys in Triton's order;
+ * int64/uint64 as decimal strings except the fields Triton prints as numbers
+ * (numberTritonInt64s, for a ModelConfig), enums as names, keys in Triton's order;
  * unset sub-messages and unset oneof members are left out. Throws a TypeError
  * naming the field when the object does not fit the schema (an unknown key, an
  * unknown enum name, a value of the wrong kind).
@@ -60,7 +61,60 @@ export function toTritonJson(
   const message = type.fromObject(config);
   const problem = type.verify(message);
   if (problem !== null) throw new TypeError(`invalid ${type.fullName.slice(1)}: ${problem}`);
-  return tidy(type.toObject(message, kJsonOptions), type);
+  const json = tidy(type.toObject(message, kJsonOptions), type);
+  if (type.fullName === '.inference.ModelConfig') numberTritonInt64s(json);
+  return json;
+}
+
+/**
+ * Triton's config JSON (ModelConfigToJson, config_version 1) turns a fixed list of int64/uint64
+ * fields back into JSON numbers; every other 64-bit field stays a decimal string, as proto3 JSON
+ * writes it. The list, as Triton's: input/output `dims` and `reshape.shape`,
+ * `version_policy.specific.versions`, dynamic_batching's `max_queue_delay_microseconds`,
+ * `priority_levels`, `default_priority_level` and the `default_timeout_microseconds` of its queue
+ * policies, sequence_batching's `max_sequence_idle_microseconds`, `oldest`/`direct`
+ * `max_queue_delay_microseconds` and `state[].dims`, ensemble steps' `model_version`, and
+ * `model_warmup[].inputs.*.dims`. (Triton looks for `initial_state` beside `state` rather than
+ * inside it, so `state[].initial_state[].dims` stays strings there; so it does here.) Every
+ * 64-bit value is a safe integer (parsePbtxt refuses others), so Number() is exact.
+ */
+function numberTritonInt64s(config: Plain): void {
+  const num = (object: unknown, name: string): void => {
+    if (isPlain(object) && typeof object[name] === 'string') object[name] = Number(object[name]);
+  };
+  const nums = (object: unknown, name: string): void => {
+    if (isPlain(object) && Array.isArray(object[name])) object[name] = (object[name] as unknown[]).map(Number);
+  };
+  for (const io of [...asArray(config.input), ...asArray(config.output)]) {
+    nums(io, 'dims');
+    if (isPlain(io)) nums(io.reshape, 'shape');
+  }
+  if (isPlain(config.version_policy)) nums(config.version_policy.specific, 'versions');
+  const db = config.dynamic_batching;
+  if (isPlain(db)) {
+    for (const name of ['max_queue_delay_microseconds', 'priority_levels', 'default_priority_level']) num(db, name);
+    num(db.default_queue_policy, 'default_timeout_microseconds');
+    if (isPlain(db.priority_queue_policy)) for (const policy of Object.values(db.priority_queue_policy)) num(policy, 'default_timeout_microseconds');
+  }
+  const sb = config.sequence_batching;
+  if (isPlain(sb)) {
+    num(sb, 'max_sequence_idle_microseconds');
+    num(sb.oldest, 'max_queue_delay_microseconds');
+    num(sb.direct, 'max_queue_delay_microseconds');
+    for (const state of asArray(sb.state)) nums(state, 'dims');
+  }
+  if (isPlain(config.ensemble_scheduling)) for (const step of asArray(config.ensemble_scheduling.step)) num(step, 'model_version');
+  for (const warmup of asArray(config.model_warmup)) {
+    if (isPlain(warmup) && isPlain(warmup.inputs)) for (const input of Object.values(warmup.inputs)) nums(input, 'dims');
+  }
+}
+
+function isPlain(value: unknown): value is Plain {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function asArray(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
 }
 
 type Plain = Record<string, unknown>;

@@ -4,6 +4,7 @@
  */
 import type { DatatypeInfo } from '../dtypes.ts';
 import type { DynamicBatching } from './dynamic-batching-config.ts';
+import type { Ensemble } from './ensemble-config.ts';
 import type { SequenceBatching } from './sequence-batching-config.ts';
 
 /** config.pbtxt as parsed: proto field names (snake_case), enums as names, numbers as numbers. */
@@ -62,4 +63,8 @@ export interface ModelConfig {
   readonly ignoredFields: readonly string[];
   /** The completed config in proto shape, for the config endpoint. */
   readonly raw: RawConfig;
+  /** model_transaction_policy.decoupled (JavaScript models): a request gets zero or more responses, streamed. */
+  readonly decoupled?: boolean;
+  /** platform "ensemble": its steps; absent or null otherwise. */
+  readonly ensemble?: Ensemble | null;
 }

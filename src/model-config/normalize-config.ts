@@ -9,6 +9,7 @@ import { normalizeDynamicBatching } from './dynamic-batching-config.ts';
 import { decideInstanceKind } from './instance-kind.ts';
 import { inertFields } from './inert-fields.ts';
 import { normalizeSequenceBatching } from './sequence-batching-config.ts';
+import { normalizeEnsemble } from './ensemble-config.ts';
 import type { InstanceGroup, ModelConfig, RawConfig, TensorConfig, VersionPolicy } from './model-config.ts';
 
 export interface NormalizeContext {
@@ -46,8 +47,11 @@ export function normalizeConfig(completed: RawConfig, ctx: NormalizeContext): Mo
   // A backend named alone (no platform) is any registered backend: whether it exists is known
   // only to the worker side's registry, which fails the load with a reason naming it.
   const backendAlone = !raw.platform && typeof raw.backend === 'string' && raw.backend !== '';
-  if (!backendAlone && (raw.platform !== 'onnxruntime_onnx' || raw.backend !== 'onnxruntime')) {
-    fail(m, `platform '${raw.platform ?? ''}' / backend '${raw.backend ?? ''}' is not supported; Nereid serves platform "onnxruntime_onnx" (backend "onnxruntime"), or a registered backend named by backend alone`);
+  // An ensemble runs other models; it has no backend of its own.
+  const isEnsemble = raw.platform === 'ensemble';
+  if (isEnsemble && raw.backend) fail(m, `platform "ensemble" takes no backend (got '${raw.backend}')`);
+  if (!isEnsemble && !backendAlone && (raw.platform !== 'onnxruntime_onnx' || raw.backend !== 'onnxruntime')) {
+    fail(m, `platform '${raw.platform ?? ''}' / backend '${raw.backend ?? ''}' is not supported; Nereid serves platform "onnxruntime_onnx" (backend "onnxruntime"), platform "ensemble", or a registered backend named by backend alone`);
   }
   const maxBatchSize = raw.max_batch_size ?? 0;
   if (!isInt(maxBatchSize) || maxBatchSize < 0) fail(m, `max_batch_size must be a non-negative integer`);
@@ -56,15 +60,23 @@ export function normalizeConfig(completed: RawConfig, ctx: NormalizeContext): Mo
   const modelIo = ctx.io;
   const inputs = tensors(m, 'input', raw.input ?? [], modelIo?.inputs ?? null, maxBatchSize);
   const outputs = tensors(m, 'output', raw.output ?? [], modelIo?.outputs ?? null, maxBatchSize, ctx.labels);
-  if (inputs.length === 0) fail(m, 'the model has no inputs: list them under input, or leave auto-complete on');
-  if (outputs.length === 0) fail(m, 'the model has no outputs: list them under output, or leave auto-complete on');
+  const javascript = raw.backend === 'javascript';
+  if (isEnsemble && inputs.length === 0) fail(m, 'an ensemble must list its inputs under input');
+  if (isEnsemble && outputs.length === 0) fail(m, 'an ensemble must list its outputs under output');
+  // Auto-complete reads an ONNX file; it cannot read a model's JavaScript.
+  if (inputs.length === 0) fail(m, javascript ? 'a backend "javascript" model must list its inputs under input (auto-complete cannot read model.js)' : 'the model has no inputs: list them under input, or leave auto-complete on');
+  if (outputs.length === 0) fail(m, javascript ? 'a backend "javascript" model must list its outputs under output (auto-complete cannot read model.js)' : 'the model has no outputs: list them under output, or leave auto-complete on');
+  const decoupled = javascript && raw.model_transaction_policy?.decoupled === true;
+  if (decoupled && raw.sequence_batching !== undefined) fail(m, 'a decoupled model cannot have sequence_batching here');
 
   const versionPolicy = versionPolicyOf(m, raw);
   raw.version_policy = versionPolicy.kind === 'latest' ? { latest: { num_versions: versionPolicy.numVersions } }
     : versionPolicy.kind === 'all' ? { all: {} } : { specific: { versions: [...versionPolicy.versions] } };
 
-  const instanceGroups = instanceGroupsOf(m, raw.instance_group ?? [], ctx.gpus, ctx.cudaProvider ?? false);
-  raw.instance_group = instanceGroups.map((g) => ({ name: g.name, kind: g.kind, count: g.count, gpus: [...g.gpus] }));
+  // An ensemble has no instances: its steps run on their own models'.
+  const ensemble = isEnsemble ? normalizeEnsemble(m, raw) : null;
+  const instanceGroups = isEnsemble ? [] : instanceGroupsOf(m, raw.instance_group ?? [], ctx.gpus, ctx.cudaProvider ?? false);
+  if (!isEnsemble) raw.instance_group = instanceGroups.map((g) => ({ name: g.name, kind: g.kind, count: g.count, gpus: [...g.gpus] }));
 
   const dynamicBatching = raw.dynamic_batching !== undefined ? normalizeDynamicBatching(m, raw.dynamic_batching, maxBatchSize) : null;
   // Triton's refusals of the response cache, before the sequence batcher's own.
@@ -93,7 +105,7 @@ export function normalizeConfig(completed: RawConfig, ctx: NormalizeContext): Mo
       fail(m, `sequence batching state output '${state.output.name}': data type ${state.output.datatype.config} does not match the model's ${datatypeFromOnnx(model.elemType)?.config ?? model.elemType}`);
     }
   }
-  if (raw.ensemble_scheduling !== undefined) fail(m, 'ensemble_scheduling is not supported yet');
+  if (!isEnsemble && raw.ensemble_scheduling !== undefined) fail(m, 'ensemble_scheduling is set, but the platform is not "ensemble"');
 
   const parameters: Record<string, string> = {};
   for (const [key, value] of Object.entries(raw.parameters ?? {})) {
@@ -102,12 +114,12 @@ export function normalizeConfig(completed: RawConfig, ctx: NormalizeContext): Mo
   const intraOpThreads = threadParam(m, parameters, 'intra_op_thread_count') ?? ctx.defaultIntraOpThreads ?? null;
   const interOpThreads = threadParam(m, parameters, 'inter_op_thread_count') ?? ctx.defaultInterOpThreads ?? 1;
 
-  raw.default_model_filename ||= 'model.onnx';
+  if (!isEnsemble) raw.default_model_filename ||= javascript ? 'model.js' : 'model.onnx';
   const ignoredFields = inertFields(raw);
   return deepFreeze({
     name: m,
     platform: raw.platform ?? '',
-    backend: raw.backend,
+    backend: raw.backend ?? '',
     maxBatchSize,
     inputs,
     outputs,
@@ -116,12 +128,14 @@ export function normalizeConfig(completed: RawConfig, ctx: NormalizeContext): Mo
     dynamicBatching,
     sequenceBatching,
     responseCache,
-    defaultModelFilename: raw.default_model_filename,
+    defaultModelFilename: raw.default_model_filename ?? '',
     parameters,
     intraOpThreads,
     interOpThreads,
     ignoredFields,
     raw,
+    ensemble,
+    decoupled,
   });
 }
 

@@ -79,6 +79,8 @@ export class ModelStatistics {
   cacheEnabled = false;
   /** Failed requests by reason; they add up to `fail.count`. */
   readonly failReasons: Record<FailureReason, number> = { REJECTED: 0, CANCELED: 0, BACKEND: 0, OTHER: 0 };
+  /** While true (a version's warmup), nothing is counted: Triton's statistics leave warmup out. */
+  muted = false;
   private readonly batches = new Map<number, BatchStats>();
   private readonly instances = new Map<string, InstanceStats>();
 
@@ -86,6 +88,7 @@ export class ModelStatistics {
 
   /** A request answered with its outputs; `batchSize` is its own number of batch elements. */
   requestSucceeded(t: RequestTimes, batchSize: number): void {
+    if (this.muted) return;
     const requestNs = Number(t.doneNs - t.receivedNs);
     const queueNs = Number(t.batchStartNs - t.receivedNs);
     add(this.success, requestNs);
@@ -103,6 +106,7 @@ export class ModelStatistics {
    * time, the lookup as `cache_hit`; not an inference or execution (Triton's accounting).
    */
   cacheHitServed(receivedNs: bigint, lookupStartNs: bigint, doneNs: bigint): void {
+    if (this.muted) return;
     add(this.success, Number(doneNs - receivedNs));
     add(this.queue, Number(lookupStartNs - receivedNs));
     add(this.cacheHit, Number(doneNs - lookupStartNs));
@@ -111,18 +115,21 @@ export class ModelStatistics {
 
   /** A request the cache did not have, answered by the model: its lookup and insertion time. */
   cacheMissed(ns: number): void {
+    if (this.muted) return;
     add(this.cacheMiss, ns);
     this.success.ns += Math.max(0, Math.round(ns));
   }
 
   /** A request that was accepted by the scheduler and then failed (timeout, model error). */
   requestFailed(receivedNs: bigint, doneNs: bigint, reason: FailureReason): void {
+    if (this.muted) return;
     add(this.fail, Number(doneNs - receivedNs));
     this.failReasons[reason]++;
   }
 
   /** One model run of `batchSize` elements. */
   batchExecuted(batchSize: number, inputNs: number, inferNs: number, outputNs: number): void {
+    if (this.muted) return;
     this.executionCount++;
     let b = this.batches.get(batchSize);
     if (!b) {
@@ -136,6 +143,7 @@ export class ModelStatistics {
 
   /** A batch ran on instance `instance` (its name, '<group>_<k>') of a group on a device. */
   instanceExecuted(group: string, device: string, instance: string, batchSize: number): void {
+    if (this.muted) return;
     const key = `${group}\u0000${device}\u0000${instance}`;
     let s = this.instances.get(key);
     if (!s) {

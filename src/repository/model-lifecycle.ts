@@ -7,16 +7,16 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readModelIo } from '../model-config/index.ts';
 import { ServerError } from '../errors.ts';
-import { autocompleteConfig, initialStateFiles, type ModelIo } from '../model-config/index.ts';
+import { autocompleteConfig, checkEnsemble, initialStateFiles, type ModelIo } from '../model-config/index.ts';
 import type { ModelConfig, RawConfig } from '../model-config/index.ts';
 import { modelConfigType } from '../model-config/index.ts';
 import { normalizeConfig } from '../model-config/index.ts';
 import { parsePbtxt } from '../model-config/index.ts';
 import { fileExists, listVersions, missingModelFile } from './model-repository.ts';
 import { ModelStatistics, type LatencyObserver } from '../observability/index.ts';
-import { createScheduler, type ResponseCache, type Scheduler } from '../scheduler/index.ts';
+import { createScheduler, warmUp, type ModelResolver, type ResponseCache, type Scheduler, type WarmupReport } from '../scheduler/index.ts';
 import type { TraceSampler } from '../observability/index.ts';
-import type { WorkerLogSetup } from '../instance/index.ts';
+import type { ModelCaller, WorkerLogSetup } from '../instance/index.ts';
 
 type VersionState = 'LOADING' | 'READY' | 'UNLOADING' | 'UNAVAILABLE';
 
@@ -26,18 +26,22 @@ export interface ModelVersion {
   reason: string;
   scheduler: Scheduler | null;
   readonly stats: ModelStatistics;
+  /** The model_warmup run before the version became READY (absent: the config has none). */
+  warmup?: WarmupReport;
 }
 
 export interface LoadedModel {
   readonly name: string;
   readonly dir: string;
+  /** True once the model was unloaded (explicit unload, or removed in poll mode): not counted by readiness. */
+  readonly unloaded?: boolean;
   /** Null when the config could not be read or completed; `reason` says why. */
   readonly config: ModelConfig | null;
   readonly reason: string;
   readonly versions: ReadonlyMap<number, ModelVersion>;
 }
 
-interface LoadOptions {
+export interface LoadOptions {
   /** Fill the config from the model file (off with --disable-auto-complete-config or --strict-model-config). */
   readonly autocomplete: boolean;
   /** Require config.pbtxt (--strict-model-config=true). */
@@ -59,12 +63,16 @@ export interface VersionHooks {
   readonly workerLog?: WorkerLogSetup | null;
   /** The server's response cache, for versions whose config enables it; null without --cache-config. */
   readonly responseCache?: ResponseCache | null;
+  /** Runs a JavaScript model's calls to other models (absent: none can be made). */
+  readonly caller?: ModelCaller;
+  /** The server's ready model versions, by name, for an ensemble's steps (absent: no ensemble can run). */
+  readonly models?: ModelResolver;
 }
 
 const NO_HOOKS: VersionHooks = { tracer: null, latencyObserver: () => null };
 
 /** A model whose config has been read and checked, and whose versions are chosen: nothing runs yet. */
-interface PreparedModel {
+export interface PreparedModel {
   readonly name: string;
   readonly dir: string;
   readonly config: ModelConfig | null;
@@ -72,14 +80,56 @@ interface PreparedModel {
   readonly selected: readonly number[];
 }
 
-/** Reads, completes and checks a model's config and picks its versions; never throws. */
-export async function prepareModel(name: string, dir: string, options: LoadOptions): Promise<PreparedModel> {
+/**
+ * Reads, completes and checks a model's config and picks its versions; never throws. `override`
+ * (a load request's `parameters.config`) takes the place of config.pbtxt, as in Triton.
+ */
+export async function prepareModel(name: string, dir: string, options: LoadOptions, override?: RawConfig): Promise<PreparedModel> {
   try {
-    const { config, selected } = await readConfig(name, dir, options);
+    const { config, selected } = await readConfig(name, dir, options, override);
     return { name, dir, config, reason: '', selected };
   } catch (err) {
     return { name, dir, config: null, reason: messageOf(err), selected: [] };
   }
+}
+
+/**
+ * Checks each ensemble against the configs of the models its steps name (checkEnsemble), and
+ * that no ensemble reaches itself through nested ensembles; an ensemble that fails keeps no
+ * config and the reason, which names the step. Triton checks an ensemble when it loads it, as
+ * this does before any model starts.
+ */
+export function checkEnsembles(prepared: readonly PreparedModel[]): PreparedModel[] {
+  const byName = new Map(prepared.map((p) => [p.name, p]));
+  const lookup = (name: string): ModelConfig | string => {
+    const model = byName.get(name);
+    if (!model) return `model '${name}' is not in the model repository`;
+    return model.config ?? `model '${name}' failed to load: ${model.reason}`;
+  };
+  const reaches = (from: string, target: string, seen: Set<string>): boolean => {
+    for (const step of byName.get(from)?.config?.ensemble?.steps ?? []) {
+      if (step.modelName === target) return true;
+      if (!seen.has(step.modelName)) {
+        seen.add(step.modelName);
+        if (reaches(step.modelName, target, seen)) return true;
+      }
+    }
+    return false;
+  };
+  return prepared.map((p) => {
+    const ensemble = p.config?.ensemble;
+    if (!p.config || !ensemble) return p;
+    try {
+      checkEnsemble(p.config, ensemble, lookup);
+      const looping = ensemble.steps.findIndex((s) => byName.get(s.modelName)?.config?.ensemble && reaches(s.modelName, p.name, new Set()));
+      if (looping !== -1) {
+        throw new Error(`ensemble '${p.name}': step ${looping} (model '${ensemble.steps[looping].modelName}') leads back to '${p.name}' through nested ensembles`);
+      }
+      return p;
+    } catch (err) {
+      return { ...p, config: null, reason: messageOf(err), selected: [] };
+    }
+  });
 }
 
 /** Instances the model will start: every version, group and device. */
@@ -97,49 +147,73 @@ export function instanceCount(model: PreparedModel): number {
 export async function startModel(model: PreparedModel, threadsPerInstance: number, hooks: VersionHooks = NO_HOOKS): Promise<LoadedModel> {
   const { name, dir, config } = model;
   if (!config) return { name, dir, config: null, reason: model.reason, versions: new Map() };
-  const versions = new Map<number, ModelVersion>();
-  await Promise.all(model.selected.map(async (version) => {
-    const entry: ModelVersion = { version, state: 'LOADING', reason: '', scheduler: null, stats: new ModelStatistics(hooks.latencyObserver(name, version)) };
-    versions.set(version, entry);
-    const file = path.join(dir, String(version), config.defaultModelFilename);
-    if (!(await fileExists(file))) {
-      entry.state = 'UNAVAILABLE';
-      entry.reason = await missingModelFile(dir, version, config.defaultModelFilename);
-      return;
-    }
-    try {
-      entry.scheduler = await createScheduler({ config, version, modelPath: file, intraOpThreads: config.intraOpThreads ?? threadsPerInstance, stats: entry.stats, tracer: hooks.tracer, log: hooks.workerLog, responseCache: hooks.responseCache ?? null });
-      entry.state = 'READY';
-    } catch (err) {
-      entry.state = 'UNAVAILABLE';
-      entry.reason = `failed to load version ${version}: ${messageOf(err)}`;
-    }
-  }));
-  const sorted = new Map([...versions].sort(([a], [b]) => a - b));
+  const started = await Promise.all(model.selected.map((version) => startVersion(name, dir, config, version, threadsPerInstance, hooks)));
+  const sorted = new Map(started.sort((a, b) => a.version - b.version).map((v) => [v.version, v]));
   return { name, dir, config, reason: '', versions: sorted };
 }
 
-async function readConfig(name: string, dir: string, options: LoadOptions): Promise<{ config: ModelConfig; selected: number[] }> {
+/** Starts one version's instances and scheduler: READY, or UNAVAILABLE with the reason. Never throws. */
+export async function startVersion(name: string, dir: string, config: ModelConfig, version: number, threadsPerInstance: number, hooks: VersionHooks = NO_HOOKS): Promise<ModelVersion> {
+  const entry: ModelVersion = { version, state: 'LOADING', reason: '', scheduler: null, stats: new ModelStatistics(hooks.latencyObserver(name, version)) };
+  const file = path.join(dir, String(version), config.defaultModelFilename);
+  if (!config.ensemble && !(await fileExists(file))) {
+    entry.state = 'UNAVAILABLE';
+    entry.reason = await missingModelFile(dir, version, config.defaultModelFilename);
+    return entry;
+  }
+  try {
+    entry.scheduler = await createScheduler({ config, version, modelPath: file, intraOpThreads: config.intraOpThreads ?? threadsPerInstance, stats: entry.stats, tracer: hooks.tracer, log: hooks.workerLog, responseCache: hooks.responseCache ?? null, caller: config.backend === 'javascript' ? hooks.caller : undefined, models: hooks.models });
+  } catch (err) {
+    entry.state = 'UNAVAILABLE';
+    entry.reason = `failed to load version ${version}: ${messageOf(err)}`;
+    return entry;
+  }
+  if ((config.raw.model_warmup ?? []).length > 0) {
+    // Before READY: no client request reaches the version until its warmup is done.
+    entry.stats.muted = true;
+    try {
+      const instances = config.instanceGroups.reduce((n, g) => n + g.count * Math.max(1, g.gpus.length), 0);
+      entry.warmup = await warmUp(entry.scheduler, config, dir, instances);
+    } catch (err) {
+      await entry.scheduler.stop().catch(() => undefined);
+      entry.scheduler = null;
+      entry.state = 'UNAVAILABLE';
+      entry.reason = `failed to load version ${version}: ${messageOf(err)}`;
+      return entry;
+    } finally {
+      entry.stats.muted = false;
+    }
+  }
+  entry.state = 'READY';
+  return entry;
+}
+
+async function readConfig(name: string, dir: string, options: LoadOptions, override?: RawConfig): Promise<{ config: ModelConfig; selected: number[] }> {
   const configFile = path.join(dir, 'config.pbtxt');
   let raw: RawConfig = {};
-  if (await fileExists(configFile)) {
+  if (override) {
+    raw = override;
+  } else if (await fileExists(configFile)) {
     raw = parsePbtxt(await readFile(configFile, 'utf8'), modelConfigType(), configFile);
   } else if (options.requireConfigFile) {
     throw new Error(`${configFile} is missing, and --strict-model-config=true requires one`);
   }
-  const filename = raw.default_model_filename || 'model.onnx';
+  const filename = raw.default_model_filename || defaultModelFilename(raw);
   const all = await listVersions(dir);
   const present: number[] = [];
   for (const v of all) {
-    if (await fileExists(path.join(dir, String(v), filename))) present.push(v);
+    // An ensemble's version folders hold nothing: its steps are other models.
+    if (isEnsemble(raw) || await fileExists(path.join(dir, String(v), filename))) present.push(v);
   }
+  if (all.length === 0 && isEnsemble(raw)) throw new Error(`no version folders (numeric sub-directories, empty for an ensemble) in ${dir}`);
   if (all.length === 0) throw new Error(`no version folders (numeric sub-directories holding ${filename}) in ${dir}`);
   if (present.length === 0) throw new Error(await missingModelFile(dir, all.at(-1)!, filename));
 
-  // Auto-complete from the newest version that has a model file (Triton reads one version too).
+  // Auto-complete from the newest version that has a model file (Triton reads one version too);
+  // only an ONNX file can be read (a JavaScript model declares its io in config.pbtxt).
   let io: { inputs: ModelIo[]; outputs: ModelIo[] } | null = null;
   const newest = present.at(-1);
-  if (newest !== undefined) {
+  if (newest !== undefined && !isCodeBackend(raw) && !isEnsemble(raw)) {
     const file = path.join(dir, String(newest), filename);
     try {
       io = readModelIo(await readFile(file));
@@ -164,6 +238,21 @@ async function readConfig(name: string, dir: string, options: LoadOptions): Prom
       : [...policy.versions];
   if (selected.length === 0) throw new Error(`no version of the model has '${filename}' under version_policy`);
   return { config, selected };
+}
+
+/** Whether the model is an ensemble of other models (platform "ensemble"). */
+function isEnsemble(raw: RawConfig): boolean {
+  return raw.platform === 'ensemble';
+}
+
+/** Whether the model is code that Nereid runs (backend "javascript"), rather than an ONNX file. */
+function isCodeBackend(raw: RawConfig): boolean {
+  return raw.backend === 'javascript';
+}
+
+/** The model file a version holds when default_model_filename does not say: model.js for JavaScript. */
+function defaultModelFilename(raw: RawConfig): string {
+  return isCodeBackend(raw) ? 'model.js' : 'model.onnx';
 }
 
 /**

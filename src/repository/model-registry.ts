@@ -17,11 +17,45 @@ interface ReadyVersion {
   readonly bytesForm: BytesForm;
 }
 
+/** Per model: what the repository manager did, for the metrics (Nereid's own families). */
+export interface LifecycleCounts {
+  loads: number;
+  loadFailures: number;
+  unloads: number;
+  evictions: number;
+  /** Seconds spent loading (successful and failed loads). */
+  loadSeconds: number;
+}
+
 export class ModelRegistry {
   private readonly models = new Map<string, LoadedModel>();
+  /** Load, unload and eviction counts by model name (they outlive an unload). */
+  readonly lifecycle = new Map<string, LifecycleCounts>();
+  /** Under --model-memory-budget: the budget and what the loaded models are estimated to use. */
+  budget: { readonly unit: 'bytes' | 'models'; readonly limit: number; used: number } | null = null;
+
+  /** The counts of `name`, made on first use. */
+  counts(name: string): LifecycleCounts {
+    let c = this.lifecycle.get(name);
+    if (!c) {
+      c = { loads: 0, loadFailures: 0, unloads: 0, evictions: 0, loadSeconds: 0 };
+      this.lifecycle.set(name, c);
+    }
+    return c;
+  }
 
   set(model: LoadedModel): void {
     this.models.set(model.name, model);
+  }
+
+  /** The model of that name, or undefined. */
+  find(name: string): LoadedModel | undefined {
+    return this.models.get(name);
+  }
+
+  /** Forgets a model (removed from the repository). */
+  delete(name: string): void {
+    this.models.delete(name);
   }
 
   all(): LoadedModel[] {
@@ -53,7 +87,7 @@ export class ModelRegistry {
       if (version) throw serverError('UNKNOWN_MODEL_VERSION', name, version);
       throw serverError('MODEL_NOT_READY', name);
     }
-    return { config: model.config, version: entry.version, scheduler: entry.scheduler, bytesForm: backendCapabilities(model.config.backend).rawBytes ? 'binary' : 'text' };
+    return { config: model.config, version: entry.version, scheduler: entry.scheduler, bytesForm: bytesFormOf(model.config) };
   }
 
   /** Whether the model (or the named version) can serve now. Unknown names are not ready. */
@@ -69,9 +103,19 @@ export class ModelRegistry {
     }
   }
 
-  /** Every model that should be loaded is, with every version its policy selected. */
+  /**
+   * Every model that should be loaded is, with every version its policy selected. Unloaded
+   * models do not count; nor do, in a model that serves, versions being swapped in or out
+   * (LOADING, UNLOADING, unloaded) or that failed a reload while the previous ones serve.
+   */
   allReady(): boolean {
-    return this.all().every((m) => m.config !== null && m.versions.size > 0 && [...m.versions.values()].every((v) => v.state === 'READY'));
+    return this.all().every((m) => {
+      if (m.unloaded === true) return true;
+      const versions = [...m.versions.values()];
+      if (m.config === null || !versions.some((v) => v.state === 'READY')) return false;
+      const reloadFailed = m.reason !== '';
+      return versions.every((v) => v.state === 'READY' || v.state === 'LOADING' || v.state === 'UNLOADING' || v.reason === kUnloadedReason || reloadFailed);
+    });
   }
 
   /** Versions that are READY, ascending. */
@@ -112,6 +156,9 @@ export class ModelRegistry {
   }
 }
 
+/** The reason of a version that was unloaded (Triton's word). */
+export const kUnloadedReason = 'unloaded';
+
 /** The most of a refused version string a message shows (it comes from the client). */
 const kShownVersionChars = 32;
 
@@ -131,4 +178,13 @@ export function parseModelVersion(text: string | undefined): number | undefined 
   // Triton's parse is a signed 64-bit one; past it, the value is out of range.
   if (!Number.isSafeInteger(n)) throw serverError('BAD_MODEL_VERSION', shown, 'out of range');
   return n;
+}
+
+/**
+ * How the primary holds a model's BYTES elements: raw for a backend that carries them, text for
+ * the others and for an ensemble (its steps may include a model that takes text only).
+ */
+function bytesFormOf(config: ModelConfig): BytesForm {
+  if (config.ensemble) return 'text';
+  return backendCapabilities(config.backend).rawBytes ? 'binary' : 'text';
 }

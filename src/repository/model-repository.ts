@@ -3,7 +3,22 @@
  * `<repo>/<model>/<version>/<file>`. Knows files only; loading is model-lifecycle's job.
  */
 import { readdir, stat } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
 import path from 'node:path';
+
+/**
+ * Whether a directory entry is a folder, following a symbolic link as Triton does (a repository
+ * mounted from a Kubernetes ConfigMap, or assembled with `ln -s`, holds links to folders).
+ */
+async function isFolder(parent: string, e: Dirent): Promise<boolean> {
+  if (e.isDirectory()) return true;
+  if (!e.isSymbolicLink()) return false;
+  try {
+    return (await stat(path.join(parent, e.name))).isDirectory();
+  } catch {
+    return false; // a dangling link
+  }
+}
 
 interface ModelDir {
   readonly name: string;
@@ -26,7 +41,7 @@ export async function scanRepositories(repos: readonly string[]): Promise<{ mode
       continue;
     }
     for (const e of entries) {
-      if (!e.isDirectory() || e.name.startsWith('.')) continue;
+      if (e.name.startsWith('.') || !(await isFolder(repo, e))) continue;
       const dirs = found.get(e.name) ?? [];
       dirs.push(path.resolve(repo, e.name));
       found.set(e.name, dirs);
@@ -44,8 +59,9 @@ export async function scanRepositories(repos: readonly string[]): Promise<{ mode
 /** The numeric version folders of a model, ascending. Other entries are ignored, as in Triton. */
 export async function listVersions(modelDir: string): Promise<number[]> {
   const entries = await readdir(modelDir, { withFileTypes: true });
-  return entries
-    .filter((e) => e.isDirectory() && /^[0-9]+$/.test(e.name))
+  const folders = [];
+  for (const e of entries) if (/^[0-9]+$/.test(e.name) && await isFolder(modelDir, e)) folders.push(e);
+  return folders
     .map((e) => Number(e.name))
     .filter((v) => Number.isSafeInteger(v) && v > 0)
     .sort((a, b) => a - b);

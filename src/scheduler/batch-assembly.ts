@@ -6,7 +6,7 @@
  * large for its slot (or one that got no slot) takes the slow path: one ArrayBuffer per input,
  * moved to the worker, region contents included.
  */
-import { elementCount } from '../dtypes.ts';
+import { elementCount, elementTypeOf } from '../dtypes.ts';
 import { alignUp, type BatchTensor, type GatherPart } from '../shm/index.ts';
 import type { ModelConfig, TensorConfig } from '../model-config/index.ts';
 import { copyNumeric, numericByteLength, type InferInput, type RawTensorData, type RegionTensorData } from '../inference/index.ts';
@@ -102,7 +102,7 @@ export function assembleBatch(config: ModelConfig, requests: readonly (readonly 
       const strings = col.strings.length === 1 ? col.strings[0] : col.strings.flat();
       return { name: spec.name, type: 'string', dims, strings };
     }
-    const type = spec.datatype.ort!;
+    const type = elementTypeOf(spec.datatype);
     const byteLength = col.data.reduce((n, d) => n + numericByteLength(d), 0);
     if (inSlot && col.data.some((d) => d.kind === 'region')) {
       const parts = col.data.map((d, r): GatherPart => {

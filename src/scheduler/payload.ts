@@ -11,7 +11,8 @@ import { planDirectOutputs, splitBatch } from './batch-split.ts';
 import type { QueueItem } from './request-queue.ts';
 import type { ModelConfig } from '../model-config/index.ts';
 import type { InferOutput, InferRequest, InferResponse, TensorSink } from '../inference/index.ts';
-import type { ModelInstance } from '../instance/index.ts';
+import type { ModelInstance, StreamedResponse } from '../instance/index.ts';
+import type { TypedArray } from '../dtypes.ts';
 import type { FailureReason, ModelStatistics, RequestTrace } from '../observability/index.ts';
 
 /** A request accepted by a scheduler, waiting in its queue or running in a payload. */
@@ -61,13 +62,19 @@ export async function runPayload(model: PayloadModel, instance: ModelInstance, b
     const plan = planDirectOutputs(config, names, rows, wanted, sinks);
     reason = 'BACKEND';
     const extras = plan.direct.length > 0 ? { direct: plan.direct, writtenOnly: plan.writtenOnly } : {};
-    const result = await instance.run({ slot, inputs: assembled.inputs, outputs: names, ...extras });
+    // A backend that answers requests one by one (JavaScript) is told where each request's rows are.
+    const requests = perRequest(config) ? { requests: { rows: config.maxBatchSize > 0 ? rows : rows.map(() => 1), parameters: batch.map((p) => p.request.parameters) } } : {};
+    // A decoupled model's responses go to their requests as they come.
+    const stream = config.decoupled ? { onResponse: (m: StreamedResponse) => deliver(config, batch[m.request], m) } : {};
+    const result = await instance.run({ slot, inputs: assembled.inputs, outputs: names, ...extras, ...requests, ...stream });
     reason = 'OTHER';
     const splitStartNs = process.hrtime.bigint();
     // Each failure belongs to one request, which its regions report when it settles.
     for (const f of result.direct.failedReads) assembled.sources[f.source].failed(f.reason);
     result.direct.writes.forEach((outcome, k) => plan.sinks[k].settle(outcome));
-    const outputs = splitBatch(config, result.outputs, slotBytes, rows, wanted, sinks, plan.delivered);
+    const errors = result.errors;
+    // Requests the backend failed keep (zero-filled) rows in the outputs unless all of them failed.
+    const outputs = result.streamed || errors?.every((e) => e !== null) ? batch.map(() => []) : splitBatch(config, result.outputs, slotBytes, rows, wanted, sinks, plan.delivered);
     const doneNs = process.hrtime.bigint();
     const inputNs = Number(assembledNs - batchStartNs) + result.timings.inputNs;
     const outputNs = result.timings.outputNs + Number(doneNs - splitStartNs);
@@ -75,6 +82,16 @@ export async function runPayload(model: PayloadModel, instance: ModelInstance, b
     stats.batchExecuted(batchSize, inputNs, result.timings.inferNs, outputNs);
     stats.instanceExecuted(instance.group, instance.device, instance.name, batchSize);
     batch.forEach((p, r) => {
+      const error = errors?.[r];
+      if (error !== undefined && error !== null) {
+        stats.requestFailed(p.receivedNs, doneNs, 'BACKEND');
+        if (p.trace) {
+          p.trace.stamp('COMPUTE_START', batchStartNs);
+          p.trace.end(doneNs);
+        }
+        p.reject(serverError('EXECUTION_FAILED', config.name, error));
+        return;
+      }
       stats.requestSucceeded({
         receivedNs: p.receivedNs,
         batchStartNs,
@@ -101,6 +118,25 @@ export async function runPayload(model: PayloadModel, instance: ModelInstance, b
     // The worker's task has settled (answered, failed or died): nothing writes the slot now.
     if (slot >= 0) ring.release(slot);
   }
+}
+
+/** Hands a decoupled model's response to its request: the outputs it asked for, each in a buffer of its own. */
+function deliver(config: ModelConfig, p: QueuedRequest, m: StreamedResponse): void {
+  const specs = new Map(config.outputs.map((t) => [t.name, t]));
+  const outputs: InferOutput[] | null = m.outputs === null ? null : m.outputs
+    .filter((o) => specs.has(o.name) && (p.wanted === null || p.wanted.has(o.name)))
+    .map((o) => {
+      const data = Array.isArray(o.data)
+        ? [...(o.data as readonly string[])]
+        : new Uint8Array((o.data as TypedArray).buffer, (o.data as TypedArray).byteOffset, (o.data as TypedArray).byteLength).slice().buffer;
+      return { name: o.name, datatype: specs.get(o.name)!.datatype, shape: [...o.shape], data };
+    });
+  p.request.respond?.({ outputs, error: m.error, final: m.final });
+}
+
+/** Whether the model's backend answers each request of a batch on its own (and may fail one alone). */
+function perRequest(config: ModelConfig): boolean {
+  return config.backend === 'javascript';
 }
 
 /**

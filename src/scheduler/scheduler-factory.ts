@@ -7,7 +7,7 @@
  * no scheduler is ever half-built.
  */
 import type { ModelConfig } from '../model-config/index.ts';
-import { InstanceSet, type WorkerLogSetup } from '../instance/index.ts';
+import { InstanceSet, type ModelCaller, type WorkerLogSetup } from '../instance/index.ts';
 import type { ModelStatistics, TraceSampler } from '../observability/index.ts';
 import { slotBytesFor } from './batch-assembly.ts';
 import { DirectScheduler } from './direct-scheduler.ts';
@@ -15,6 +15,7 @@ import { DynamicBatchScheduler } from './dynamic-batch-scheduler.ts';
 import { SequenceScheduler } from './sequence-scheduler.ts';
 import type { Scheduler } from './scheduler.ts';
 import { CacheScheduler } from './cache-scheduler.ts';
+import { EnsembleScheduler, type ModelResolver } from './ensemble-scheduler.ts';
 import type { ResponseCache } from './response-cache.ts';
 
 /** What a version's scheduler is made from. */
@@ -31,6 +32,10 @@ export interface SchedulerSetup {
   readonly log?: WorkerLogSetup | null;
   /** The server's response cache (--cache-config); null without one. */
   readonly responseCache?: ResponseCache | null;
+  /** Runs the instances' calls to other models (absent: a model cannot make any). */
+  readonly caller?: ModelCaller;
+  /** The server's ready models, for an ensemble's steps. */
+  readonly models?: ModelResolver;
 }
 
 /** Slot size for models with variable dims (a batch that needs more takes the slow path). */
@@ -39,8 +44,13 @@ const VARIABLE_SLOT_BYTES = 4 * 1024 * 1024;
 /** Starts the version's instances and returns its scheduler; throws the load error. */
 export async function createScheduler(setup: SchedulerSetup): Promise<Scheduler> {
   const { config, version, modelPath, intraOpThreads, stats, tracer, log } = setup;
+  // An ensemble starts no instance: its steps run on their own models' schedulers.
+  if (config.ensemble) {
+    if (!setup.models) throw new Error('ensembles cannot run here: the server gave no model resolver');
+    return new EnsembleScheduler(config, version, config.ensemble, stats, setup.models);
+  }
   const slotBytes = slotBytesFor(config, VARIABLE_SLOT_BYTES);
-  const instances = await InstanceSet.start({ config, version, modelPath, intraOpThreads, slotBytes, log });
+  const instances = await InstanceSet.start({ config, version, modelPath, intraOpThreads, slotBytes, log, caller: setup.caller });
   if (config.sequenceBatching) return new SequenceScheduler(config, version, instances, stats);
   const scheduler = config.dynamicBatching
     ? new DynamicBatchScheduler(config, version, instances, stats, tracer)

@@ -3,7 +3,6 @@
  * the metrics endpoint), and on close stop accepting, let in-flight requests finish within the
  * exit timeout, stop workers, then close metrics and the trace file.
  */
-import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../api/index.ts';
@@ -16,9 +15,9 @@ import { discoverGpus } from '../instance/index.ts';
 import { LogSettings } from '../observability/index.ts';
 import { createLogger, logDestination, type Logger } from '../observability/index.ts';
 import { listenToWorkerLogs } from './worker-logs.ts';
-import { instanceCount, prepareModel, startModel, type VersionHooks } from '../repository/index.ts';
+import { ModelManager, type VersionHooks } from '../repository/index.ts';
+import { modelCaller } from './model-calls.ts';
 import { ModelRegistry } from '../repository/index.ts';
-import { scanRepositories } from '../repository/index.ts';
 import { ClientRegions, CudaRegions } from '../shm/index.ts';
 import { autoKindNotice } from '../model-config/index.ts';
 import { cudaProviderPresent } from '../instance/index.ts';
@@ -97,20 +96,16 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
   const tracing = new TraceManager(options.trace, (err) => logger.error({ err }, 'writing the trace file failed'));
   const metrics = options.metrics.allowMetrics ? createMetricsRegistry(registry, options.metrics) : null;
   const responseCache = options.responseCache ? new ResponseCache(options.responseCache.sizeBytes) : null;
-  const hooks: VersionHooks = { tracer: tracing, latencyObserver: (model, version) => metrics?.latencyObserver(model, version) ?? null, workerLog: workerLogs.setup, responseCache };
+  const hooks: VersionHooks = {
+    tracer: tracing, latencyObserver: (model, version) => metrics?.latencyObserver(model, version) ?? null, workerLog: workerLogs.setup, responseCache,
+    caller: modelCaller(registry),
+    models: (name, version) => registry.ready(name, version),
+  };
   const gpus = options.gpus ? [...options.gpus] : (await discoverGpus()).map((g) => g.id);
   // The provider is looked for only where there is a GPU to use it on: asking loads the binding.
   const cudaProvider = gpus.length > 0 && await cudaProviderPresent();
   const notice = autoKindNotice({ gpus, cudaProvider });
   if (notice) announce(notice);
-  const { models, duplicates, unreadable } = await scanRepositories(options.modelRepositories);
-  // Triton's --exit-on-error: a repository that cannot be read stops the start; without it, the
-  // server serves what the other repositories hold.
-  if (unreadable.length > 0 && options.exitOnError) throw serverError('BAD_CONFIG', unreadable[0]);
-  for (const line of unreadable) announce(line);
-  for (const [name, dirs] of duplicates) {
-    registry.set({ name, dir: dirs[0], config: null, reason: `model '${name}' appears in more than one repository: ${dirs.join(', ')}`, versions: new Map() });
-  }
   const loadOptions = {
     autocomplete: !options.strictModelConfig && !options.disableAutoCompleteConfig,
     requireConfigFile: options.strictModelConfig,
@@ -120,29 +115,35 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
     defaultIntraOpThreads: options.backendConfig.intraOpThreads,
     defaultInterOpThreads: options.backendConfig.interOpThreads,
   };
-  const loadThreads = options.modelLoadThreadCount;
-  const prepared = await mapLimited(models, loadThreads, (m) => prepareModel(m.name, m.dir, loadOptions));
-  // Share the cores among every instance of every model, so that instances times runtime
-  // threads never exceed them (oversubscribed runtime threads are a common Triton pitfall).
-  const instances = prepared.reduce((n, m) => n + instanceCount(m), 0);
-  const threadsPerInstance = Math.max(1, Math.floor(os.availableParallelism() / Math.max(1, instances)));
-  const loaded = await mapLimited(prepared, loadThreads, (m) => startModel(m, threadsPerInstance, hooks));
-  for (const model of loaded) {
-    registry.set(model);
-    if (!model.config) announce(`model '${model.name}' failed to load: ${model.reason}`);
-    const ignored = [...(model.config?.ignoredFields ?? [])];
-    // As in Triton, a model that enables the cache on a server without one runs uncached.
-    if (model.config?.responseCache && !responseCache) ignored.push('response_cache (the server has no --cache-config)');
-    if (ignored.length > 0) {
-      logger.warn({ model: model.name, fields: ignored }, `model '${model.name}': config fields with no effect in Nereid, ignored: ${ignored.join(', ')}`);
-    }
+  const manager = new ModelManager(registry, {
+    mode: options.modelControlMode,
+    repositories: options.modelRepositories,
+    load: loadOptions,
+    hooks,
+    loadThreadCount: options.modelLoadThreadCount,
+    pollSecs: options.repositoryPollSecs,
+    startupModels: options.loadModels,
+    logger,
+    budget: options.modelMemoryBudget,
+    loadWaitSecs: options.modelLoadWaitSecs,
+  });
+  // Triton's --exit-on-error: a repository that cannot be read stops the start; without it, the
+  // server serves what the other repositories hold.
+  const unreadable = await manager.unreadableRepositories();
+  if (unreadable.length > 0 && options.exitOnError) throw serverError('BAD_CONFIG', unreadable[0]);
+  for (const line of unreadable) announce(line);
+  await manager.start();
+  for (const model of registry.all()) {
+    // The manager logged each state; the caller's announce hears them too.
+    if (!model.config) start.announce?.(`model '${model.name}' failed to load: ${model.reason}`);
     for (const v of model.versions.values()) {
-      announce(v.state === 'READY' ? `model '${model.name}' version ${v.version}: READY` : `model '${model.name}' version ${v.version}: ${v.state}: ${v.reason}`);
+      start.announce?.(v.state === 'READY' ? `model '${model.name}' version ${v.version}: READY` : `model '${model.name}' version ${v.version}: ${v.state}: ${v.reason}`);
     }
   }
 
   if (start.failOnModelError && !registry.allReady()) {
     const failed = registry.all().filter((m) => m.config === null || [...m.versions.values()].some((v) => v.state !== 'READY')).length;
+    await manager.close();
     await registry.stopAll();
     metrics?.close();
     await tracing.close();
@@ -155,6 +156,7 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
   let closing = false;
   const ctx: ApiContext = {
     registry,
+    models: manager,
     version: VERSION,
     serverId: options.serverId,
     maxInputSizeBytes: options.httpMaxInputSizeBytes,
@@ -178,6 +180,7 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
       await http.listen({ host: options.httpAddress, port: options.httpPort });
     } catch (err) {
       await http.close();
+      await manager.close();
       await registry.stopAll();
       workerLogs.close();
       throw portError(err, 'HTTP service', options.httpAddress, options.httpPort);
@@ -191,6 +194,7 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
       grpc = await startGrpcServer(ctx, { ...options.grpc, port: options.grpcPort, restrictions: options.grpcRestrictedProtocols }, { announce, logger: logger.child({ component: 'grpc' }) });
     } catch (err) {
       await http?.close();
+      await manager.close();
       await registry.stopAll();
       workerLogs.close();
       throw portError(err, 'GRPC service', options.grpc.address, options.grpcPort);
@@ -207,6 +211,7 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
       metrics.close();
       grpc?.forceClose();
       await http?.close();
+      await manager.close();
       await registry.stopAll();
       workerLogs.close();
       throw portError(err, 'metrics service', metricsAddress(options), options.metricsPort);
@@ -244,6 +249,8 @@ export async function startServer(options: ServerOptions, start: StartOptions = 
     //    an instance runs to its end: onnxruntime cannot interrupt a native run, and stopping
     //    its thread mid-run aborts the process (exit 134), answering nobody. Once nothing is in
     //    flight, every session is unloaded and the worker threads stop.
+    // No more loads, unloads or polls; a load under way finishes first.
+    await manager.close();
     const stopped = registry.stopAll();
     if (timedOut) registry.failQueued(serverError('EXIT_TIMEOUT', options.exitTimeoutSecs));
     await stopped;
@@ -283,23 +290,6 @@ function portError(err: unknown, service: string, address: string, port: number)
   const e = err as NodeJS.ErrnoException;
   if (e?.code !== 'EADDRINUSE' && !/EADDRINUSE|address already in use/i.test(String(e?.message))) return err;
   return Object.assign(new Error(`failed to start ${service}: port ${port} on ${address} is already in use`), { code: 'EADDRINUSE' });
-}
-
-/**
- * Runs `fn` over `items` with at most `limit` at a time, results in order (--model-load-thread-count).
- * Ten lines, so written here rather than taken from a package.
- */
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 /** Triton's default: the HTTP address when HTTP is served, else every interface. */

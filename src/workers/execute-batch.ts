@@ -20,7 +20,7 @@ import {
   alignUp, isFilePart, isGatheredTensor, isMovedTensor, isSlotTensor, isStringTensor, readFully, writeFully,
   type BatchTensor, type DirectOutput, type DirectWriteOutcome, type FailedRead, type TensorRing,
 } from '../shm/index.ts';
-import { isStringHostTensor, type Backend, type HostTensor } from './backends/backend.ts';
+import { isStringHostTensor, type Backend, type HostTensor, type HostTensors } from './backends/backend.ts';
 import type { DirectResults, RunTask, RunTimings } from './protocol.ts';
 
 export class BatchExecutor {
@@ -29,7 +29,7 @@ export class BatchExecutor {
 
   constructor(private readonly backend: Backend, private readonly ring: TensorRing) {}
 
-  async run(task: RunTask): Promise<{ outputs: BatchTensor[]; moved: ArrayBuffer[]; timings: RunTimings; direct: DirectResults }> {
+  async run(task: RunTask): Promise<{ outputs: BatchTensor[]; moved: ArrayBuffer[]; timings: RunTimings; direct: DirectResults; errors?: readonly (string | null)[]; streamed?: readonly number[] }> {
     const { slot, inputs, outputs: outputNames } = task;
     const t0 = process.hrtime.bigint();
     const slotBytes = slot >= 0 ? this.ring.bytes(slot) : null;
@@ -73,16 +73,25 @@ export class BatchExecutor {
       }
     }
     const t1 = process.hrtime.bigint();
-    const results = await this.backend.execute(feeds, outputNames);
+    let results: HostTensors;
+    let errors: readonly (string | null)[] | undefined;
+    let streamed: readonly number[] | undefined;
+    if (task.requests && this.backend.executeRequests) {
+      ({ outputs: results, errors, streamed } = await this.backend.executeRequests(feeds, outputNames, task.requests));
+    } else {
+      results = await this.backend.execute(feeds, outputNames);
+    }
     const t2 = process.hrtime.bigint();
     const outputs: BatchTensor[] = [];
     const moved: ArrayBuffer[] = [];
     const direct = task.direct ?? [];
     const writes: DirectWriteOutcome[] = direct.map(() => ({ failed: 'the model produced no such output' }));
+    // Every request failed: there are no outputs to place.
+    const none = streamed !== undefined || (errors !== undefined && errors.every((e) => e !== null));
     const writtenOnly = new Set(task.writtenOnly ?? []);
     const unread = new Set(failedReads.map((f) => f.request));
     let cursor = alignUp(inputEnd);
-    for (const name of outputNames) {
+    for (const name of none ? [] : outputNames) {
       const tensor = results[name];
       if (!tensor) throw new Error(`the model produced no output '${name}'`);
       const dims = [...tensor.dims];
@@ -119,6 +128,8 @@ export class BatchExecutor {
       moved,
       timings: { inputNs: Number(t1 - t0), inferNs: Number(t2 - t1), outputNs: Number(t3 - t2) },
       direct: { failedReads, writes },
+      ...(errors ? { errors } : {}),
+      ...(streamed ? { streamed } : {}),
     };
   }
 

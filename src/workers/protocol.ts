@@ -4,7 +4,7 @@
  * ArrayBuffers that are moved (transferred), never copied by structured clone.
  */
 import type { BatchTensor, DirectOutput, DirectWriteOutcome, FailedRead } from '../shm/index.ts';
-import type { BackendSetup, IoMetadata } from './backends/backend.ts';
+import type { BackendSetup, BatchRequests, HostInferRequest, HostInferResult, IoMetadata, StreamedResponse } from './backends/backend.ts';
 
 /**
  * How a worker logs: the name of the BroadcastChannel on which it posts its log records (the
@@ -38,7 +38,20 @@ export interface WorkerSetup extends BackendSetup {
   readonly backendModule: string;
   /** The pool's tensor ring. */
   readonly ring: SharedArrayBuffer;
+  /**
+   * The BroadcastChannel on which the worker asks the primary to run other models (a
+   * JavaScript model's context.infer, see model-calls.ts); null: no such calls.
+   */
+  readonly calls?: string | null;
 }
+
+/** A call between models on the calls channel: the worker's request, or the primary's answer. */
+export type ModelCallMessage =
+  | { readonly id: number; readonly request: HostInferRequest }
+  /** A decoupled model's response, ahead of its batch's reply (id unused: 0). */
+  | { readonly id: number; readonly response: StreamedResponse }
+  | { readonly id: number; readonly result: HostInferResult }
+  | { readonly id: number; readonly error: string };
 
 /** One batch to run. */
 export interface RunTask {
@@ -52,6 +65,8 @@ export interface RunTask {
   readonly direct?: readonly DirectOutput[];
   /** Outputs that `direct` delivers to every request that wants them: only their shape comes back. */
   readonly writtenOnly?: readonly string[];
+  /** Each request's rows and parameters, for a backend that answers requests one by one (absent: one batch). */
+  readonly requests?: BatchRequests;
 }
 
 /** `unload` releases the instance's runtime session before the thread is stopped. */
@@ -77,5 +92,11 @@ export type WorkerReply =
   | { readonly ok: true; readonly op: 'load'; readonly inputs: readonly IoMetadata[]; readonly outputs: readonly IoMetadata[] }
   | { readonly ok: true; readonly op: 'unload' }
   /** `instance` is the worker's thread id: which instance ran the batch. */
-  | { readonly ok: true; readonly op: 'run'; readonly outputs: readonly BatchTensor[]; readonly timings: RunTimings; readonly instance: number; readonly direct: DirectResults }
+  | {
+    readonly ok: true; readonly op: 'run'; readonly outputs: readonly BatchTensor[]; readonly timings: RunTimings; readonly instance: number; readonly direct: DirectResults;
+    /** Per request of `requests`, null or why it failed (absent: none failed); with every request failed, `outputs` is empty. */
+    readonly errors?: readonly (string | null)[];
+    /** A decoupled model: the responses each request sent on the calls channel, to wait for before settling. */
+    readonly streamed?: readonly number[];
+  }
   | { readonly ok: false; readonly message: string };

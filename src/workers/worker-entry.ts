@@ -13,6 +13,7 @@ import { loadBackend } from './backends/load-backend.ts';
 import type { BackendMetadata } from './backends/backend.ts';
 import type { WorkerReply, WorkerSetup, WorkerTask } from './protocol.ts';
 import { WorkerLog } from './worker-log.ts';
+import { callsHost } from './model-calls.ts';
 
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message || String(err.stack) : String(err));
 
@@ -20,7 +21,8 @@ const setup = workerData as WorkerSetup;
 const ring = TensorRing.attach(setup.ring);
 const log = new WorkerLog(setup);
 const device = setup.device.kind === 'gpu' ? `GPU ${setup.device.id}` : 'CPU';
-const ready: Promise<{ metadata: BackendMetadata; executor: BatchExecutor; unload: () => Promise<void> }> = loadBackend(setup.backend, setup.backendModule, setup)
+const host = setup.calls ? callsHost(setup.calls) : undefined;
+const ready: Promise<{ metadata: BackendMetadata; executor: BatchExecutor; unload: () => Promise<void> }> = loadBackend(setup.backend, setup.backendModule, setup, host)
   .then(({ backend, metadata }) => {
     log.info(`instance ${setup.instance} of model '${setup.model}' version ${setup.version} loaded on ${device} (backend ${setup.backend}, ${setup.intraOpThreads} intra-op thread${setup.intraOpThreads === 1 ? '' : 's'})`);
     return { metadata, executor: new BatchExecutor(backend, ring), unload: () => backend.unload() };
@@ -59,8 +61,8 @@ export default async function handle(message: WorkerTask | Uint8Array): Promise<
       await loaded.unload();
       return { ok: true, op: 'unload' } satisfies WorkerReply;
     }
-    const { outputs, moved, timings, direct } = await loaded.executor.run(task);
-    return withMovedBuffers({ ok: true, op: 'run', outputs, timings, instance: threadId, direct }, moved);
+    const { outputs, moved, timings, direct, errors, streamed } = await loaded.executor.run(task);
+    return withMovedBuffers({ ok: true, op: 'run', outputs, timings, instance: threadId, direct, ...(errors ? { errors } : {}), ...(streamed ? { streamed } : {}) }, moved);
   } catch (err) {
     return { ok: false, message: messageOf(err) } satisfies WorkerReply;
   }

@@ -147,8 +147,8 @@ describe('a server with restricted groups', () => {
       assert.match(jsonOf(res).error, /^POST \/v2\/logging takes a body of Content-Type application\/json, got '/);
     }
     assert.equal(jsonOf(await request(`${s.url}/v2/logging`, { headers: admin })).log_verbose_level, before);
-    for (const path of ['/v2/trace/setting', '/v2/models/simple/trace/setting', '/v2/systemsharedmemory/region/r/register']) {
-      assert.equal((await request(`${s.url}${path}`, { body: '{}', headers: { 'content-type': 'text/plain' } })).status, 415, path);
+    for (const path of ['/v2/trace/setting', '/v2/models/simple/trace/setting', '/v2/systemsharedmemory/region/r/register', '/v2/repository/models/simple/load', '/v2/repository/models/simple/unload']) {
+      assert.equal((await request(`${s.url}${path}`, { body: '{}', headers: { ...admin, 'content-type': 'text/plain' } })).status, 415, path);
     }
     const json = await request(`${s.url}/v2/logging`, { body: JSON.stringify({ log_verbose_level: before }), headers: { ...admin, 'content-type': 'Application/JSON; charset=utf-8' } });
     assert.equal(json.status, 200);

@@ -5,14 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { COLOUR_CLASSES, COLOUR_SHARPNESS } from '../../tools/generate-models.ts';
+import { COLOUR_CLASSES, COLOUR_SHARPNESS, DENSENET_SIDE } from '../../tools/generate-models.ts';
 import { jsonOf, postJson, simpleRequest } from '../helpers/http.ts';
 import { repositoryOf } from '../helpers/server.ts';
 import { simpleInputs, startGrpcTestServer, type GrpcTestServer } from '../helpers/grpc.ts';
 
-/** An image of one colour, CHW 3x64x64, in INCEPTION scaling ([-1, 1]). */
+/** An image of one colour, CHW 3x224x224, in INCEPTION scaling ([-1, 1]). */
 const colourImage = (rgb: readonly number[]) => ({
-  name: 'data_0', datatype: 'FP32', shape: [3, 64, 64], data: rgb.flatMap((v) => new Array(64 * 64).fill(v)),
+  name: 'data_0', datatype: 'FP32', shape: [3, DENSENET_SIDE, DENSENET_SIDE], data: rgb.flatMap((v) => new Array(DENSENET_SIDE ** 2).fill(v)),
 });
 const kColour = [0.8, 0.2, -0.6];
 

@@ -1,7 +1,8 @@
 /**
  * The sequence batcher end to end, with the example models Triton's client examples use:
  * `simple_sequence` (direct; OUTPUT = INPUT + START) and `simple_dyna_sequence` (oldest; the END
- * request also adds CORRID), over HTTP, gRPC unary calls and gRPC streams; Triton's errors; a
+ * request also adds CORRID) and `simple_string_dyna_sequence` (a string CORRID, a running sum in
+ * implicit state), over HTTP, gRPC unary calls and gRPC streams; Triton's errors; a
  * sequence waiting in the backlog for a slot; and the idle timeout that frees a slot.
  */
 import assert from 'node:assert/strict';
@@ -51,6 +52,7 @@ describe('sequence batching', () => {
     s = await startRepoServer({
       simple_sequence: { from: 'simple_sequence', config: exampleConfig('simple_sequence') },
       simple_dyna_sequence: { from: 'simple_dyna_sequence', config: exampleConfig('simple_dyna_sequence') },
+      simple_string_dyna_sequence: { from: 'simple_string_dyna_sequence', config: exampleConfig('simple_string_dyna_sequence') },
       // One slot: one instance, one row.
       one_slot: { from: 'simple_sequence', config: exampleConfig('simple_sequence').replace('max_batch_size: 8', 'max_batch_size: 1') },
       short_idle: { from: 'simple_sequence', config: withIdle(exampleConfig('simple_sequence'), 20_000) },
@@ -88,6 +90,39 @@ describe('sequence batching', () => {
     ]);
     assert.deepEqual(a, [...expectedSimple(0).slice(0, -1), 1 + 1000]);
     assert.deepEqual(b, [101, ...values.slice(1, -1).map(neg), -1 + 1001]);
+  });
+
+  test('simple_string_dyna_sequence sums a sequence under a string id and adds the id at the end, as the -d examples check', async () => {
+    // The -d runs send [20, -11, -7, ...] under the string id "1002" and expect a running sum,
+    // with int("1002") added to the last answer.
+    const inputs = [20, ...values.slice(1).map(neg)];
+    const sums = inputs.map((_, i) => inputs.slice(0, i + 1).reduce((a, b) => a + b, 0));
+    const expected = [...sums.slice(0, -1), sums[sums.length - 1] + 1002];
+    assert.deepEqual(await sequenceOverHttp(s.url, 'simple_string_dyna_sequence', '1002', inputs), expected);
+    // The sum starts again at the next START, under the same id.
+    assert.deepEqual(await sequenceOverHttp(s.url, 'simple_string_dyna_sequence', '1002', [5, 6]), [5, 11 + 1002]);
+  });
+
+  test('simple_string_dyna_sequence keeps one sum per string id when two sequences interleave on a gRPC stream', async () => {
+    const stream = grpc.stream();
+    const ids = ['1007', '1008'];
+    const inputs: Record<string, number[]> = { 1007: [20, -11, -7, -1], 1008: [300, 1, 2, 3] };
+    for (let i = 0; i < 4; i++) {
+      for (const id of ids) {
+        stream.send('simple_string_dyna_sequence', [{ name: 'INPUT', datatype: 'INT32', shape: [1, 1], data: [inputs[id][i]] }], {
+          id: `${id}-${i}`, parameters: { sequence_id: id, sequence_start: i === 0, sequence_end: i === 3 },
+        });
+      }
+    }
+    const got = new Map<string, number[]>(ids.map((id) => [id, []]));
+    for (let n = 0; n < 8; n++) {
+      const r = await stream.next();
+      assert.equal(r.error, null);
+      got.get(r.id.split('-')[0])!.push((r.result!.outputs[0].data as Int32Array)[0]);
+    }
+    await stream.end();
+    assert.deepEqual(got.get('1007'), [20, 9, 2, 1 + 1007]);
+    assert.deepEqual(got.get('1008'), [300, 301, 303, 306 + 1008]);
   });
 
   test('runs concurrent sequences of the direct strategy side by side, each in its own slot', async () => {

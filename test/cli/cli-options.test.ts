@@ -55,6 +55,8 @@ describe('command-line flags', () => {
     ['exit-on-error', 'false', (o) => o.exitOnError, false],
     ['strict-readiness', 'false', (o) => o.strictReadiness, false],
     ['model-load-thread-count', '2', (o) => o.modelLoadThreadCount, 2],
+    ['model-control-mode', 'poll', (o) => o.modelControlMode, 'poll'],
+    ['repository-poll-secs', '1', (o) => o.repositoryPollSecs, 1],
     ['id', 'replica-7', (o) => o.serverId, 'replica-7'],
     ['backend-config', 'onnxruntime,intra_op_thread_count=3', (o) => o.backendConfig, { defaultMaxBatchSize: null, intraOpThreads: 3, interOpThreads: null }],
   ];
@@ -64,6 +66,24 @@ describe('command-line flags', () => {
       assert.deepEqual(read(parseCliOptions([`--${flag}=${value}`])), expected);
     });
   }
+
+  test('take --load-model repeated, and default to none mode polling every 15 s', () => {
+    const o = parseCliOptions(['--model-control-mode=explicit', '--load-model=a', '--load-model', 'b', '--load-model=a']);
+    assert.deepEqual(o.loadModels, ['a', 'b']);
+    assert.deepEqual(parseCliOptions(['--model-control-mode=explicit', '--load-model=*']).loadModels, ['*']);
+    const d = parseCliOptions([]);
+    assert.equal(d.modelControlMode, 'none');
+    assert.equal(d.repositoryPollSecs, 15);
+    assert.deepEqual(d.loadModels, []);
+    assert.equal(d.modelMemoryBudget, null);
+    assert.equal(d.modelLoadWaitSecs, 60);
+  });
+
+  test('read --model-memory-budget as bytes or as a number of models', () => {
+    assert.deepEqual(parseCliOptions(['--model-control-mode=explicit', '--model-memory-budget=1073741824']).modelMemoryBudget, { unit: 'bytes', limit: 1073741824 });
+    assert.deepEqual(parseCliOptions(['--model-control-mode=explicit', '--model-memory-budget', '3models']).modelMemoryBudget, { unit: 'models', limit: 3 });
+    assert.equal(parseCliOptions(['--model-load-wait-secs=5']).modelLoadWaitSecs, 5);
+  });
 
   test('take a bare boolean flag as true, also when another flag follows it', () => {
     assert.equal(parseCliOptions(['--strict-model-config']).strictModelConfig, true);
@@ -145,6 +165,11 @@ describe("Triton's flags passed out of habit", () => {
     ['--backend-config=onnxruntime,intra_op_thread_count=0', /^--backend-config: onnxruntime,intra_op_thread_count must be an integer of at least 1 \(got '0'\)$/],
     ['--backend-config=onnxruntime', /^--backend-config must be <backend>,<setting>=<value> or <setting>=<value> \(got 'onnxruntime'\)$/],
     ['--model-load-thread-count=0', /^--model-load-thread-count must be at least 1 \(got 0\)$/],
+    ['--model-control-mode=manual', /^--model-control-mode must be one of none, poll, explicit \(got 'manual'\)$/],
+    ['--load-model=simple', /^--load-model can only be used with --model-control-mode=explicit$/],
+    ['--repository-poll-secs=0', /^--repository-poll-secs must be at least 1 \(got 0\)$/],
+    ['--model-memory-budget=1000', /^--model-memory-budget can only be used with --model-control-mode=explicit$/],
+    ['--model-memory-budget=1GB', /^--model-memory-budget must be a number of bytes or of models \(e\.g\. 1073741824 or 3models\), at least 1 \(got '1GB'\)$/],
     ['--exit-on-error=maybe', /^--exit-on-error must be true or false \(got 'maybe'\)$/],
     ['--id=', /^--id must not be empty$/],
     ['--http-restricted-api=model-repository,key=value', /^--http-restricted-api option format is '<api list>:<key>=<value>'/],

@@ -116,7 +116,7 @@ describe('model instances', () => {
     servers.push(s);
     const version = s.server.registry.get('mystery').versions.get(1)!;
     assert.equal(version.state, 'UNAVAILABLE');
-    assert.match(version.reason, /^failed to load version 1: backend 'no_such_backend' is not known; the backends here are: onnxruntime, test_crash$/);
+    assert.match(version.reason, /^failed to load version 1: backend 'no_such_backend' is not known; the backends here are: onnxruntime, javascript, test_crash$/);
     const index = jsonOf(await postJson(`${s.url}/v2/repository/index`, {})) as { name: string; state: string; reason: string }[];
     assert.deepEqual(index.find((m) => m.name === 'mystery'), { name: 'mystery', version: '1', state: 'UNAVAILABLE', reason: version.reason });
     assert.equal((await fetch(`${s.url}/v2/models/mystery/ready`)).status, 400);

@@ -17,7 +17,7 @@ describe('inertFields names the config fields Nereid parses but does not act on'
       model_transaction_policy: { decoupled: false }, instance_group: [{ passive: false, profile: [] }],
     }, []],
     ['top-level fields', { name: 'm', model_warmup: [{ name: 'w', batch_size: 1 }], metric_tags: { a: 'b' }, model_transaction_policy: { decoupled: true } },
-      ['metric_tags', 'model_warmup', 'model_transaction_policy']],
+      ['metric_tags', 'model_transaction_policy']],
     ['fields of inputs, outputs and instance groups, by name', {
       name: 'm', input: [tensor('INPUT0', { allow_ragged_batch: true }), tensor('INPUT1', { format: 'FORMAT_NCHW' })],
       output: [tensor('OUTPUT0', { is_shape_tensor: true })], instance_group: [{ kind: 'KIND_CPU', rate_limiter: { priority: 2 } }],

@@ -93,19 +93,19 @@ describe('toTritonJson', () => {
     parameters: { mode: { string_value: 'parallel' } },
   };
 
-  it('prints int64 values as strings, int32 values as numbers and enums as names', () => {
+  it("prints Triton's fixed int64 fields and int32 values as numbers, enums as names", () => {
     const json = toTritonJson(simple);
     const input = (json.input as Array<Record<string, unknown>>)[0];
-    assert.deepStrictEqual(input.dims, ['16']);
+    assert.deepStrictEqual(input.dims, [16]);
     assert.equal(input.data_type, 'TYPE_INT32');
     assert.equal(input.format, 'FORMAT_NONE');
     assert.equal(json.max_batch_size, 8);
     assert.deepStrictEqual(json.dynamic_batching, {
       preferred_batch_size: [4, 8],
-      max_queue_delay_microseconds: '100',
+      max_queue_delay_microseconds: 100,
       preserve_ordering: false,
-      priority_levels: '0',
-      default_priority_level: '0',
+      priority_levels: 0,
+      default_priority_level: 0,
       priority_queue_policy: {},
     });
   });
@@ -139,7 +139,7 @@ describe('toTritonJson', () => {
     assert.equal('default_queue_policy' in (json.dynamic_batching as object), false);
     const warmup = toTritonJson({ model_warmup: [{ inputs: { IN: { data_type: 'TYPE_FP32', dims: [1], zero_data: true } } }] });
     const input = ((warmup.model_warmup as Array<Record<string, unknown>>)[0].inputs as Record<string, unknown>).IN;
-    assert.deepStrictEqual(input, { data_type: 'TYPE_FP32', dims: ['1'], zero_data: true });
+    assert.deepStrictEqual(input, { data_type: 'TYPE_FP32', dims: [1], zero_data: true });
   });
 
   it('prints set empty sub-messages and map values with their defaults', () => {
@@ -162,11 +162,50 @@ describe('toTritonJson', () => {
       dynamic_batching: { priority_queue_policy: { 2: { max_queue_size: 4 } } },
       model_metrics: { metric_control: [{ histogram_options: { buckets: [0.5, Infinity, NaN] } }] },
     });
-    assert.deepStrictEqual((json.input as Array<Record<string, unknown>>)[0].dims, ['-1', '3']);
+    assert.deepStrictEqual((json.input as Array<Record<string, unknown>>)[0].dims, [-1, 3]);
     const policy = (json.dynamic_batching as Record<string, Record<string, unknown>>).priority_queue_policy;
     assert.deepStrictEqual(Object.keys(policy), ['2']);
     const control = (json.model_metrics as Record<string, Array<Record<string, Record<string, unknown>>>>).metric_control[0];
     assert.deepStrictEqual(control.histogram_options.buckets, [0.5, 'Infinity', 'NaN']);
+  });
+
+  it("prints as numbers exactly the int64 fields Triton's ModelConfigToJson fixes, the others as strings", () => {
+    const json = toTritonJson({
+      input: [{ name: 'I', dims: [-1, 4], reshape: { shape: [2, 2] } }],
+      output: [{ name: 'O', dims: [9007199254740991] }],
+      version_policy: { specific: { versions: [1, 3] } },
+      dynamic_batching: {
+        max_queue_delay_microseconds: 7, priority_levels: 2, default_priority_level: 1,
+        default_queue_policy: { default_timeout_microseconds: 5 },
+        priority_queue_policy: { 1: { default_timeout_microseconds: 6 }, 2: { max_queue_size: 3 } },
+      },
+      model_warmup: [{ name: 'w', inputs: { I: { dims: [4], zero_data: true } } }],
+      instance_group: [{ secondary_devices: [{ device_id: 12 }] }],
+    }) as Record<string, any>;
+    assert.deepStrictEqual(json.input[0].dims, [-1, 4]);
+    assert.deepStrictEqual(json.input[0].reshape, { shape: [2, 2] });
+    assert.deepStrictEqual(json.output[0].dims, [9007199254740991]);
+    assert.deepStrictEqual(json.version_policy, { specific: { versions: [1, 3] } });
+    const db = json.dynamic_batching;
+    assert.deepStrictEqual([db.max_queue_delay_microseconds, db.priority_levels, db.default_priority_level], [7, 2, 1]);
+    assert.equal(db.default_queue_policy.default_timeout_microseconds, 5);
+    assert.equal(db.priority_queue_policy['1'].default_timeout_microseconds, 6);
+    assert.equal(db.priority_queue_policy['2'].default_timeout_microseconds, 0);
+    assert.deepStrictEqual(json.model_warmup[0].inputs.I.dims, [4]);
+    // An int64 Triton does not fix stays a proto3 JSON string.
+    assert.equal(json.instance_group[0].secondary_devices[0].device_id, '12');
+
+    const state = [{ input_name: 'S_IN', output_name: 'S_OUT', dims: [1, 2], initial_state: [{ name: 'z', dims: [1, 2], zero_data: true }] }];
+    const direct = toTritonJson({ sequence_batching: { max_sequence_idle_microseconds: 8, direct: { max_queue_delay_microseconds: 9 }, state } }) as Record<string, any>;
+    assert.equal(direct.sequence_batching.max_sequence_idle_microseconds, 8);
+    assert.equal(direct.sequence_batching.direct.max_queue_delay_microseconds, 9);
+    assert.deepStrictEqual(direct.sequence_batching.state[0].dims, [1, 2]);
+    // Triton looks for initial_state beside state, not in it, so these stay strings there too.
+    assert.deepStrictEqual(direct.sequence_batching.state[0].initial_state[0].dims, ['1', '2']);
+    const oldest = toTritonJson({ sequence_batching: { oldest: { max_queue_delay_microseconds: 10 } } }) as Record<string, any>;
+    assert.equal(oldest.sequence_batching.oldest.max_queue_delay_microseconds, 10);
+    const ensemble = toTritonJson({ ensemble_scheduling: { step: [{ model_name: 'm', model_version: -1 }] } }) as Record<string, any>;
+    assert.equal(ensemble.ensemble_scheduling.step[0].model_version, -1);
   });
 
   it('rejects objects that do not fit the schema, naming the field', () => {

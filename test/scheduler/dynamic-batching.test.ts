@@ -52,7 +52,7 @@ describe('dynamic batching', () => {
 
   it('does not batch requests whose variable dims differ', guard, async () => {
     const s = await start({
-      identity: { from: 'simple_identity', config: 'platform: "onnxruntime_onnx"\nmax_batch_size: 8\ninput [ { name: "INPUT0" data_type: TYPE_STRING dims: [ -1 ] } ]\noutput [ { name: "OUTPUT0" data_type: TYPE_STRING dims: [ -1 ] } ]\ndynamic_batching { max_queue_delay_microseconds: 500000 }\n' },
+      identity: { from: 'string_identity', config: 'platform: "onnxruntime_onnx"\nmax_batch_size: 8\ninput [ { name: "INPUT0" data_type: TYPE_STRING dims: [ -1 ] } ]\noutput [ { name: "OUTPUT0" data_type: TYPE_STRING dims: [ -1 ] } ]\ndynamic_batching { max_queue_delay_microseconds: 500000 }\n' },
     });
     const send = (data: string[]) => postJson(`${s.url}/v2/models/identity/infer`, { inputs: [{ name: 'INPUT0', datatype: 'BYTES', shape: [1, data.length], data }] });
     const same = [send(['a', 'b']), send(['c', 'd'])];

@@ -331,7 +331,8 @@ describe('generated models', () => {
     const layout = Object.fromEntries(buildModels().map((m) => [`${m.target}/${m.name}`, m.files.map((f) => f.path).sort()]));
     assert.deepEqual(layout, {
       'repo/simple': ['1/model.onnx', 'config.pbtxt'],
-      'repo/simple_identity': ['1/model.onnx', 'config.pbtxt'],
+      'repo/simple_identity': ['1/model.js', 'config.pbtxt'],
+      'fixtures/string_identity': ['1/model.onnx', 'config.pbtxt'],
       'repo/simple_string': ['1/model.onnx', 'config.pbtxt'],
       'fixtures/all_types': ['1/model.onnx', 'config.pbtxt'],
       'fixtures/no_config': ['1/model.onnx'],
@@ -342,9 +343,11 @@ describe('generated models', () => {
       'fixtures/slow': ['1/model.onnx', 'config.pbtxt'],
       'fixtures/sequence_accumulate': ['1/model.onnx', 'config.pbtxt'],
       'examples/densenet_onnx': ['1/model.onnx', 'colour_labels.txt', 'config.pbtxt'],
+      'examples/repeat_int32': ['1/model.js', 'config.pbtxt'],
       'examples/simple_sequence': ['1/model.onnx', 'config.pbtxt'],
       'examples/simple_int8': ['1/model.onnx', 'config.pbtxt'],
       'examples/simple_dyna_sequence': ['1/model.onnx', 'config.pbtxt'],
+      'examples/simple_string_dyna_sequence': ['1/model.onnx', 'config.pbtxt'],
     });
   });
 
@@ -366,8 +369,8 @@ describe('generated models', () => {
     assert.deepEqual(Array.from(r.OUTPUT1.data as Int32Array), Array.from(a, (x, i) => x - b[i]));
   });
 
-  test('simple_identity returns its strings unchanged', async () => {
-    const session = await ort.InferenceSession.create(repoModel('simple_identity'), quiet);
+  test('string_identity returns its strings unchanged', async () => {
+    const session = await ort.InferenceSession.create(fixtureModel('string_identity'), quiet);
     const strings = ['hello', '', 'ünïcödé', ' spaced ', 'x'.repeat(300), '42'];
     const r = await session.run({ INPUT0: new ort.Tensor('string', strings, [2, 3]) });
     assert.equal(r.OUTPUT0.type, 'string');
@@ -378,7 +381,7 @@ describe('generated models', () => {
   test('onnxruntime-node cuts a string at its first NUL character', async () => {
     // A limitation of onnxruntime-node's string tensors (C strings), pinned here
     // so that the server knows BYTES elements with NUL bytes cannot pass through.
-    const session = await ort.InferenceSession.create(repoModel('simple_identity'), quiet);
+    const session = await ort.InferenceSession.create(fixtureModel('string_identity'), quiet);
     const r = await session.run({ INPUT0: new ort.Tensor('string', ['a\u0000b', 'c'], [1, 2]) });
     assert.deepEqual(r.OUTPUT0.data, ['a', 'c']);
   });

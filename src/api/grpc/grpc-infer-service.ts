@@ -13,7 +13,7 @@ import { serverError, ServerError } from '../../errors.ts';
 import type { ApiContext } from '../shared/api-context.ts';
 import { decodeGrpcInferRequest, encodeGrpcInferResponse, materializeGrpcInputs } from './codec-protobuf.ts';
 import { grpcErrorReply } from '../shared/error-reply.ts';
-import { encodeModelInferResponse, MalformedInferRequest, readModelInferRequest } from '../../protocol/index.ts';
+import { encodeModelInferResponse, MalformedInferRequest, parametersToMessage, readModelInferRequest } from '../../protocol/index.ts';
 import type { ModelInferRequestMessage, ModelInferResponseMessage, ModelStreamInferResponseMessage } from '../../protocol/index.ts';
 import type { UnaryRoute } from './grpc-unary-direct.ts';
 import { CancelSource, runInference, type CancelSignal } from '../../inference/index.ts';
@@ -30,12 +30,50 @@ export async function runGrpcInfer(ctx: ApiContext, msg: ModelInferRequestMessag
     if (msg.overLimit) throw serverError('OVER_LIMIT', `${msg.reason}, more than a request of at most ${ctx.limits.maxElements} elements can need (--max-request-elements)`);
     throw serverError('BAD_REQUEST', `the request is not a ModelInferRequest: ${msg.reason}`);
   }
+  // --model-memory-budget: a model that is not loaded loads now (the request waits for it).
+  if (ctx.models.onDemand) await ctx.models.ensureLoaded(msg.model_name);
   const target = ctx.registry.ready(msg.model_name, msg.model_version);
   const decoded = decodeGrpcInferRequest(msg);
   return runInference(ctx.clientRegions, target, decoded,
     (regions) => materializeGrpcInputs(msg, target.config.name, regions, decoded, target.bytesForm),
     (response, regions) => encodeGrpcInferResponse(response, decoded.outputs, regions, target.bytesForm),
-    { signal, limits: ctx.limits });
+    { signal, limits: ctx.limits, endpoint: 'ModelInfer RPC' });
+}
+
+/**
+ * A request on a stream: as runGrpcInfer, except that a decoupled model's responses are written
+ * with `write` as they come, each with Triton's `triton_final_response` parameter (true on the
+ * last), and a final flag without a response becomes an empty response only when the request
+ * sets `triton_enable_empty_final_response`. Resolves to null for a decoupled model (everything
+ * was written), or to the one response of any other model.
+ */
+async function runGrpcStreamInfer(
+  ctx: ApiContext, msg: ModelInferRequestMessage | MalformedInferRequest, signal: CancelSignal, write: (reply: ModelStreamInferResponseMessage) => void,
+): Promise<ModelInferResponseMessage | null> {
+  if (msg instanceof MalformedInferRequest || !ctx.registry.ready(msg.model_name, msg.model_version).config.decoupled) return runGrpcInfer(ctx, msg, signal);
+  const target = ctx.registry.ready(msg.model_name, msg.model_version);
+  const decoded = decodeGrpcInferRequest(msg);
+  const emptyFinal = decoded.parameters.triton_enable_empty_final_response === true;
+  const header = { model_name: target.config.name, model_version: String(target.version), id: msg.id };
+  await runInference(ctx.clientRegions, target, decoded,
+    (regions) => materializeGrpcInputs(msg, target.config.name, regions, decoded, target.bytesForm),
+    () => null,
+    {
+      signal,
+      limits: ctx.limits,
+      respond: (r) => {
+        const parameters = parametersToMessage({ triton_final_response: r.final });
+        if (r.error !== null) {
+          write({ error_message: r.error, infer_response: { ...header, parameters, outputs: [], raw_output_contents: [] } });
+        } else if (r.outputs !== null) {
+          const response = encodeGrpcInferResponse({ id: msg.id, modelName: target.config.name, modelVersion: target.version, outputs: r.outputs }, decoded.outputs, undefined, target.bytesForm);
+          write({ error_message: '', infer_response: { ...response, parameters } });
+        } else if (r.final && emptyFinal) {
+          write({ error_message: '', infer_response: { ...header, parameters, outputs: [], raw_output_contents: [] } });
+        }
+      },
+    });
+  return null;
 }
 
 /** Values a message may hold besides one per element: its structure (tensors, dims, parameters). */
@@ -130,8 +168,11 @@ export function grpcInferHandlers(ctx: ApiContext, logInternal: InternalErrorLog
     call.on('error', stop);
     call.on('finish', forget);
     call.on('data', (msg: ModelInferRequestMessage | MalformedInferRequest) => {
-      const answer = runGrpcInfer(ctx, msg, cancelled.signal).then(
-        (response): ModelStreamInferResponseMessage => ({ error_message: '', infer_response: response }),
+      // A decoupled model's responses are written as they come, not in request order.
+      const answer = runGrpcStreamInfer(ctx, msg, cancelled.signal, (reply) => {
+        if (open) call.write(reply);
+      }).then(
+        (response): ModelStreamInferResponseMessage | null => (response === null ? null : { error_message: '', infer_response: response }),
         (err: unknown): ModelStreamInferResponseMessage => {
           if (isInternal(err)) logInternal(err, 'ModelStreamInfer');
           return {
@@ -142,7 +183,7 @@ export function grpcInferHandlers(ctx: ApiContext, logInternal: InternalErrorLog
         },
       );
       written = written.then(() => answer).then((reply) => {
-        if (open) call.write(reply);
+        if (open && reply !== null) call.write(reply);
       });
     });
     call.on('end', () => {

@@ -1,17 +1,17 @@
 /**
  * The unary RPCs other than inference: health, metadata, configuration, statistics, the
  * repository index and the shared-memory extensions, answered from the same sources as the HTTP
- * routes (shared memory through shm-requests.ts); and the RPCs whose feature this server does not
- * have yet, which answer UNIMPLEMENTED with a message naming what is missing.
+ * routes (shared memory through shm-requests.ts, load/unload through repository-requests.ts).
  */
 import type * as grpc from '@grpc/grpc-js';
 import { ServerError, serverError } from '../../errors.ts';
 import type { ApiContext } from '../shared/api-context.ts';
 import { grpcErrorReply } from '../shared/error-reply.ts';
 import type { InternalErrorLog } from './grpc-infer-service.ts';
-import { EXTENSIONS } from '../shared/extensions.ts';
+import { serverExtensions } from '../shared/extensions.ts';
 import { modelStatistics } from '../http/http-stats-routes.ts';
-import { modelMetadata, repositoryIndex } from '../shared/model-info.ts';
+import { modelMetadata } from '../shared/model-info.ts';
+import { loadParameters, unloadDependents, type RepositoryParameter } from '../shared/repository-requests.ts';
 import { logSettingsFromGrpc, logSettingsToGrpc, traceSettingFromGrpc, traceSettingToGrpc } from './grpc-settings.ts';
 import {
   checkShmAllowed,
@@ -48,17 +48,21 @@ function unary(name: string, fn: Handler, logInternal: InternalErrorLog): grpc.h
   };
 }
 
-const notYet = (what: string): Handler => () => {
-  throw serverError('UNSUPPORTED', what);
-};
-
-/**
- * The features not built yet, with the message a client sees: explicit model control.
- */
-const kUnimplemented: Record<string, string> = {
-  RepositoryModelLoad: 'explicit model control is not supported yet: models are loaded at start-up (--model-control-mode=none)',
-  RepositoryModelUnload: 'explicit model control is not supported yet: models are loaded at start-up (--model-control-mode=none)',
-};
+/** A ModelRepositoryParameter map (oneofs named by `parameter_choice`) in the shared form. */
+function grpcParameters(map: unknown): Map<string, RepositoryParameter> {
+  const out = new Map<string, RepositoryParameter>();
+  if (map === null || typeof map !== 'object') return out;
+  for (const [name, p] of Object.entries(map as Record<string, Record<string, unknown>>)) {
+    switch (p?.parameter_choice) {
+      case 'string_param': out.set(name, { kind: 'string', value: String(p.string_param) }); break;
+      case 'bool_param': out.set(name, { kind: 'bool', value: p.bool_param === true }); break;
+      case 'int64_param': out.set(name, { kind: 'int', value: Number(p.int64_param) }); break;
+      case 'bytes_param': out.set(name, { kind: 'bytes', value: new Uint8Array(p.bytes_param as Buffer) }); break;
+      default: throw serverError('BAD_REQUEST', `parameter '${name.length > 64 ? `${name.slice(0, 64)}...` : name}' has no value`);
+    }
+  }
+  return out;
+}
 
 /** Every unary RPC of GRPCInferenceService except ModelInfer. */
 export function grpcModelHandlers(ctx: ApiContext, logInternal: InternalErrorLog): grpc.UntypedServiceImplementation {
@@ -67,7 +71,7 @@ export function grpcModelHandlers(ctx: ApiContext, logInternal: InternalErrorLog
     ServerLive: () => ({ live: ctx.isLive() }),
     ServerReady: () => ({ ready: ctx.isReady() }),
     ModelReady: (r) => ({ ready: registry.isReady(r.name, r.version || undefined) }),
-    ServerMetadata: () => ({ name: ctx.serverId ?? 'nereid', version: ctx.version, extensions: [...EXTENSIONS] }),
+    ServerMetadata: () => ({ name: ctx.serverId ?? 'nereid', version: ctx.version, extensions: serverExtensions(ctx.models.explicit) }),
     ModelMetadata: (r) => modelMetadata(registry, r.name, r.version || undefined),
     ModelConfig: (r) => {
       const config = registry.config(r.name);
@@ -77,7 +81,17 @@ export function grpcModelHandlers(ctx: ApiContext, logInternal: InternalErrorLog
     // An empty name asks for every model, an empty version for every ready version.
     ModelStatistics: (r) => modelStatistics(registry, r.name || undefined, r.version || undefined),
     // repository_name is accepted and ignored: every repository is listed, as in Triton.
-    RepositoryIndex: (r) => ({ models: repositoryIndex(registry, r.ready === true).map((e) => ({ ...e, version: e.version ?? '' })) }),
+    RepositoryIndex: async (r) => ({
+      models: (await ctx.models.index(r.ready === true)).map((e) => ({ name: e.name, version: e.version ?? '', state: e.state ?? '', reason: e.reason ?? '' })),
+    }),
+    RepositoryModelLoad: async (r) => {
+      await ctx.models.load(String(r.model_name ?? ''), loadParameters(grpcParameters(r.parameters), 'bytes'));
+      return {};
+    },
+    RepositoryModelUnload: async (r) => {
+      await ctx.models.unload(String(r.model_name ?? ''), unloadDependents(grpcParameters(r.parameters)));
+      return {};
+    },
     ...sharedMemoryHandlers(ctx),
     // The logging and trace extensions, on the same settings objects as the HTTP routes.
     LogSettings: (r) => ({ settings: logSettingsToGrpc(ctx.logSettings.update(logSettingsFromGrpc(r.settings))) }),
@@ -85,7 +99,6 @@ export function grpcModelHandlers(ctx: ApiContext, logInternal: InternalErrorLog
       settings: traceSettingToGrpc(ctx.tracing.update(traceSettingFromGrpc(r.settings), r.model_name ? registry.ready(r.model_name).config.name : undefined)),
     }),
   };
-  for (const [rpc, what] of Object.entries(kUnimplemented)) handlers[rpc] = notYet(what);
   return Object.fromEntries(Object.entries(handlers).map(([rpc, fn]) => [rpc, unary(rpc, fn, logInternal)]));
 }
 

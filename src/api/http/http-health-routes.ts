@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../shared/api-context.ts';
-import { EXTENSIONS } from '../shared/extensions.ts';
+import { serverExtensions } from '../shared/extensions.ts';
 
 export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get('/v2/health/live', async (_req, reply) => {
@@ -13,5 +13,5 @@ export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get('/v2/health/ready', async (_req, reply) => {
     reply.code(ctx.isReady() ? 200 : 400).send();
   });
-  app.get('/v2', async () => ({ name: ctx.serverId ?? 'nereid', version: ctx.version, extensions: [...EXTENSIONS] }));
+  app.get('/v2', async () => ({ name: ctx.serverId ?? 'nereid', version: ctx.version, extensions: serverExtensions(ctx.models.explicit) }));
 }

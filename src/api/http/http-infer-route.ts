@@ -26,6 +26,8 @@ export function inferRoute(app: FastifyInstance, ctx: ApiContext): void {
     const headerLength = req.headers[HEADER_LENGTH];
     const { header, binary } = typeof headerLength === 'string' ? splitBinaryBody(body, headerLength) : { header: body, binary: EMPTY };
     const decoded = decodeInferRequest(parseJson(header, ctx.maxJsonDepth, ctx.limits.maxElements));
+    // --model-memory-budget: a model that is not loaded loads now (the request waits for it).
+    if (ctx.models.onDemand) await ctx.models.ensureLoaded(model);
     const target = ctx.registry.ready(model, version);
     // The response closes before it is written only when the client went away: then a request
     // still in the queue is withdrawn instead of run for nobody. (A close after the answer was
@@ -42,7 +44,7 @@ export function inferRoute(app: FastifyInstance, ctx: ApiContext): void {
           : new Set(decoded.parameters.binary_data_output === true ? response.outputs.map((o) => o.name) : []);
         return sendResponse(reply, response, binaryNames, regions.used ? { outputs: decoded.outputs, regions } : null, target.bytesForm);
       },
-      { signal: gone.signal, limits: ctx.limits });
+      { signal: gone.signal, limits: ctx.limits, endpoint: 'HTTP end point' });
   };
   app.post('/v2/models/:model/infer', handler);
   app.post('/v2/models/:model/versions/:version/infer', handler);

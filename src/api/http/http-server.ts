@@ -13,6 +13,7 @@ import { httpErrorReply } from '../shared/error-reply.ts';
 import { gatherBody } from './http-body-chunks.ts';
 import { healthRoutes } from './http-health-routes.ts';
 import { inferRoute } from './http-infer-route.ts';
+import { generateRoutes } from './http-generate-route.ts';
 import { modelRoutes } from './http-model-routes.ts';
 import { repositoryRoutes } from './http-repository-routes.ts';
 import { shmRoutes } from './http-shm-routes.ts';
@@ -42,6 +43,8 @@ const kJsonBodyRoutes: ReadonlySet<string> = new Set([
   '/v2/models/:model/trace/setting',
   '/v2/systemsharedmemory/region/:name/register',
   '/v2/cudasharedmemory/region/:name/register',
+  '/v2/repository/models/:model/load',
+  '/v2/repository/models/:model/unload',
 ]);
 
 const hasBody = (req: FastifyRequest): boolean => {
@@ -127,6 +130,7 @@ export async function buildHttpServer(ctx: ApiContext, options: HttpServerOption
   healthRoutes(app, ctx);
   modelRoutes(app, ctx);
   inferRoute(app, ctx);
+  generateRoutes(app, ctx);
   repositoryRoutes(app, ctx);
   statsRoutes(app, ctx);
   shmRoutes(app, ctx);

@@ -10,7 +10,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { MetricsOptions } from '../../cli/index.ts';
 import { FAILURE_REASONS, type LatencyObserver, type ModelStatistics } from '../../observability/index.ts';
-import type { ModelRegistry } from '../../repository/index.ts';
+import type { LifecycleCounts, ModelRegistry } from '../../repository/index.ts';
 import type { Scheduler } from '../../repository/index.ts';
 import { LatencyHistogram, LatencySummary } from './metrics-latency.ts';
 
@@ -89,7 +89,36 @@ export function registerModelFamilies(prom: Registry, registry: ModelRegistry, o
       for (const v of readyVersions(registry)) this.set(v.labels, v.scheduler?.pendingCount?.() ?? 0);
     },
   });
+  registerLifecycleFamilies(prom, registry);
   return latencyObservers(prom, options);
+}
+
+/** Nereid's own families: loads, failed loads, unloads, evictions and load time by model; the memory budget's use. */
+function registerLifecycleFamilies(prom: Registry, registry: ModelRegistry): void {
+  const counter = (name: string, help: string, read: (c: LifecycleCounts) => number) => new Counter({
+    name, help, labelNames: ['model'], registers: [prom],
+    collect() {
+      this.reset();
+      for (const [model, c] of registry.lifecycle) this.inc({ model }, read(c));
+    },
+  });
+  counter('nereid_model_loads_total', 'Loads of a model that ended with it serving (start-up, polls, load requests, on-demand loads)', (c) => c.loads);
+  counter('nereid_model_load_failures_total', 'Loads of a model that failed', (c) => c.loadFailures);
+  counter('nereid_model_unloads_total', 'Unloads of a model (requests, removals from the repository, evictions)', (c) => c.unloads);
+  counter('nereid_model_evictions_total', 'Unloads of an idle model to stay within --model-memory-budget', (c) => c.evictions);
+  counter('nereid_model_load_duration_seconds_total', 'Time spent loading a model, warmup included, in seconds', (c) => c.loadSeconds);
+  new Gauge({
+    name: 'nereid_model_memory_budget_used',
+    help: 'What the loaded models use of --model-memory-budget (estimated bytes, or models), and the budget',
+    labelNames: ['unit', 'kind'],
+    registers: [prom],
+    collect() {
+      this.reset();
+      if (!registry.budget) return;
+      this.set({ unit: registry.budget.unit, kind: 'used' }, registry.budget.used);
+      this.set({ unit: registry.budget.unit, kind: 'limit' }, registry.budget.limit);
+    },
+  });
 }
 
 /**

@@ -3,13 +3,15 @@
  * logging and trace settings that the logging and trace extensions read and change.
  */
 import type { LogSettings } from '../../observability/index.ts';
-import type { ModelRegistry } from '../../repository/index.ts';
+import type { ModelControl, ModelRegistry } from '../../repository/index.ts';
 import type { ClientRegions, CudaRegions } from '../../shm/index.ts';
 import type { TraceManager } from '../../observability/index.ts';
 import type { RequestLimits } from '../../inference/index.ts';
 
 export interface ApiContext {
   readonly registry: ModelRegistry;
+  /** The repository extension: index, load, unload (load/unload only in explicit mode). */
+  readonly models: ModelControl;
   readonly version: string;
   /** The server's name in its metadata (--id; Triton's default is 'triton', ours 'nereid'). */
   readonly serverId?: string;

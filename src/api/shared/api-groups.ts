@@ -22,6 +22,8 @@ export const HTTP_ROUTE_GROUPS: Readonly<Record<string, ApiGroup>> = Object.free
   'GET /v2/models/:model/config': 'model-config',
   'GET /v2/models/:model/versions/:version/config': 'model-config',
   'POST /v2/repository/index': 'model-repository',
+  'POST /v2/repository/models/:model/load': 'model-repository',
+  'POST /v2/repository/models/:model/unload': 'model-repository',
   'GET /v2/models/stats': 'statistics',
   'GET /v2/models/:model/stats': 'statistics',
   'GET /v2/models/:model/versions/:version/stats': 'statistics',

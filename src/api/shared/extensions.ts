@@ -1,8 +1,9 @@
 /**
  * The extensions server metadata advertises (`GET /v2`, gRPC ServerMetadata): exactly those
- * that work here, in the order Triton lists its own. Left out, and why: `model_repository` (no
- * load/unload) and `cuda_shared_memory` (its endpoints answer, but registering a region is always
- * refused: Nereid opens no CUDA IPC handles).
+ * that work here, in the order Triton lists its own. `model_repository` and
+ * `model_repository(unload_dependents)` are listed only in explicit model control mode, the one
+ * where load and unload work. Left out, and why: `cuda_shared_memory` (its endpoints answer, but
+ * registering a region is always refused: Nereid opens no CUDA IPC handles).
  */
 export const EXTENSIONS: readonly string[] = Object.freeze([
   'classification',
@@ -17,3 +18,12 @@ export const EXTENSIONS: readonly string[] = Object.freeze([
   'trace',
   'logging',
 ]);
+
+const kRepositoryExtensions = ['model_repository', 'model_repository(unload_dependents)'];
+
+/** The list for this server: EXTENSIONS, with the repository ones where load/unload work. */
+export function serverExtensions(explicitModelControl: boolean): string[] {
+  if (!explicitModelControl) return [...EXTENSIONS];
+  const at = EXTENSIONS.indexOf('schedule_policy');
+  return [...EXTENSIONS.slice(0, at), ...kRepositoryExtensions, ...EXTENSIONS.slice(at)];
+}

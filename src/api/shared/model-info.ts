@@ -1,6 +1,6 @@
 /**
  * What the HTTP and gRPC front-ends both answer about models: metadata (name, versions,
- * platform, tensors) and the repository index (each version's state and reason). Written once
+ * platform, tensors). Written once
  * here so the two protocols cannot drift apart.
  */
 import type { ModelRegistry } from '../../repository/index.ts';
@@ -20,14 +20,6 @@ interface ModelMetadata {
   readonly outputs: TensorMetadata[];
 }
 
-interface RepositoryIndexEntry {
-  readonly name: string;
-  /** Absent for a model whose config could not be read (no version was chosen). */
-  readonly version?: string;
-  readonly state: string;
-  readonly reason: string;
-}
-
 /**
  * A model's metadata; with a version, that version must be ready. Throws the registry's
  * Triton-worded errors for an unknown model or version.
@@ -45,19 +37,4 @@ export function modelMetadata(registry: ModelRegistry, model: string, version?: 
     inputs: config.inputs.map(describe),
     outputs: config.outputs.map(describe),
   };
-}
-
-/** Every model version with its state and the reason a load failed; only READY ones when asked. */
-export function repositoryIndex(registry: ModelRegistry, readyOnly: boolean): RepositoryIndexEntry[] {
-  const entries: RepositoryIndexEntry[] = [];
-  for (const model of registry.all()) {
-    if (model.versions.size === 0) {
-      entries.push({ name: model.name, state: 'UNAVAILABLE', reason: model.reason });
-      continue;
-    }
-    for (const v of model.versions.values()) {
-      entries.push({ name: model.name, version: String(v.version), state: v.state, reason: v.reason });
-    }
-  }
-  return readyOnly ? entries.filter((e) => e.state === 'READY') : entries;
 }

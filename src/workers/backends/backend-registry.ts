@@ -5,7 +5,7 @@
  * from its URL (load-backend.ts). Only URLs live here, never the modules: the primary thread does
  * not load a runtime it never runs.
  *
- * The table is per process. 'onnxruntime' is built in; a test process registers its own backends
+ * The table is per process. 'onnxruntime' and 'javascript' are built in; a test process registers its own backends
  * (for example one whose worker dies on a marked batch) before it starts a server, which keeps
  * test-only behaviour out of the data path of every batch.
  */
@@ -36,6 +36,8 @@ interface Entry {
 
 const BUILT_IN: Readonly<Record<string, Entry>> = Object.freeze({
   onnxruntime: { url: new URL(`./onnxruntime${ext}`, import.meta.url).href, capabilities: kTextBytes },
+  // Models written in JavaScript get BYTES elements as Uint8Arrays: every byte carried.
+  javascript: { url: new URL(`./javascript${ext}`, import.meta.url).href, capabilities: Object.freeze({ rawBytes: true }) },
 });
 
 const registered = new Map<string, Entry>(Object.entries(BUILT_IN));

@@ -4,7 +4,7 @@
  * modules themselves (onnxruntime.ts) are imported by worker threads only, by URL.
  */
 export type {
-  Backend, BackendMetadata, BackendModule, BackendSetup, HostTensor, HostTensors, IoMetadata, NumericHostTensor, StringHostTensor,
+  Backend, BackendHost, BackendMetadata, BackendModule, BackendSetup, BatchRequests, CallTensor, HostInferRequest, HostInferResult, HostTensor, HostTensors, IoMetadata, NumericHostTensor, RequestsOutcome, StreamedResponse, StringHostTensor,
 } from './backend.ts';
 export { isStringHostTensor } from './backend.ts';
 export { backendCapabilities, backendModuleUrl, registerBackend, type BackendCapabilities } from './backend-registry.ts';

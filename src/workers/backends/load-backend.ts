@@ -4,7 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { Backend, BackendMetadata, BackendModule, BackendSetup } from './backend.ts';
+import type { Backend, BackendHost, BackendMetadata, BackendModule, BackendSetup } from './backend.ts';
 
 /** A loaded instance and the io it declared. */
 export interface LoadedBackend {
@@ -15,9 +15,10 @@ export interface LoadedBackend {
 /**
  * Imports backend `name` from `moduleUrl` and loads the model of `setup` in it. Rejects with a
  * message naming the backend when the module cannot be imported or does not export
- * `createBackend`; a load error is the backend's own message.
+ * `createBackend`; a load error is the backend's own message. `host` is offered to the backend
+ * (calls to other models).
  */
-export async function loadBackend(name: string, moduleUrl: string, setup: BackendSetup): Promise<LoadedBackend> {
+export async function loadBackend(name: string, moduleUrl: string, setup: BackendSetup, host?: BackendHost): Promise<LoadedBackend> {
   let module: Partial<BackendModule>;
   try {
     module = await importModule(moduleUrl);
@@ -27,7 +28,7 @@ export async function loadBackend(name: string, moduleUrl: string, setup: Backen
   if (typeof module.createBackend !== 'function') {
     throw new Error(`backend '${name}': ${moduleUrl} does not export createBackend()`);
   }
-  const backend = module.createBackend();
+  const backend = module.createBackend(host);
   const metadata = await backend.load(setup);
   return { backend, metadata };
 }

@@ -1,6 +1,6 @@
 /**
  * Every RPC of GRPCInferenceService other than inference, end to end: health, metadata,
- * configuration, statistics, the repository index, and the RPCs that answer UNIMPLEMENTED for now.
+ * configuration, statistics, the repository index, and load/unload outside explicit mode.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -86,7 +86,8 @@ describe('gRPC health, metadata, config and repository RPCs', () => {
     assert.equal(config.platform, 'onnxruntime_onnx');
     for (const key of ['input', 'output', 'instance_group'] as const) {
       // The loader writes unset sub-messages as null where the HTTP JSON leaves them out.
-      const strip = (v: unknown): unknown => JSON.parse(JSON.stringify(v, (_k, x) => (x === null ? undefined : x)));
+      // The HTTP JSON prints dims as numbers (as Triton's does); this gRPC client decodes int64 as strings.
+      const strip = (v: unknown): unknown => JSON.parse(JSON.stringify(v, (k, x) => (x === null ? undefined : k === 'dims' ? (x as unknown[]).map(Number) : x)));
       const comparable = (list: Record<string, unknown>[]) => list.map((t) => Object.fromEntries(Object.keys(t).filter((k) => k in (http[key] as Record<string, unknown>[])[0]).map((k) => [k, t[k]])));
       assert.deepEqual(comparable(strip(config[key]) as Record<string, unknown>[]), strip(http[key]), key);
     }
@@ -147,9 +148,10 @@ describe('gRPC health, metadata, config and repository RPCs', () => {
     await rejectsWith(ts.grpc.modelStatistics('versioned', 9), grpc.status.NOT_FOUND, /'versioned' version 9 is not found/);
   });
 
-  const unimplemented: [string, () => Promise<unknown>, RegExp][] = [
-    ['RepositoryModelLoad', () => ts.grpc.repositoryModelLoad('simple'), /explicit model control is not supported yet/],
-    ['RepositoryModelUnload', () => ts.grpc.repositoryModelUnload('simple'), /explicit model control is not supported yet/],
+  // Outside explicit mode, Triton's answer (explicit mode: test/repository/model-control-grpc.test.ts).
+  const controlRpcs: [string, () => Promise<unknown>][] = [
+    ['RepositoryModelLoad', () => ts.grpc.repositoryModelLoad('simple')],
+    ['RepositoryModelUnload', () => ts.grpc.repositoryModelUnload('simple')],
   ];
 
   test('LogSettings changes the logging settings that HTTP reports too, and answers them', async () => {
@@ -167,9 +169,9 @@ describe('gRPC health, metadata, config and repository RPCs', () => {
     assert.equal(http.trace_rate, '7');
     await rejectsWith(ts.grpc.call('TraceSetting', { model_name: 'nope', settings: {} }), grpc.status.NOT_FOUND, /'nope' is not found/);
   });
-  for (const [rpc, call, message] of unimplemented) {
-    test(`${rpc} answers UNIMPLEMENTED naming the missing feature`, async () => {
-      await rejectsWith(call(), grpc.status.UNIMPLEMENTED, message);
+  for (const [rpc, call] of controlRpcs) {
+    test(`${rpc} answers Triton's UNAVAILABLE outside explicit model control mode`, async () => {
+      await rejectsWith(call(), grpc.status.UNAVAILABLE, /^explicit model load \/ unload is not allowed if polling is enabled$/);
     });
   }
 
@@ -188,7 +190,7 @@ describe('gRPC health, metadata, config and repository RPCs', () => {
   });
 
   test('every RPC of the service is covered above or by the inference tests', () => {
-    const covered = new Set(['ServerLive', 'ServerReady', 'ModelReady', 'ServerMetadata', 'ModelMetadata', 'ModelConfig', 'ModelStatistics', 'RepositoryIndex', 'LogSettings', 'TraceSetting', 'ModelInfer', 'ModelStreamInfer', ...shmRpcs, ...unimplemented.map(([rpc]) => rpc)]);
+    const covered = new Set(['ServerLive', 'ServerReady', 'ModelReady', 'ServerMetadata', 'ModelMetadata', 'ModelConfig', 'ModelStatistics', 'RepositoryIndex', 'LogSettings', 'TraceSetting', 'ModelInfer', 'ModelStreamInfer', ...shmRpcs, ...controlRpcs.map(([rpc]) => rpc)]);
     assert.deepEqual(Object.keys(inferenceServiceDefinition()).filter((rpc) => !covered.has(rpc)), []);
     assert.equal(Object.keys(inferenceServiceDefinition()).length, 20);
   });

@@ -104,16 +104,16 @@ describe('model readiness', () => {
 });
 
 describe('model configuration', () => {
-  test("answers Triton's JSON: int64 dims as strings, TYPE_ names and the default instance group", async () => {
+  test("answers Triton's JSON: dims and other int64 fields Triton fixes as numbers, TYPE_ names and the default instance group", async () => {
     const config = await examples.client.modelConfig('simple');
     assert.equal(config.name, 'simple');
     assert.equal(config.platform, 'onnxruntime_onnx');
     assert.equal(config.backend, 'onnxruntime');
     assert.equal(config.max_batch_size, 8);
     const inputs = config.input as { name: string; data_type: string; dims: unknown[] }[];
-    assert.deepEqual(inputs.map((t) => [t.name, t.data_type, t.dims]), [['INPUT0', 'TYPE_INT32', ['16']], ['INPUT1', 'TYPE_INT32', ['16']]]);
+    assert.deepEqual(inputs.map((t) => [t.name, t.data_type, t.dims]), [['INPUT0', 'TYPE_INT32', [16]], ['INPUT1', 'TYPE_INT32', [16]]]);
     const outputs = config.output as { name: string; data_type: string; dims: unknown[] }[];
-    assert.deepEqual(outputs.map((t) => [t.name, t.data_type, t.dims]), [['OUTPUT0', 'TYPE_INT32', ['16']], ['OUTPUT1', 'TYPE_INT32', ['16']]]);
+    assert.deepEqual(outputs.map((t) => [t.name, t.data_type, t.dims]), [['OUTPUT0', 'TYPE_INT32', [16]], ['OUTPUT1', 'TYPE_INT32', [16]]]);
     const groups = config.instance_group as { name: string; kind: string; count: number }[];
     assert.equal(groups.length, 1);
     assert.equal(groups[0].name, 'simple_0');
@@ -121,7 +121,7 @@ describe('model configuration', () => {
     assert.equal(groups[0].count, 1);
     assert.deepEqual(config.version_policy, { latest: { num_versions: 1 } });
     assert.deepEqual((config.dynamic_batching as { preferred_batch_size: unknown }).preferred_batch_size, []);
-    assert.equal((config.dynamic_batching as { max_queue_delay_microseconds: unknown }).max_queue_delay_microseconds, '0');
+    assert.equal((config.dynamic_batching as { max_queue_delay_microseconds: unknown }).max_queue_delay_microseconds, 0);
   });
 
   test('answers the auto-completed config of a model without config.pbtxt', async () => {
@@ -131,9 +131,9 @@ describe('model configuration', () => {
     assert.equal(typeof config.dynamic_batching, 'object');
     assert.notEqual(config.dynamic_batching, null);
     const inputs = config.input as { name: string; data_type: string; dims: unknown[] }[];
-    assert.deepEqual(inputs.map((t) => [t.name, t.data_type, t.dims]), [['INPUT0', 'TYPE_FP32', ['4']], ['INPUT1', 'TYPE_FP32', ['4']]]);
+    assert.deepEqual(inputs.map((t) => [t.name, t.data_type, t.dims]), [['INPUT0', 'TYPE_FP32', [4]], ['INPUT1', 'TYPE_FP32', [4]]]);
     const outputs = config.output as { name: string; data_type: string; dims: unknown[] }[];
-    assert.deepEqual(outputs.map((t) => [t.name, t.data_type, t.dims]), [['OUTPUT0', 'TYPE_FP32', ['4']]]);
+    assert.deepEqual(outputs.map((t) => [t.name, t.data_type, t.dims]), [['OUTPUT0', 'TYPE_FP32', [4]]]);
   });
 
   test('answers the version policy of the versioned model', async () => {
