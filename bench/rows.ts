@@ -41,11 +41,5 @@ export interface ResultRow {
   readonly server?: ServerSplit;
 }
 
-export interface ServerSplit {
-  readonly queueUs: number;
-  readonly computeInputUs: number;
-  readonly computeInferUs: number;
-  readonly computeOutputUs: number;
-  /** Mean batch size the server formed (inferences per execution). */
-  readonly meanBatch: number;
-}
+export type { ServerSplit } from '../src/tune/server-stats.ts';
+import type { ServerSplit } from '../src/tune/server-stats.ts';

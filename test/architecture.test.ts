@@ -29,6 +29,7 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   api: ['repository', 'inference', 'observability', 'shm', 'protocol', 'cli', 'model-config'],
   server: ['protocol', 'cli', 'model-config', 'shm', 'workers', 'instance', 'inference', 'observability', 'scheduler', 'repository', 'api'],
   client: ['protocol'],
+  tune: ['model-config'],
   main: ['cli', 'server'],
   index: ['cli', 'server'],
 };

@@ -122,6 +122,16 @@ console.log(JSON.stringify({
     assert.deepEqual(await server.closed, { code: 0, signal: null });
   });
 
+  test('`nereid tune` runs from the installed package: the tuner starts the compiled server per configuration', { timeout: 90_000 }, async () => {
+    const out = path.join(work, 'tune-out');
+    const { stdout } = await run(path.join(consumer, 'node_modules', '.bin', 'nereid'), ['tune', '--model-repository', path.join(installed, 'model_repository'), '-m', 'simple', '--out', out,
+      '--quick', '--max-candidates', '2', '--concurrency-range', '2', '--measurement-interval', '150', '--max-trials', '3'], { cwd: consumer, env, maxBuffer: 8 * 1024 * 1024 });
+    assert.match(stdout, /\[2\/≤2\] cpux/);
+    const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as { recommended: string; results: { key: string; config: string }[] };
+    assert.equal(results.results.length, 2);
+    assert.equal(readFileSync(path.join(out, 'config.pbtxt'), 'utf8'), results.results.find((r) => r.key === results.recommended)!.config);
+  });
+
   test('a TypeScript consumer type-checks against the shipped declarations', { timeout: 60_000 }, async () => {
     writeFileSync(path.join(consumer, 'consumer.ts'), `
 import { HttpClient, GrpcClient, SharedMemoryRegion, type InferResult } from 'nereid/client';
