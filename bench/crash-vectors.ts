@@ -11,7 +11,7 @@
  * row per vector, then a JSON line. Sizes that took a server past 6 GB in the issue are not the
  * defaults here: the machine is shared.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { closeSync, ftruncateSync, openSync, readFileSync, rmSync } from 'node:fs';
 import http2 from 'node:http2';
 import net from 'node:net';
@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util';
 import zlib from 'node:zlib';
 import { encodeGrpcInferRequest, encodeModelInferRequest } from '../src/client/index.ts';
 import { rawGrpcCall } from '../test/helpers/raw-grpc.ts';
+import { startNereidSources } from './processes.ts';
 
 const { values } = parseArgs({ options: { root: { type: 'string', default: process.cwd() }, elements: { type: 'string', default: '4000000' }, chunks: { type: 'string', default: '1000000' }, only: { type: 'string' } } });
 const root = path.resolve(values.root!);
@@ -33,21 +34,9 @@ interface Server {
   readonly grpc: number;
 }
 
-function start(): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', `--model-repository=${root}/model_repository`, '--http-address=127.0.0.1', '--grpc-address=127.0.0.1',
-      '--http-port=0', '--grpc-port=0', '--metrics-port=0', '--allow-client-shm=true'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      const h = /Started HTTPService at [^:]+:(\d+)/.exec(out);
-      const g = /Started GRPCInferenceService at [^\n]*:(\d+)/.exec(out);
-      if (h && g) resolve({ child, http: Number(h[1]), grpc: Number(g[1]) });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
-    child.on('exit', (code) => reject(new Error(`server exited ${code}: ${out.slice(-2000)}`)));
-  });
+async function start(): Promise<Server> {
+  const { child, ports: [http, grpc] } = await startNereidSources(root, [`--model-repository=${root}/model_repository`, '--allow-client-shm=true']);
+  return { child, http, grpc };
 }
 
 /** kB of VmRSS and VmHWM, or nulls once the process is gone. */

@@ -42,11 +42,11 @@ export function cpuPinning(): { server: string | null; client: string | null } {
   return { server: serverCpus, client: clientCpus };
 }
 
-export function startChild(args: string[], pattern: RegExp, env: Record<string, string> = {}, typescript = true): Promise<Child> {
+export function startChild(args: string[], pattern: RegExp, env: Record<string, string> = {}, typescript = true, cwd = ROOT): Promise<Child> {
   return new Promise((resolve, reject) => {
     const node = [process.execPath, ...(typescript ? ['--import', 'tsx'] : []), ...args];
     const [command, ...rest] = serverCpus === null ? node : ['taskset', '-c', serverCpus, ...node];
-    const child = spawn(command, rest, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+    const child = spawn(command, rest, { cwd, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
     let out = '';
     const onExit = (code: number | null) => reject(new Error(`${args.join(' ')} exited with ${code}:\n${out}`));
     child.on('exit', onExit);
@@ -84,7 +84,19 @@ export function startNereid(repo: string, extra: string[] = []): Promise<Child> 
  * HTTP port, then the gRPC port (both on loopback).
  */
 export function startNereidWithGrpc(repo: string, extra: string[] = []): Promise<Child> {
-  return startChild(['dist/main.js', '--model-repository', repo, '--http-address', '127.0.0.1', '--http-port', '0', '--grpc-address', '127.0.0.1', '--grpc-port', '0', '--metrics-port', '0', ...extra], /Started HTTPService at [^\n]*:(\d+)\n[\s\S]*Started GRPCInferenceService at [^\n]*:(\d+)\n/, {}, false);
+  return startChild(['dist/main.js', '--model-repository', repo, '--http-address', '127.0.0.1', '--http-port', '0', '--grpc-address', '127.0.0.1', '--grpc-port', '0', '--metrics-port', '0', ...extra], kBothFrontEnds, {}, false);
+}
+
+/** The lines that say both front-ends are up; captures the HTTP port, then the gRPC port. */
+const kBothFrontEnds = /Started HTTPService at [^\n]*:(\d+)\n[\s\S]*Started GRPCInferenceService at [^\n]*:(\d+)\n/;
+
+/**
+ * Nereid from the sources of the checkout at `root` (through tsx: another checkout need not be
+ * built), on free loopback ports, resolved once HTTP and gRPC are up (`ports`: HTTP, gRPC).
+ * For the benches that compare a checkout before and after a change (soak, crash vectors).
+ */
+export function startNereidSources(root: string, extra: string[] = []): Promise<Child> {
+  return startChild(['src/main.ts', '--http-address=127.0.0.1', '--grpc-address=127.0.0.1', '--http-port=0', '--grpc-port=0', '--metrics-port=0', ...extra], kBothFrontEnds, {}, true, root);
 }
 
 /** Compiles src/ into dist/ (a few seconds), so benches measure the code `npm start` runs. */

@@ -2,16 +2,13 @@
  * The `nereid` command as a child process, for tests of what only the real process does
  * (signals, exit codes, its output).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { after } from 'node:test';
+import { killStarted, spawnCollected, waitForLine } from './process.ts';
 import { ROOT } from './server.ts';
 
-const children: ChildProcess[] = [];
-
-after(() => {
-  // Only if a test failed half-way: never leave a server running.
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
+// Only if a test failed half-way: never leave a server running.
+after(killStarted);
 
 export interface NereidOutput {
   stdout: string;
@@ -20,30 +17,13 @@ export interface NereidOutput {
 
 /** Runs `node --import tsx src/main.ts ...args` in the repository root, collecting its output. */
 export function nereid(args: string[]): { child: ChildProcess; output: NereidOutput } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  const output = { stdout: '', stderr: '' };
-  child.stdout!.setEncoding('utf8').on('data', (c: string) => { output.stdout += c; });
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => { output.stderr += c; });
+  const { child, output } = spawnCollected(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], { cwd: ROOT });
   return { child, output };
 }
 
 /** Resolves with the first match of `pattern` in stdout; rejects if the process exits first. */
 export function waitFor(child: ChildProcess, output: NereidOutput, pattern: RegExp): Promise<RegExpMatchArray> {
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      const m = pattern.exec(output.stdout);
-      if (m) {
-        child.stdout!.off('data', check);
-        child.off('exit', exited);
-        resolve(m);
-      }
-    };
-    const exited = (code: number | null) => reject(new Error(`exited with ${code} before printing ${pattern}:\n${output.stdout}\n${output.stderr}`));
-    child.stdout!.on('data', check);
-    child.once('exit', exited);
-    check();
-  });
+  return waitForLine({ child, output }, pattern);
 }
 
 /** Starts nereid on loopback ports chosen by the system; resolves with its HTTP and gRPC ports. */

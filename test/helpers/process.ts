@@ -26,7 +26,7 @@ export function spawnCollected(command: string, args: readonly string[], options
 }
 
 /** Resolves with the first match of `pattern` in stdout; rejects if the process exits first. */
-export function waitForLine({ child, output }: Collected, pattern: RegExp): Promise<RegExpMatchArray> {
+export function waitForLine({ child, output }: Pick<Collected, 'child' | 'output'>, pattern: RegExp): Promise<RegExpMatchArray> {
   return new Promise((resolve, reject) => {
     const check = () => {
       const m = pattern.exec(output.stdout);
