@@ -25,10 +25,13 @@ export function inferRoute(app: FastifyInstance, ctx: ApiContext): void {
     const body = Buffer.isBuffer(req.body) ? req.body : EMPTY;
     const headerLength = req.headers[HEADER_LENGTH];
     const { header, binary } = typeof headerLength === 'string' ? splitBinaryBody(body, headerLength) : { header: body, binary: EMPTY };
+    // The model first, as Triton: a request for an unknown or unready model says so, whatever
+    // its body. (Under --model-memory-budget a model may load on demand: that waits for a body
+    // worth loading it for.)
+    const known = ctx.models.onDemand ? null : ctx.registry.ready(model, version);
     const decoded = decodeInferRequest(parseJson(header, ctx.maxJsonDepth, ctx.limits.maxElements));
-    // --model-memory-budget: a model that is not loaded loads now (the request waits for it).
-    if (ctx.models.onDemand) await ctx.models.ensureLoaded(model);
-    const target = ctx.registry.ready(model, version);
+    if (known === null) await ctx.models.ensureLoaded(model);
+    const target = known ?? ctx.registry.ready(model, version);
     // The response closes before it is written only when the client went away: then a request
     // still in the queue is withdrawn instead of run for nobody. (A close after the answer was
     // written aborts a settled request, which does nothing.)

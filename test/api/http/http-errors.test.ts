@@ -108,3 +108,13 @@ describe('requests the server refuses', () => {
     assert.equal((await request(`${s.url}/v2/health/live`)).status, 200);
   });
 });
+
+describe('a request for a model the server does not have', () => {
+  test('is told so, as Triton tells it, whatever its body', async () => {
+    for (const body of ['{}', '{"inputs":[{"name":"INPUT0"', JSON.stringify(simpleRequest())]) {
+      const res = await request(`${s.url}/v2/models/nope/infer`, { body, headers: { 'content-type': 'application/json' } });
+      assert.equal(res.status, 404, body);
+      assert.deepEqual(jsonOf(res), { error: "Request for unknown model: 'nope' is not found" });
+    }
+  });
+});
